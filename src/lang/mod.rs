@@ -1,0 +1,286 @@
+//! Language adapters: parse a file with tree-sitter and lower its tree into
+//! [`facts::Module`](crate::facts::Module) in one walk. The tree is dropped
+//! when `lower` returns.
+//!
+//! Every adapter uses [`Builder`] for the bookkeeping they share (spans, the
+//! function and context stacks, the depth guard), so that what differs
+//! between languages is only which node kinds mean what.
+
+pub mod python;
+pub mod rust;
+pub mod typescript;
+
+use crate::facts::{
+    Arg, Call, CallId, Class, ClassId, Comment, Ctx, Expr, FuncId, FuncKind, Function, Lang,
+    Module, Span,
+};
+use tree_sitter::{Node, Parser, Tree};
+
+/// How deep the adapters follow nesting before giving up on a file. Real
+/// code stays far below; generated or hostile files can go deeper than a
+/// worker thread's stack allows.
+pub const MAX_DEPTH: u32 = 1_000;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LowerError {
+    #[error("nesting deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("the parser gave up on this file")]
+    ParseFailed,
+}
+
+pub fn tree_sitter_language(lang: Lang, path: &str) -> tree_sitter::Language {
+    match lang {
+        Lang::Python => tree_sitter_python::LANGUAGE.into(),
+        Lang::Rust => tree_sitter_rust::LANGUAGE.into(),
+        Lang::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+        Lang::TypeScript => {
+            if path.ends_with(".tsx") {
+                tree_sitter_typescript::LANGUAGE_TSX.into()
+            } else {
+                tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()
+            }
+        }
+    }
+}
+
+pub fn parse(lang: Lang, path: &str, source: &str) -> Result<Tree, LowerError> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_language(lang, path))
+        .map_err(|_| LowerError::ParseFailed)?;
+    parser.parse(source, None).ok_or(LowerError::ParseFailed)
+}
+
+/// Parses and lowers one file.
+pub fn lower(lang: Lang, path: &str, source: &str) -> Result<Module, LowerError> {
+    let tree = parse(lang, path, source)?;
+    let mut m = match lang {
+        Lang::Python => python::lower(&tree, source)?,
+        Lang::TypeScript | Lang::JavaScript => typescript::lower(&tree, source)?,
+        Lang::Rust => rust::lower(&tree, source)?,
+    };
+    m.path = path.to_string();
+    m.lang = Some(lang);
+    m.has_syntax_errors = tree.root_node().has_error();
+    m.finish();
+    Ok(m)
+}
+
+/// Shared state of one lowering walk.
+pub struct Builder<'s> {
+    pub src: &'s str,
+    pub m: Module,
+    /// The innermost enclosing function.
+    pub func: Option<FuncId>,
+    /// The innermost enclosing class / impl block.
+    pub class: Option<ClassId>,
+    /// Contexts between the current function's body and the current node.
+    pub ctx: Vec<Ctx>,
+    depth: u32,
+}
+
+impl<'s> Builder<'s> {
+    pub fn new(src: &'s str) -> Self {
+        Builder {
+            src,
+            m: Module::default(),
+            func: None,
+            class: None,
+            ctx: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    pub fn text(&self, node: Node) -> &'s str {
+        node.utf8_text(self.src.as_bytes()).unwrap_or("")
+    }
+
+    pub fn span(&self, node: Node) -> Span {
+        span_of(node)
+    }
+
+    /// Guards one level of recursion. Pair every successful `enter` with `leave`.
+    pub fn enter(&mut self) -> Result<(), LowerError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            Err(LowerError::TooDeep)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Runs `f` with `ctx` pushed.
+    pub fn in_ctx<T>(&mut self, ctx: Ctx, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.ctx.push(ctx);
+        let out = f(self);
+        self.ctx.pop();
+        out
+    }
+
+    /// Reserves a call id before its arguments are lowered, so that calls
+    /// nested in the arguments can point at it through `Ctx::Arg`.
+    pub fn reserve_call(&mut self, span: Span) -> CallId {
+        let id = self.m.calls.len() as CallId;
+        self.m.calls.push(Call {
+            span,
+            callee: Expr::Unknown(String::new()),
+            path: None,
+            method: None,
+            receiver: None,
+            args: Vec::new(),
+            is_new: false,
+            awaited: false,
+            is_macro: false,
+            func: self.func,
+            ctx: self.ctx.clone(),
+        });
+        id
+    }
+
+    pub fn call_mut(&mut self, id: CallId) -> &mut Call {
+        &mut self.m.calls[id as usize]
+    }
+
+    /// Fills in a reserved call's callee. A member callee (`Attr`) also sets
+    /// `method` and `receiver`.
+    pub fn set_callee(&mut self, id: CallId, callee: Expr) {
+        let c = self.call_mut(id);
+        if let Expr::Attr(recv, method) = &callee {
+            c.method = Some(method.clone());
+            c.receiver = Some((**recv).clone());
+        }
+        c.callee = callee;
+    }
+
+    /// Lowers argument `index` of call `id` with `Ctx::Arg` pushed.
+    pub fn in_arg<T>(&mut self, id: CallId, index: u32, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.in_ctx(Ctx::Arg { call: id, index }, f)
+    }
+
+    pub fn push_arg(&mut self, id: CallId, name: Option<String>, value: Expr) {
+        self.call_mut(id).args.push(Arg { name, value });
+    }
+
+    /// Starts a function: returns its id and the saved outer state, which
+    /// [`Builder::end_function`] restores.
+    pub fn begin_function(&mut self, name: String, kind: FuncKind, span: Span) -> (FuncId, Saved) {
+        let id = self.m.functions.len() as FuncId;
+        self.m.functions.push(Function {
+            name,
+            kind,
+            class: if kind == FuncKind::Method {
+                self.class
+            } else {
+                None
+            },
+            span,
+            is_async: false,
+            params: Vec::new(),
+            decorators: Vec::new(),
+            parent: self.func,
+            ctx: self.ctx.clone(),
+            expr_body: None,
+            exported: false,
+            globals: Vec::new(),
+        });
+        let saved = Saved {
+            func: self.func,
+            ctx: std::mem::take(&mut self.ctx),
+            class: self.class,
+        };
+        self.func = Some(id);
+        (id, saved)
+    }
+
+    pub fn end_function(&mut self, saved: Saved) {
+        self.func = saved.func;
+        self.ctx = saved.ctx;
+        self.class = saved.class;
+    }
+
+    pub fn func_mut(&mut self, id: FuncId) -> &mut Function {
+        &mut self.m.functions[id as usize]
+    }
+
+    /// Starts a class or impl block. Functions defined directly inside it
+    /// (with `FuncKind::Method`) belong to it until `end_class`.
+    pub fn begin_class(&mut self, class: Class) -> (ClassId, Option<ClassId>) {
+        let id = self.m.classes.len() as ClassId;
+        self.m.classes.push(class);
+        let outer = self.class.replace(id);
+        (id, outer)
+    }
+
+    pub fn end_class(&mut self, outer: Option<ClassId>) {
+        self.class = outer;
+    }
+
+    pub fn comment(&mut self, node: Node) {
+        let c = Comment {
+            span: self.span(node),
+            text: self.text(node).to_string(),
+        };
+        self.m.comments.push(c);
+    }
+
+    /// The name of the class the current function belongs to (for
+    /// `self.x` / `this.x` bindings and Rust `Self`).
+    pub fn current_class_name(&self) -> Option<String> {
+        self.m
+            .class_of(self.func)
+            .map(|c| c.name.clone())
+            .or_else(|| self.class.map(|c| self.m.classes[c as usize].name.clone()))
+    }
+}
+
+/// Outer state saved by [`Builder::begin_function`].
+pub struct Saved {
+    func: Option<FuncId>,
+    ctx: Vec<Ctx>,
+    class: Option<ClassId>,
+}
+
+pub fn span_of(node: Node) -> Span {
+    let s = node.start_position();
+    let e = node.end_position();
+    Span {
+        start_byte: node.start_byte() as u32,
+        end_byte: node.end_byte() as u32,
+        start_line: s.row as u32 + 1,
+        start_col: s.column as u32,
+        end_line: e.row as u32 + 1,
+        end_col: e.column as u32,
+    }
+}
+
+/// Strips the quotes (and a Python string prefix) from a plain string
+/// literal's text. Escapes are left as written; rules only compare hosts,
+/// keys and keywords.
+pub fn unquote(text: &str) -> String {
+    let t = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    for q in ["\"\"\"", "'''", "\"", "'", "`"] {
+        if t.len() >= 2 * q.len() && t.starts_with(q) && t.ends_with(q) {
+            return t[q.len()..t.len() - q.len()].to_string();
+        }
+    }
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquote_strips_quotes_and_prefixes() {
+        assert_eq!(unquote("\"abc\""), "abc");
+        assert_eq!(unquote("'abc'"), "abc");
+        assert_eq!(unquote("r'abc'"), "abc");
+        assert_eq!(unquote("\"\"\"abc\"\"\""), "abc");
+        assert_eq!(unquote("`abc`"), "abc");
+    }
+}
