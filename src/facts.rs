@@ -100,7 +100,10 @@ pub enum Expr {
     /// A lambda, arrow function, closure or function expression.
     Func(FuncId),
     /// A comprehension or generator: `[elt for .. in iter]`.
-    Comprehension { elt: Box<Expr>, iter: Box<Expr> },
+    Comprehension {
+        elt: Box<Expr>,
+        iter: Box<Expr>,
+    },
     /// A binary or boolean operation (`a or b`, `x ?? true`, `base * 2 ** n`).
     Binary {
         op: String,
@@ -108,7 +111,10 @@ pub enum Expr {
         rhs: Box<Expr>,
     },
     /// A unary operation (`not x`, `!x`, `-1`).
-    Unary { op: String, operand: Box<Expr> },
+    Unary {
+        op: String,
+        operand: Box<Expr>,
+    },
     /// `a if c else b`, `c ? a : b`, Rust `if c { a } else { b }`.
     Conditional {
         cond: Box<Expr>,
@@ -606,6 +612,31 @@ impl Module {
             .collect()
     }
 
+    /// The bindings of `name` that can hold at byte `pos` of the file: within
+    /// one scope, the last assignment before `pos` (when there is one) shadows
+    /// the earlier ones; module-level bindings seen from a function all count,
+    /// since the function may run after any of them.
+    pub fn bindings_at(&self, func: Option<FuncId>, name: &str, pos: u32) -> Vec<&Binding> {
+        let all = self.bindings_of(func, name);
+        let same_scope = match all.first().map(|b| &b.scope) {
+            Some(BindScope::Function(_)) => true,
+            Some(BindScope::Module) => func.is_none(),
+            _ => false,
+        };
+        if !same_scope || all.len() < 2 {
+            return all;
+        }
+        let before = all
+            .iter()
+            .filter(|b| b.span.start_byte < pos)
+            .max_by_key(|b| b.span.start_byte)
+            .copied();
+        match before {
+            Some(b) => vec![b],
+            None => all,
+        }
+    }
+
     /// Bindings of attribute `attr` (`self.client` → `client`) on instances
     /// of the class named `class`.
     pub fn class_bindings(&self, class: &str, attr: &str) -> Vec<&Binding> {
@@ -779,7 +810,8 @@ mod tests {
             path: "reqwest::Client".into(),
             span: Span::default(),
         });
-        m.calls.push(call(Expr::Name("Client::builder".into()), None));
+        m.calls
+            .push(call(Expr::Name("Client::builder".into()), None));
         m.calls.push(call(Expr::Name("reqwest::get".into()), None));
         m.finish();
         assert_eq!(m.calls[0].path.as_deref(), Some("reqwest::Client::builder"));

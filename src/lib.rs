@@ -1,4 +1,272 @@
-//! mcp-audit: audits MCP server source code for resilience and security gaps.
+//! mcp-audit: audits the source code of MCP servers (Python, TypeScript /
+//! JavaScript, Rust) for resilience and security gaps.
+//!
+//! [`scan`] is the one entry point: discover → read, prefilter, parse and
+//! lower each file in parallel (the tree is dropped as soon as its facts are
+//! built) → link the facts of all files → run the rules per module in
+//! parallel → sort and fingerprint.
 
+pub mod discover;
 pub mod facts;
+pub mod finding;
+pub mod knowledge;
 pub mod lang;
+pub mod link;
+pub mod report;
+pub mod rules;
+
+use finding::{fnv1a, Finding, Skipped};
+use knowledge::Knowledge;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Files larger than this are skipped unless the user raises it.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
+/// Stack for worker threads: lowering recurses up to `lang::MAX_DEPTH`
+/// levels, and debug builds use large frames.
+const WORKER_STACK: usize = 64 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Rule ids or names to run; empty = all.
+    pub select: Vec<String>,
+    /// Rule ids or names not to run.
+    pub ignore: Vec<String>,
+    /// Extra knowledge packs.
+    pub knowledge: Vec<PathBuf>,
+    /// Worker threads; `None` = one per core.
+    pub jobs: Option<usize>,
+    pub max_file_size: u64,
+    /// Skip files that mention nothing any rule looks at. Never changes a
+    /// finding; off only to prove that.
+    pub prefilter: bool,
+    pub discover: discover::Options,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            select: Vec::new(),
+            ignore: Vec::new(),
+            knowledge: Vec::new(),
+            jobs: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            prefilter: true,
+            discover: discover::Options::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    #[error(transparent)]
+    Knowledge(#[from] knowledge::KnowledgeError),
+    #[error("unknown rule {0:?} (see `mcp-audit rules`)")]
+    UnknownRule(String),
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+/// What a scan found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Sorted by path, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Files not scanned, and why; sorted by path.
+    pub skipped: Vec<Skipped>,
+    /// Files discovered in a known language.
+    pub files_discovered: usize,
+    /// Files parsed (the rest were skipped or had nothing any rule looks at).
+    pub files_parsed: usize,
+    /// MCP tool handlers found.
+    pub tools: usize,
+    /// The rules that ran, by id.
+    pub rules_run: Vec<&'static str>,
+    /// The text of every file with a finding, by display path.
+    pub sources: BTreeMap<String, Arc<str>>,
+}
+
+/// The rules `config` selects.
+pub fn selected_rules(config: &Config) -> Result<Vec<&'static rules::Rule>, Error> {
+    let resolve = |keys: &[String]| -> Result<Vec<&'static str>, Error> {
+        keys.iter()
+            .flat_map(|k| k.split(','))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                rules::lookup(k)
+                    .map(|r| r.id)
+                    .ok_or_else(|| Error::UnknownRule(k.to_string()))
+            })
+            .collect()
+    };
+    let select = resolve(&config.select)?;
+    let ignore = resolve(&config.ignore)?;
+    Ok(rules::REGISTRY
+        .iter()
+        .copied()
+        .filter(|r| select.is_empty() || select.contains(&r.id))
+        .filter(|r| !ignore.contains(&r.id))
+        .collect())
+}
+
+enum Loaded {
+    Module(Box<facts::Module>, Arc<str>),
+    /// Read fine, but mentions nothing a rule looks at.
+    Irrelevant,
+    Skipped(Skipped),
+}
+
+pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
+    let kb = Knowledge::load(&config.knowledge)?;
+    let rules = selected_rules(config)?;
+    let (files, mut skipped) = discover::discover(paths, &config.discover)?;
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK);
+    if let Some(j) = config.jobs {
+        pool = pool.num_threads(j.max(1));
+    }
+    let pool = pool.build().map_err(|e| Error::Threads(e.to_string()))?;
+
+    let literals = kb.prefilter_literals();
+    let matcher = aho_corasick::AhoCorasick::new(&literals).expect("literal patterns build");
+    let prefilter = config.prefilter.then_some(&matcher);
+
+    let loaded: Vec<Loaded> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| load(f, config.max_file_size, prefilter))
+            .collect()
+    });
+    let mut modules = Vec::new();
+    let mut texts = Vec::new();
+    for l in loaded {
+        match l {
+            Loaded::Module(m, src) => {
+                modules.push(*m);
+                texts.push(src);
+            }
+            Loaded::Irrelevant => {}
+            Loaded::Skipped(s) => skipped.push(s),
+        }
+    }
+    let files_parsed = modules.len();
+    let project = link::Project::new(modules, &kb);
+    let mut findings: Vec<Finding> = pool.install(|| {
+        (0..project.modules.len() as u32)
+            .into_par_iter()
+            .flat_map_iter(|m| {
+                let mut out = Vec::new();
+                for r in &rules {
+                    (r.check)(&project, m, &mut out);
+                }
+                out
+            })
+            .collect()
+    });
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+
+    let mut sources = BTreeMap::new();
+    for (m, text) in project.modules.iter().zip(texts) {
+        if findings.iter().any(|f| f.location.path == m.path)
+            || findings
+                .iter()
+                .any(|f| f.related.iter().any(|r| r.location.path == m.path))
+        {
+            sources.insert(m.path.clone(), text);
+        }
+    }
+    assign_fingerprints(&mut findings, &sources);
+    skipped.sort();
+    skipped.dedup();
+    Ok(Report {
+        findings,
+        skipped,
+        files_discovered: files.len(),
+        files_parsed,
+        tools: project.modules.iter().map(|m| m.tools.len()).sum(),
+        rules_run: rules.iter().map(|r| r.id).collect(),
+        sources,
+    })
+}
+
+fn load(
+    f: &discover::SourceFile,
+    max_size: u64,
+    prefilter: Option<&aho_corasick::AhoCorasick>,
+) -> Loaded {
+    let skip = |reason: String| {
+        Loaded::Skipped(Skipped {
+            path: f.display.clone(),
+            reason,
+        })
+    };
+    let size = match std::fs::metadata(&f.path) {
+        Ok(m) => m.len(),
+        Err(e) => return skip(format!("cannot read: {e}")),
+    };
+    if size > max_size {
+        return skip(format!(
+            "larger than the {} KiB limit ({} KiB; raise it with --max-file-size)",
+            max_size / 1024,
+            size / 1024
+        ));
+    }
+    let bytes = match std::fs::read(&f.path) {
+        Ok(b) => b,
+        Err(e) => return skip(format!("cannot read: {e}")),
+    };
+    if bytes.is_empty() {
+        return skip("empty file".into());
+    }
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return skip("binary file (contains NUL bytes)".into());
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return skip(format!(
+                "not valid UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        }
+    };
+    if let Some(ac) = prefilter {
+        if !ac.is_match(&text) {
+            return Loaded::Irrelevant;
+        }
+    }
+    match lang::lower(f.lang, &f.display, &text) {
+        Ok(m) => Loaded::Module(Box::new(m), Arc::from(text)),
+        Err(e) => skip(e.to_string()),
+    }
+}
+
+/// A finding's identity that survives edits elsewhere in the file: the
+/// rule, the path, the text of the flagged line (whitespace-normalised) and
+/// its rank among findings sharing all three. Line numbers stay out of it.
+fn assign_fingerprints(findings: &mut [Finding], sources: &BTreeMap<String, Arc<str>>) {
+    let mut seen: HashMap<(String, &'static str, String), u32> = HashMap::new();
+    for f in findings.iter_mut() {
+        let line = sources
+            .get(&f.location.path)
+            .and_then(|s| {
+                s.lines()
+                    .nth(f.location.span.start_line.saturating_sub(1) as usize)
+            })
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let key = (f.location.path.clone(), f.rule_id, line.clone());
+        let n = seen.entry(key).or_insert(0);
+        let text = format!("{}\0{}\0{}\0{}", f.rule_id, f.location.path, line, n);
+        *n += 1;
+        f.fingerprint = format!("{:016x}", fnv1a(text.as_bytes()));
+    }
+}

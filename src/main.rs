@@ -1,1 +1,230 @@
-fn main(){}
+//! The command line: parse arguments, call the library, map the outcome to
+//! an exit code (0 clean, 1 findings at or above --fail-on, 2 usage or I/O
+//! error).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use mcp_audit::finding::Severity;
+use mcp_audit::report;
+use mcp_audit::rules::{self, REGISTRY};
+use mcp_audit::{scan, Config};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mcp-audit",
+    version,
+    about = "Audits MCP server source code (Python, TypeScript/JavaScript, Rust) for resilience and security gaps",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Worker threads (default: one per core). Output is the same for any value.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Only run these rules (ids or names, comma-separated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    select: Vec<String>,
+
+    /// Do not run these rules (ids or names, comma-separated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    ignore: Vec<String>,
+
+    /// Exit 1 when a finding of this severity or higher is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    fail_on: FailOn,
+
+    /// An extra knowledge pack (TOML, same format as rules/*.toml). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    knowledge: Vec<PathBuf>,
+
+    /// Leave out paths matching this glob (gitignore syntax). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = mcp_audit::DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+
+    /// Parse every file, even those that mention nothing a rule looks at
+    /// (for checking that the prefilter changes nothing).
+    #[arg(long, hide = true)]
+    no_prefilter: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every rule.
+    Rules,
+    /// Print a rule's documentation.
+    Explain {
+        /// Rule id (MCP101) or name (unbounded-await).
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Terminal,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum FailOn {
+    Low,
+    Medium,
+    High,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Never => None,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("mcp-audit: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match &cli.command {
+        Some(Command::Rules) => {
+            let mut out = String::new();
+            out.push_str(&format!(
+                "{:<8} {:<28} {:<12} {:<9} {}\n",
+                "id", "name", "axis", "severity", "summary"
+            ));
+            for r in REGISTRY {
+                out.push_str(&format!(
+                    "{:<8} {:<28} {:<12} {:<9} {}\n",
+                    r.id,
+                    r.name,
+                    r.axis.as_str(),
+                    r.severity.as_str(),
+                    r.summary()
+                ));
+            }
+            emit(&cli.output, &out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Explain { rule }) => {
+            let r = rules::lookup(rule)
+                .ok_or_else(|| format!("unknown rule {rule:?} (see `mcp-audit rules`)"))?;
+            let header = format!(
+                "{} {} — {} axis, {} severity{}\n\n",
+                r.id,
+                r.name,
+                r.axis,
+                r.severity,
+                if r.cwe.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", r.cwe.join(", "))
+                }
+            );
+            let docs = r.docs();
+            let body = docs
+                .split_once('\n')
+                .map(|(_, b)| b.trim_start())
+                .unwrap_or("");
+            emit(&cli.output, &format!("{header}{body}"))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
+    }
+    let config = Config {
+        select: cli.select.clone(),
+        ignore: cli.ignore.clone(),
+        knowledge: cli.knowledge.clone(),
+        jobs: cli.jobs,
+        max_file_size: cli.max_file_size,
+        prefilter: !cli.no_prefilter,
+        discover: mcp_audit::discover::Options {
+            exclude: cli.exclude.clone(),
+        },
+    };
+    let report = scan(&config, &cli.paths).map_err(|e| e.to_string())?;
+    let text = match cli.format {
+        Format::Terminal => {
+            let to_tty = cli.output.is_none() && std::io::stdout().is_terminal();
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let width = if to_tty {
+                terminal_width().unwrap_or(100)
+            } else {
+                100
+            };
+            report::terminal::render(
+                &report,
+                &report::terminal::Style {
+                    color: to_tty && !no_color,
+                    width,
+                },
+            )
+        }
+        Format::Json => report::json::render(&report),
+        Format::Sarif | Format::Github => {
+            return Err("--format sarif and github are not available yet".into())
+        }
+    };
+    emit(&cli.output, &text)?;
+    let failed = cli
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+fn emit(output: &Option<PathBuf>, text: &str) -> Result<(), String> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                // A closed pipe (`| head`) is not an error worth a message.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.map_err(|e| format!("cannot write to standard output: {e}")),
+            }
+        }
+    }
+}

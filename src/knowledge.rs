@@ -1,0 +1,462 @@
+//! Library knowledge as data: which calls reach an upstream, what bounds
+//! them, which wrappers apply a deadline, and how each MCP SDK registers a
+//! tool. Loaded from `rules/*.toml` (compiled in) and from the user's own
+//! packs (`--knowledge FILE`), which extend the built-in ones.
+//!
+//! Paths are written in the language's own form: `requests.get`,
+//! `axios.create`, `reqwest::Client::builder`. A trailing `*` matches any
+//! suffix (`requests.api.*`).
+
+use crate::facts::Lang;
+use serde::Deserialize;
+use std::path::Path;
+
+/// The built-in packs, one per language.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("rules/python.toml", include_str!("../rules/python.toml")),
+    (
+        "rules/typescript.toml",
+        include_str!("../rules/typescript.toml"),
+    ),
+    ("rules/rust.toml", include_str!("../rules/rust.toml")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("cannot read knowledge pack {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid knowledge pack {path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+/// One pack file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    /// `python`, `typescript` (also used for JavaScript) or `rust`.
+    pub language: String,
+    #[serde(default)]
+    pub client: Vec<Client>,
+    #[serde(default)]
+    pub deadline: Vec<Deadline>,
+    #[serde(default)]
+    pub timeout_type: Vec<TimeoutType>,
+    #[serde(default)]
+    pub entry: Vec<Entry>,
+    /// Calls that set a process-wide default timeout for a client kind
+    /// (`socket.setdefaulttimeout`): when a module calls one, that client's
+    /// missing timeout is not reported there.
+    #[serde(default)]
+    pub global_timeout_setter: Vec<GlobalSetter>,
+    /// Methods that hand back the object they are called on, for tracing a
+    /// client through `.clone()`, `.unwrap()`, `Arc::new(..)`.
+    #[serde(default)]
+    pub transparent_methods: Vec<String>,
+    #[serde(default)]
+    pub transparent_functions: Vec<String>,
+    /// Functions whose call schedules a callback after a delay (`setTimeout`).
+    #[serde(default)]
+    pub timers: Vec<String>,
+}
+
+/// A library that talks to an upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    pub name: String,
+    /// `http` or `db`.
+    pub kind: String,
+    /// Calls that reach the upstream directly (`requests.get`, `fetch`).
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Calls that build a client object (`httpx.AsyncClient`, `axios.create`).
+    #[serde(default)]
+    pub constructors: Vec<String>,
+    /// Methods of a client object that reach the upstream.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Methods of a client that return another object carrying its settings
+    /// (`pool.acquire()`, `conn.cursor()`).
+    #[serde(default)]
+    pub derive: Vec<String>,
+    /// What bounds one call: a keyword argument (Python), an options-object
+    /// key (TS/JS), or a method chained on the request (Rust).
+    #[serde(default)]
+    pub timeout: Vec<String>,
+    /// Positional index of the call's timeout argument, where it has one.
+    #[serde(default)]
+    pub timeout_positional: Option<usize>,
+    /// What bounds every call of a client: keyword / option key / builder
+    /// method on its constructor.
+    #[serde(default)]
+    pub client_timeout: Vec<String>,
+    /// Text that, found in a string argument of the constructor, sets a
+    /// bound (`statement_timeout` in a Postgres DSN or `options`).
+    #[serde(default)]
+    pub client_timeout_text: Vec<String>,
+    /// Assignments that set a bound on a client after construction, relative
+    /// to the client (`defaults.timeout` for `axios.defaults.timeout = ..`).
+    #[serde(default)]
+    pub client_assign: Vec<String>,
+    /// Calling one of these on a client hides its settings from us
+    /// (`session.mount(..)` with a timeout adapter): calls through it are
+    /// not judged.
+    #[serde(default)]
+    pub opaque_methods: Vec<String>,
+    /// TS/JS: index of the options argument of the functions and methods.
+    #[serde(default)]
+    pub options_arg: Option<usize>,
+    /// TS/JS: per-method override of `options_arg` (`post = 2`).
+    #[serde(default)]
+    pub options_arg_by_method: std::collections::BTreeMap<String, usize>,
+    /// Values of the timeout that mean "no limit" besides None/null:
+    /// `"0"` for axios and node-postgres, `"false"` for ky.
+    #[serde(default)]
+    pub unbounded_values: Vec<String>,
+    /// The library's default: `none`, or a duration such as `5s` or `300s`.
+    pub default: String,
+    /// How to fix a missing bound, shown as the finding's help.
+    pub fix: String,
+    /// Where the default was checked.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// A construct that bounds the work inside it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub callee: Vec<String>,
+    /// `call`: the work is inside one of its arguments (`asyncio.wait_for`,
+    /// `tokio::time::timeout`); `context`: the work is in the body of a
+    /// `with` on it (`asyncio.timeout`); `race`: bounded when another racer
+    /// is a timer (`Promise.race`); `signal`: a value that aborts on a timer
+    /// (`AbortSignal.timeout`).
+    pub form: String,
+    /// Where the duration is given, to tell `wait_for(x, None)` from a bound.
+    #[serde(default)]
+    pub duration_arg: Option<usize>,
+    #[serde(default)]
+    pub duration_kwarg: Option<String>,
+}
+
+/// A timeout value type whose fields decide whether it bounds anything
+/// (`httpx.Timeout(None)` does not, `aiohttp.ClientTimeout(total=10)` does).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutType {
+    pub callee: Vec<String>,
+    /// Fields that bound the whole call or each read.
+    pub bounding: Vec<String>,
+    /// Positional arguments that are bounding fields, by index.
+    #[serde(default)]
+    pub positional: Vec<usize>,
+}
+
+/// How an MCP SDK registers a tool handler.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// `decorator` (`@mcp.tool()`), `register` (`server.tool(name, .., cb)`),
+    /// `attribute` (rmcp `#[tool]`), `trait_method` (`impl ServerHandler { fn call_tool }`).
+    pub kind: String,
+    /// The decorator's / registering call's method, or the attribute's name.
+    #[serde(default)]
+    pub method: String,
+    /// register: the handler argument's index; negative counts from the end.
+    #[serde(default)]
+    pub handler_arg: Option<i32>,
+    /// register: the handler is this key of an object argument (`execute`).
+    #[serde(default)]
+    pub handler_key: Option<String>,
+    /// register: the tool name's keyword / object key.
+    #[serde(default)]
+    pub name_key: Option<String>,
+    /// register: the first argument must be this name (`CallToolRequestSchema`).
+    #[serde(default)]
+    pub first_arg: Option<String>,
+    /// register: the first argument must be a string literal (the tool name).
+    #[serde(default)]
+    pub name_first: bool,
+    /// trait_method: the trait.
+    #[serde(default)]
+    pub r#trait: Option<String>,
+    /// A dispatcher serves every tool.
+    #[serde(default)]
+    pub dispatcher: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalSetter {
+    pub callee: Vec<String>,
+    /// Client names (`Client::name`) the setter bounds.
+    pub bounds: Vec<String>,
+}
+
+/// The packs of one language, merged.
+#[derive(Debug, Default)]
+pub struct LangKnowledge {
+    pub clients: Vec<Client>,
+    pub deadlines: Vec<Deadline>,
+    pub timeout_types: Vec<TimeoutType>,
+    pub entries: Vec<Entry>,
+    pub global_setters: Vec<GlobalSetter>,
+    pub transparent_methods: Vec<String>,
+    pub transparent_functions: Vec<String>,
+    pub timers: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Knowledge {
+    pub python: LangKnowledge,
+    pub typescript: LangKnowledge,
+    pub rust: LangKnowledge,
+}
+
+impl Knowledge {
+    /// The built-in packs plus the user's.
+    pub fn load(extra: &[impl AsRef<Path>]) -> Result<Knowledge, KnowledgeError> {
+        let mut k = Knowledge::default();
+        for (name, text) in BUILTIN {
+            k.add(name, text)?;
+        }
+        for p in extra {
+            let p = p.as_ref();
+            let text = std::fs::read_to_string(p).map_err(|source| KnowledgeError::Read {
+                path: p.display().to_string(),
+                source,
+            })?;
+            k.add(&p.display().to_string(), &text)?;
+        }
+        Ok(k)
+    }
+
+    pub fn builtin() -> Knowledge {
+        Knowledge::load(&[] as &[&Path]).expect("the built-in knowledge packs parse")
+    }
+
+    /// Adds one pack's entries.
+    pub fn add(&mut self, name: &str, text: &str) -> Result<(), KnowledgeError> {
+        let pack: Pack = toml::from_str(text).map_err(|e| KnowledgeError::Parse {
+            path: name.to_string(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        let target = match pack.language.as_str() {
+            "python" => &mut self.python,
+            "typescript" | "javascript" => &mut self.typescript,
+            "rust" => &mut self.rust,
+            other => {
+                return Err(KnowledgeError::Parse {
+                    path: name.to_string(),
+                    message: format!(
+                        "language = {other:?}: expected \"python\", \"typescript\" or \"rust\""
+                    ),
+                })
+            }
+        };
+        for c in &pack.client {
+            validate_client(name, c)?;
+        }
+        for d in &pack.deadline {
+            if !matches!(d.form.as_str(), "call" | "context" | "race" | "signal") {
+                return Err(KnowledgeError::Parse {
+                    path: name.to_string(),
+                    message: format!(
+                        "deadline form = {:?}: expected call, context, race or signal",
+                        d.form
+                    ),
+                });
+            }
+        }
+        for e in &pack.entry {
+            if !matches!(
+                e.kind.as_str(),
+                "decorator" | "register" | "attribute" | "trait_method"
+            ) {
+                return Err(KnowledgeError::Parse {
+                    path: name.to_string(),
+                    message: format!(
+                        "entry kind = {:?}: expected decorator, register, attribute or trait_method",
+                        e.kind
+                    ),
+                });
+            }
+        }
+        target.clients.extend(pack.client);
+        target.deadlines.extend(pack.deadline);
+        target.timeout_types.extend(pack.timeout_type);
+        target.entries.extend(pack.entry);
+        target.global_setters.extend(pack.global_timeout_setter);
+        target.transparent_methods.extend(pack.transparent_methods);
+        target
+            .transparent_functions
+            .extend(pack.transparent_functions);
+        target.timers.extend(pack.timers);
+        Ok(())
+    }
+
+    pub fn for_lang(&self, lang: Lang) -> &LangKnowledge {
+        match lang {
+            Lang::Python => &self.python,
+            Lang::TypeScript | Lang::JavaScript => &self.typescript,
+            Lang::Rust => &self.rust,
+        }
+    }
+
+    /// Literals a file must contain to be worth parsing: the root names of
+    /// every path the packs know, plus the MCP SDK idioms. A file with none
+    /// of them cannot produce a finding or an entry point.
+    pub fn prefilter_literals(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for k in [&self.python, &self.typescript, &self.rust] {
+            let paths = k
+                .clients
+                .iter()
+                .flat_map(|c| c.functions.iter().chain(&c.constructors))
+                .chain(k.deadlines.iter().flat_map(|d| &d.callee))
+                .chain(k.global_setters.iter().flat_map(|g| &g.callee));
+            for p in paths {
+                out.push(last_segment(p).trim_end_matches('*').to_string());
+            }
+            for e in &k.entries {
+                if !e.method.is_empty() {
+                    out.push(e.method.clone());
+                }
+            }
+        }
+        out.retain(|s| s.len() >= 3);
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn validate_client(pack: &str, c: &Client) -> Result<(), KnowledgeError> {
+    let err = |message: String| KnowledgeError::Parse {
+        path: pack.to_string(),
+        message: format!("client {:?}: {message}", c.name),
+    };
+    if !matches!(c.kind.as_str(), "http" | "db") {
+        return Err(err(format!("kind = {:?}: expected http or db", c.kind)));
+    }
+    if parse_default(&c.default).is_none() {
+        return Err(err(format!(
+            "default = {:?}: expected \"none\" or a duration such as \"5s\"",
+            c.default
+        )));
+    }
+    if c.functions.is_empty() && c.constructors.is_empty() {
+        return Err(err("needs functions or constructors".into()));
+    }
+    if !c.constructors.is_empty() && c.methods.is_empty() {
+        return Err(err("constructors need methods".into()));
+    }
+    Ok(())
+}
+
+/// The longest default (in seconds) that still counts as a bound.
+pub const MAX_BOUNDED_DEFAULT_SECS: f64 = 120.0;
+
+/// `none` → Some(None); `5s` / `300s` / `1.5s` / `2m` → Some(Some(secs)).
+pub fn parse_default(s: &str) -> Option<Option<f64>> {
+    let s = s.trim();
+    if s == "none" {
+        return Some(None);
+    }
+    if let Some(n) = s.strip_suffix("ms") {
+        return n.parse::<f64>().ok().map(|v| Some(v / 1000.0));
+    }
+    if let Some(n) = s.strip_suffix('s') {
+        return n.parse::<f64>().ok().map(Some);
+    }
+    if let Some(n) = s.strip_suffix('m') {
+        return n.parse::<f64>().ok().map(|v| Some(v * 60.0));
+    }
+    None
+}
+
+/// Does `path` match `pattern` (exact, or a prefix ending in `*`)?
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => pattern == path,
+    }
+}
+
+pub fn any_matches(patterns: &[String], path: &str) -> bool {
+    patterns.iter().any(|p| path_matches(p, path))
+}
+
+pub fn last_segment(path: &str) -> &str {
+    let tail = path.rsplit("::").next().unwrap_or(path);
+    let tail = tail.rsplit('.').next().unwrap_or(tail);
+    tail.rsplit('/').next().unwrap_or(tail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_packs_load() {
+        let k = Knowledge::builtin();
+        assert!(k.python.clients.iter().any(|c| c.name == "requests"));
+        assert!(k.typescript.clients.iter().any(|c| c.name == "axios"));
+        assert!(k.rust.clients.iter().any(|c| c.name == "reqwest"));
+    }
+
+    #[test]
+    fn a_user_pack_adds_a_client_without_code() {
+        let mut k = Knowledge::builtin();
+        k.add(
+            "mine.toml",
+            r#"
+language = "python"
+[[client]]
+name = "corp-http"
+kind = "http"
+functions = ["corp.http.fetch"]
+timeout = ["deadline"]
+default = "none"
+fix = "pass deadline="
+"#,
+        )
+        .unwrap();
+        assert!(k.python.clients.iter().any(|c| c.name == "corp-http"));
+    }
+
+    #[test]
+    fn a_bad_pack_names_what_is_wrong() {
+        let mut k = Knowledge::default();
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"python\"\n[[client]]\nname = \"x\"\nkind = \"http\"\nfunctions = [\"x.get\"]\ndefault = \"soon\"\nfix = \"\"\n",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("default = \"soon\""), "{e}");
+        let e = k
+            .add("bad.toml", "language = \"python\"\nclinet = 1\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("clinet"), "{e}");
+    }
+
+    #[test]
+    fn defaults_parse() {
+        assert_eq!(parse_default("none"), Some(None));
+        assert_eq!(parse_default("5s"), Some(Some(5.0)));
+        assert_eq!(parse_default("300s"), Some(Some(300.0)));
+        assert_eq!(parse_default("10m"), Some(Some(600.0)));
+        assert_eq!(parse_default("soon"), None);
+    }
+
+    #[test]
+    fn globs_match_prefixes() {
+        assert!(path_matches("requests.api.*", "requests.api.get"));
+        assert!(!path_matches("requests.get", "requests.getx"));
+    }
+}

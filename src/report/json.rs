@@ -1,0 +1,138 @@
+//! JSON output, schema version 1 (documented in the README).
+//!
+//! Stable: keys in a fixed order, findings sorted by path, line, column,
+//! rule; the same bytes for any `--jobs`.
+
+use super::{char_end, char_position};
+use crate::finding::Finding;
+use crate::Report;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Out<'a> {
+    version: u32,
+    tool: Tool,
+    summary: Summary,
+    findings: Vec<JFinding<'a>>,
+    skipped: &'a [crate::finding::Skipped],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files_discovered: usize,
+    files_parsed: usize,
+    files_skipped: usize,
+    tools: usize,
+    findings: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    by_rule: BTreeMap<&'static str, usize>,
+    rules_run: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Pos {
+    line: u32,
+    column: u32,
+}
+
+#[derive(Serialize)]
+struct JRelated<'a> {
+    path: &'a str,
+    line: u32,
+    column: u32,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JFinding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    axis: &'static str,
+    severity: &'static str,
+    path: &'a str,
+    line: u32,
+    column: u32,
+    end: Pos,
+    message: &'a str,
+    help: &'a str,
+    related: Vec<JRelated<'a>>,
+    fingerprint: &'a str,
+}
+
+pub fn render(report: &Report) -> String {
+    let src = |p: &str| report.sources.get(p).map(|s| s.as_ref());
+    let findings: Vec<JFinding> = report
+        .findings
+        .iter()
+        .map(|f: &Finding| {
+            let (line, column) = char_position(src(&f.location.path), &f.location.span);
+            let (el, ec) = char_end(src(&f.location.path), &f.location.span);
+            JFinding {
+                rule: f.rule_id,
+                name: f.rule_name,
+                axis: f.axis.as_str(),
+                severity: f.severity.as_str(),
+                path: &f.location.path,
+                line,
+                column,
+                end: Pos {
+                    line: el,
+                    column: ec,
+                },
+                message: &f.message,
+                help: &f.help,
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let (line, column) = char_position(src(&r.location.path), &r.location.span);
+                        JRelated {
+                            path: &r.location.path,
+                            line,
+                            column,
+                            message: &r.message,
+                        }
+                    })
+                    .collect(),
+                fingerprint: &f.fingerprint,
+            }
+        })
+        .collect();
+    let mut by_severity = BTreeMap::new();
+    let mut by_rule = BTreeMap::new();
+    for f in &report.findings {
+        *by_severity.entry(f.severity.as_str()).or_insert(0) += 1;
+        *by_rule.entry(f.rule_id).or_insert(0) += 1;
+    }
+    let out = Out {
+        version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "mcp-audit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        summary: Summary {
+            files_discovered: report.files_discovered,
+            files_parsed: report.files_parsed,
+            files_skipped: report.skipped.len(),
+            tools: report.tools,
+            findings: report.findings.len(),
+            by_severity,
+            by_rule,
+            rules_run: report.rules_run.clone(),
+        },
+        findings,
+        skipped: &report.skipped,
+    };
+    let mut s = serde_json::to_string_pretty(&out).expect("report serializes");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,68 @@
+//! Renders a [`Report`](crate::Report) for people and machines.
+
+pub mod json;
+pub mod terminal;
+
+use crate::facts::Span;
+
+/// 1-based line and column of `span`'s start in `source`, the column counted
+/// in Unicode scalar values (what editors show). Falls back to the byte
+/// column when the source is not at hand.
+pub fn char_position(source: Option<&str>, span: &Span) -> (u32, u32) {
+    (
+        span.start_line,
+        char_col(source, span.start_line, span.start_col),
+    )
+}
+
+pub fn char_end(source: Option<&str>, span: &Span) -> (u32, u32) {
+    (span.end_line, char_col(source, span.end_line, span.end_col))
+}
+
+fn char_col(source: Option<&str>, line: u32, byte_col: u32) -> u32 {
+    let Some(src) = source else {
+        return byte_col + 1;
+    };
+    let Some(text) = src.split('\n').nth(line.saturating_sub(1) as usize) else {
+        return byte_col + 1;
+    };
+    let b = (byte_col as usize).min(text.len());
+    let b = (0..=b)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    text[..b].chars().count() as u32 + 1
+}
+
+/// The same, in UTF-16 code units (SARIF's `utf16CodeUnits`).
+pub fn utf16_col(source: Option<&str>, line: u32, byte_col: u32) -> u32 {
+    let Some(src) = source else {
+        return byte_col + 1;
+    };
+    let Some(text) = src.split('\n').nth(line.saturating_sub(1) as usize) else {
+        return byte_col + 1;
+    };
+    let b = (byte_col as usize).min(text.len());
+    let b = (0..=b)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    text[..b].encode_utf16().count() as u32 + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let src = "x = 1\né = requests.get(u)\n";
+        // "é " is 3 bytes, 2 chars, 2 UTF-16 units.
+        assert_eq!(char_col(Some(src), 2, 4), 3);
+        assert_eq!(utf16_col(Some(src), 2, 4), 3);
+        let emoji = "s = '😀'; requests.get(u)";
+        // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte 13.
+        assert_eq!(char_col(Some(emoji), 1, 13), 11);
+        assert_eq!(utf16_col(Some(emoji), 1, 13), 12);
+    }
+}

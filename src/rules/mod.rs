@@ -1,0 +1,175 @@
+//! The rule registry: one line per rule. Each rule is one file whose `//!`
+//! doc comment is its user documentation (`mcp-audit explain`, the README
+//! table and the SARIF help all read it from the file itself).
+
+use crate::facts::{FuncId, Span};
+use crate::finding::{Axis, Finding, Location, Related, Severity};
+use crate::link::{head_span, Project};
+
+pub mod unbounded_await;
+
+/// Every rule, in id order.
+pub static REGISTRY: &[&Rule] = &[
+    &unbounded_await::RULE, // MCP101
+];
+
+pub struct Rule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub axis: Axis,
+    pub severity: Severity,
+    /// CWE ids (`CWE-400`).
+    pub cwe: &'static [&'static str],
+    /// SARIF `precision`: `very-high`, `high`, `medium` or `low`.
+    pub precision: &'static str,
+    /// The rule's source file: its `//!` lines are its documentation.
+    pub source: &'static str,
+    pub check: fn(&Project, u32, &mut Vec<Finding>),
+}
+
+impl Rule {
+    /// The documentation: the rule file's `//!` comment, as Markdown.
+    pub fn docs(&self) -> String {
+        let mut out = String::new();
+        for line in self.source.lines() {
+            let t = line.trim_start();
+            if let Some(rest) = t.strip_prefix("//!") {
+                out.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+                out.push('\n');
+            } else if !t.is_empty() {
+                break;
+            }
+        }
+        out.trim().to_string() + "\n"
+    }
+
+    /// One line: the first paragraph of "What it finds".
+    pub fn summary(&self) -> String {
+        self.section("What it finds")
+            .split("\n\n")
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The body of the `## {title}` section of the docs.
+    pub fn section(&self, title: &str) -> String {
+        let docs = self.docs();
+        let head = format!("## {title}");
+        let Some(start) = docs.find(&head) else {
+            return String::new();
+        };
+        let body = &docs[start + head.len()..];
+        let end = body.find("\n## ").unwrap_or(body.len());
+        body[..end].trim().to_string()
+    }
+
+    pub fn tags(&self) -> Vec<&'static str> {
+        let mut tags = vec![
+            match self.axis {
+                Axis::Maintenance => "reliability",
+                Axis::Security => "security",
+            },
+            "mcp",
+        ];
+        for c in self.cwe {
+            tags.push(c);
+        }
+        tags
+    }
+
+    /// A finding of this rule at `span` of module `m`, with the tool
+    /// handlers that reach `func` as related locations.
+    pub fn finding(
+        &self,
+        p: &Project,
+        m: u32,
+        func: Option<FuncId>,
+        span: Span,
+        message: String,
+        help: String,
+    ) -> Finding {
+        let module = p.module(m);
+        let related = p
+            .tools_reaching(m, func)
+            .into_iter()
+            .map(|f| {
+                let tm = p.module(f.module);
+                let tool = p.tool(f).expect("tools_reaching returns tools");
+                let what = match (&tool.name, tool.dispatcher) {
+                    (_, true) => "the MCP tool dispatcher".to_string(),
+                    (Some(n), _) => format!("MCP tool `{n}`"),
+                    (None, _) => format!("MCP tool handler `{}`", tm.func(f.func).name),
+                };
+                Related {
+                    location: Location {
+                        path: tm.path.clone(),
+                        span: head_span(tool.span),
+                    },
+                    message: format!("reached from {what}"),
+                }
+            })
+            .collect();
+        Finding {
+            rule_id: self.id,
+            rule_name: self.name,
+            axis: self.axis,
+            severity: self.severity,
+            location: Location {
+                path: module.path.clone(),
+                span,
+            },
+            message,
+            help,
+            related,
+            fix: None,
+            fingerprint: String::new(),
+        }
+    }
+}
+
+/// Finds a rule by id (`MCP101`) or name (`unbounded-await`), any case.
+pub fn lookup(key: &str) -> Option<&'static Rule> {
+    let k = key.trim();
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|r| r.id.eq_ignore_ascii_case(k) || r.name.eq_ignore_ascii_case(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_documents_what_why_flagged_fixed_and_limits() {
+        for r in REGISTRY {
+            for s in [
+                "What it finds",
+                "Why it matters",
+                "Flagged",
+                "Fixed",
+                "Limits",
+            ] {
+                assert!(!r.section(s).is_empty(), "{} lacks a '{s}' section", r.id);
+            }
+            assert!(
+                r.docs().starts_with(&format!("{} {}", r.id, r.name)),
+                "{}",
+                r.id
+            );
+        }
+    }
+
+    #[test]
+    fn ids_and_names_are_unique_and_look_up_both_ways() {
+        let mut ids: Vec<_> = REGISTRY.iter().map(|r| r.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), REGISTRY.len());
+        assert_eq!(lookup("mcp101").unwrap().name, "unbounded-await");
+        assert_eq!(lookup("unbounded-await").unwrap().id, "MCP101");
+        assert!(lookup("MCP999").is_none());
+    }
+}
