@@ -23,7 +23,10 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
         t: tables(),
         cursors: Vec::new(),
         st: FnState::default(),
+        stack_base: 0,
     };
+    let base = 0u8;
+    l.stack_base = std::ptr::addr_of!(base) as usize;
     l.stmt(tree.root_node())?;
     l.resolve_catch_types();
     let comments = &mut l.b.m.comments;
@@ -341,7 +344,13 @@ struct Lower<'t, 's> {
     /// Reused cursors: one per level of `each` currently running.
     cursors: Vec<TreeCursor<'t>>,
     st: FnState<'s>,
+    /// The address of a local of `lower`: where the walk's stack starts.
+    stack_base: usize,
 }
+
+/// How much stack the walk may use. Optimized builds reach `MAX_DEPTH`
+/// well before this; unoptimized ones may not.
+const STACK_BUDGET: usize = 1 << 20;
 
 /// A plain string whose prefix has no `f`/`t` cannot hold interpolations.
 fn may_interpolate(text: &str) -> bool {
@@ -379,59 +388,48 @@ impl<'t, 's> Lower<'t, 's> {
         Expr::unknown(&t[..end])
     }
 
+    /// A cursor on `n` from the pool (give it back with `self.cursors.push`).
+    fn cursor(&mut self, n: Node<'t>) -> TreeCursor<'t> {
+        match self.cursors.pop() {
+            Some(mut c) => {
+                c.reset(n);
+                c
+            }
+            None => n.walk(),
+        }
+    }
+
     /// Visits every child of `n` (named or not) with its field id (0: none).
     fn each(
         &mut self,
         n: Node<'t>,
         mut f: impl FnMut(&mut Self, Node<'t>, u16) -> R<()>,
     ) -> R<()> {
-        let mut c = match self.cursors.pop() {
-            Some(mut c) => {
-                c.reset(n);
-                c
-            }
-            None => n.walk(),
-        };
-        let mut r = Ok(());
+        let mut c = self.cursor(n);
         if c.goto_first_child() {
             loop {
                 let fid = c.field_id().map_or(0, |x| x.get());
-                if let Err(e) = f(self, c.node(), fid) {
-                    r = Err(e);
-                    break;
-                }
+                f(self, c.node(), fid)?;
                 if !c.goto_next_sibling() {
                     break;
                 }
             }
         }
         self.cursors.push(c);
-        r
+        Ok(())
     }
 
     /// Visits the named children of `n`, recording comments.
     fn each_named(&mut self, n: Node<'t>, mut f: impl FnMut(&mut Self, Node<'t>) -> R<()>) -> R<()> {
-        let mut c = match self.cursors.pop() {
-            Some(mut c) => {
-                c.reset(n);
-                c
-            }
-            None => n.walk(),
-        };
-        let mut r = Ok(());
+        let mut c = self.cursor(n);
         if c.goto_first_child() {
             loop {
                 let node = c.node();
                 if node.is_named() {
-                    let res = if self.k(node) == K::Comment {
+                    if self.k(node) == K::Comment {
                         self.b.comment(node);
-                        Ok(())
                     } else {
-                        f(self, node)
-                    };
-                    if let Err(e) = res {
-                        r = Err(e);
-                        break;
+                        f(self, node)?;
                     }
                 }
                 if !c.goto_next_sibling() {
@@ -440,40 +438,81 @@ impl<'t, 's> Lower<'t, 's> {
             }
         }
         self.cursors.push(c);
-        r
+        Ok(())
     }
 
     /// The first child in each of the fields `ids`, in one pass over the
     /// children (comments among them are recorded).
     fn fields<const N: usize>(&mut self, n: Node<'t>, ids: [u16; N]) -> [Option<Node<'t>>; N] {
         let mut out = [None; N];
-        let _ = self.each(n, |s, c, f| {
-            if f != 0 {
-                if let Some(i) = ids.iter().position(|id| *id == f) {
-                    if out[i].is_none() {
-                        out[i] = Some(c);
+        let mut c = self.cursor(n);
+        if c.goto_first_child() {
+            loop {
+                match c.field_id() {
+                    Some(f) => {
+                        if let Some(i) = ids.iter().position(|id| *id == f.get()) {
+                            if out[i].is_none() {
+                                out[i] = Some(c.node());
+                            }
+                        }
+                    }
+                    None => {
+                        let ch = c.node();
+                        if self.k(ch) == K::Comment {
+                            self.b.comment(ch);
+                        }
                     }
                 }
-            } else if s.k(c) == K::Comment {
-                s.b.comment(c);
+                if !c.goto_next_sibling() {
+                    break;
+                }
             }
-            Ok(())
-        });
+        }
+        self.cursors.push(c);
         out
     }
 
     /// Lowers the named children of `n`: the first one's value is returned,
-    /// the rest are lowered for their calls.
+    /// the rest are lowered for their calls. (A plain loop, not `each_named`:
+    /// this is on the recursion path of parentheses, `await` and splats.)
     fn inner_expr(&mut self, n: Node<'t>) -> R<Option<Expr>> {
         let mut first = None;
-        self.each_named(n, |s, c| {
-            let e = s.expr(c)?;
-            if first.is_none() {
-                first = Some(e);
+        let mut c = self.cursor(n);
+        if c.goto_first_child() {
+            loop {
+                let ch = c.node();
+                if ch.is_named() {
+                    if self.k(ch) == K::Comment {
+                        self.b.comment(ch);
+                    } else {
+                        let e = self.expr(ch)?;
+                        if first.is_none() {
+                            first = Some(e);
+                        }
+                    }
+                }
+                if !c.goto_next_sibling() {
+                    break;
+                }
             }
-            Ok(())
-        })?;
+        }
+        self.cursors.push(c);
         Ok(first)
+    }
+
+    /// Guards one level of recursion: the shared depth limit, and a stack
+    /// budget measured from where the walk started, so that unoptimized
+    /// builds (whose frames are several times larger) fail with `TooDeep`
+    /// rather than overflow a 2 MiB thread stack. Pair with `b.leave()`.
+    #[inline]
+    fn guard(&mut self) -> R<()> {
+        self.b.enter()?;
+        let here = 0u8;
+        let sp = std::ptr::addr_of!(here) as usize;
+        if sp.abs_diff(self.stack_base) > STACK_BUDGET {
+            return Err(LowerError::TooDeep);
+        }
+        Ok(())
     }
 
     fn in_ctx<T>(&mut self, ctx: Ctx, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -501,105 +540,137 @@ impl<'t, 's> Lower<'t, 's> {
     // ----- statements ------------------------------------------------------
 
     fn stmt(&mut self, n: Node<'t>) -> R<()> {
-        self.b.enter()?;
+        self.guard()?;
         let r = self.stmt_inner(n);
         self.b.leave();
         r
     }
 
     fn stmts(&mut self, n: Node<'t>) -> R<()> {
-        self.each_named(n, |s, c| s.stmt(c))
+        let mut c = self.cursor(n);
+        if c.goto_first_child() {
+            loop {
+                let ch = c.node();
+                if ch.is_named() {
+                    self.stmt(ch)?;
+                }
+                if !c.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        self.cursors.push(c);
+        Ok(())
     }
 
+    /// Dispatch only (see [`Lower::expr_inner`]).
     fn stmt_inner(&mut self, n: Node<'t>) -> R<()> {
-        let f = &self.t.f;
         match self.k(n) {
             K::Module | K::Block | K::ElseClause | K::FinallyClause => self.stmts(n),
             K::Comment => {
                 self.b.comment(n);
                 Ok(())
             }
-            K::ExpressionStatement => self.each_named(n, |s, c| {
-                // Docstrings and other bare string statements: nothing to see.
-                if s.k(c) == K::String && !may_interpolate(s.text(c)) {
-                    return Ok(());
-                }
-                s.stmt(c)
-            }),
+            K::ExpressionStatement => self.expression_stmt(n),
             K::Assignment => self.assignment(n),
-            K::AugmentedAssignment => {
-                let [left, right] = self.fields(n, [f.left, f.right]);
-                for x in [left, right].into_iter().flatten() {
-                    self.expr(x)?;
-                }
-                Ok(())
-            }
+            K::AugmentedAssignment => self.augmented(n),
             K::ImportStatement => self.import(n),
             K::ImportFromStatement => self.import_from(n),
             K::FutureImportStatement | K::PassStatement => Ok(()),
             K::FunctionDefinition => self.function_def(n, Vec::new()),
             K::ClassDefinition => self.class_def(n, Vec::new()),
             K::DecoratedDefinition => self.decorated(n),
-            K::IfStatement | K::ElifClause => {
-                let cond = f.condition;
-                self.each(n, |s, c, fid| {
-                    if fid == cond {
-                        s.expr(c)?;
-                    } else if c.is_named() {
-                        s.stmt(c)?;
-                    }
-                    Ok(())
-                })
-            }
+            K::IfStatement | K::ElifClause => self.with_head(n, self.t.f.condition),
+            K::MatchStatement => self.with_head(n, self.t.f.subject),
+            K::CaseClause => self.case_clause(n),
             K::ForStatement => self.for_stmt(n),
             K::WhileStatement => self.while_stmt(n),
             K::TryStatement => self.try_stmt(n),
             K::WithStatement => self.with_stmt(n),
-            K::MatchStatement => {
-                let subject = f.subject;
-                self.each(n, |s, c, fid| {
-                    if fid == subject {
-                        s.expr(c)?;
-                    } else if c.is_named() {
-                        s.stmt(c)?;
-                    }
-                    Ok(())
-                })
-            }
-            K::CaseClause => {
-                let guard = f.guard;
-                self.each(n, |s, c, fid| {
-                    if fid == guard {
-                        s.inner_expr(c)?;
-                    } else if s.k(c) == K::Block || s.k(c) == K::Comment {
-                        s.stmt(c)?;
-                    } else if c.is_named() {
-                        s.scan(c)?;
-                    }
-                    Ok(())
-                })
-            }
             K::ReturnStatement => self.exit(n, ExitKind::Return),
             K::RaiseStatement => self.exit(n, ExitKind::Raise),
             K::ContinueStatement => self.exit(n, ExitKind::Continue),
             K::BreakStatement => self.exit(n, ExitKind::Break),
-            K::GlobalStatement => self.each_named(n, |s, c| {
-                if let Some(f) = s.b.func {
-                    let name = s.text(c);
-                    let globals = &mut s.b.func_mut(f).globals;
-                    if !globals.iter().any(|g| g == name) {
-                        globals.push(name.to_owned());
-                    }
-                }
-                Ok(())
-            }),
-            K::NonlocalStatement => self.each_named(n, |s, c| {
-                let name = s.text(c);
-                s.st.nonlocals.push(name);
-                Ok(())
-            }),
+            K::GlobalStatement => self.global(n),
+            K::NonlocalStatement => self.nonlocal(n),
             _ => self.expr_inner(n).map(drop),
         }
+    }
+
+    fn expression_stmt(&mut self, n: Node<'t>) -> R<()> {
+        self.each_named(n, |s, c| {
+            // Docstrings and other bare string statements: nothing to see.
+            if s.k(c) == K::String && !may_interpolate(s.text(c)) {
+                return Ok(());
+            }
+            s.stmt(c)
+        })
+    }
+
+    /// `x += v`: no binding, but both sides may hold calls.
+    fn augmented(&mut self, n: Node<'t>) -> R<()> {
+        let f = &self.t.f;
+        let [left, right] = self.fields(n, [f.left, f.right]);
+        for x in [left, right].into_iter().flatten() {
+            self.expr(x)?;
+        }
+        Ok(())
+    }
+
+    /// `if`/`elif`/`match`: the `head` field is an expression, the rest
+    /// (blocks, `elif`/`else` clauses, `case` clauses) are statements.
+    fn with_head(&mut self, n: Node<'t>, head: u16) -> R<()> {
+        let mut c = self.cursor(n);
+        if c.goto_first_child() {
+            loop {
+                let ch = c.node();
+                if c.field_id().is_some_and(|f| f.get() == head) {
+                    self.expr(ch)?;
+                } else if ch.is_named() {
+                    self.stmt(ch)?;
+                }
+                if !c.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        self.cursors.push(c);
+        Ok(())
+    }
+
+    fn case_clause(&mut self, n: Node<'t>) -> R<()> {
+        let guard = self.t.f.guard;
+        self.each(n, |s, c, fid| {
+            if fid == guard {
+                s.inner_expr(c)?;
+            } else if s.k(c) == K::Block || s.k(c) == K::Comment {
+                s.stmt(c)?;
+            } else if c.is_named() {
+                s.scan(c)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn global(&mut self, n: Node<'t>) -> R<()> {
+        self.each_named(n, |s, c| {
+            if let Some(f) = s.b.func {
+                let name = s.text(c);
+                let globals = &mut s.b.func_mut(f).globals;
+                if !globals.iter().any(|g| g == name) {
+                    globals.push(name.to_owned());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn nonlocal(&mut self, n: Node<'t>) -> R<()> {
+        self.each_named(n, |s, c| {
+            let name = s.text(c);
+            s.st.nonlocals.push(name);
+            Ok(())
+        })
     }
 
     fn exit(&mut self, n: Node<'t>, kind: ExitKind) -> R<()> {
@@ -1129,7 +1200,7 @@ impl<'t, 's> Lower<'t, 's> {
             | K::ParenthesizedExpression
             | K::ListSplatPattern
             | K::ListSplat => {
-                self.b.enter()?;
+                self.guard()?;
                 let r = self.each_named(n, |s, c| s.pattern_names(c, out));
                 self.b.leave();
                 r
@@ -1289,7 +1360,7 @@ impl<'t, 's> Lower<'t, 's> {
     fn except_types(&mut self, n: Node<'t>, out: &mut Vec<String>) -> R<()> {
         match self.k(n) {
             K::Tuple | K::ParenthesizedExpression | K::ExpressionList => {
-                self.b.enter()?;
+                self.guard()?;
                 let r = self.each_named(n, |s, c| s.except_types(c, out));
                 self.b.leave();
                 r
@@ -1371,7 +1442,7 @@ impl<'t, 's> Lower<'t, 's> {
     // ----- expressions -----------------------------------------------------
 
     fn expr(&mut self, n: Node<'t>) -> R<Expr> {
-        self.b.enter()?;
+        self.guard()?;
         let r = self.expr_inner(n);
         self.b.leave();
         r
@@ -1390,7 +1461,7 @@ impl<'t, 's> Lower<'t, 's> {
             }
             K::Identifier | K::Integer | K::Float | K::True | K::False | K::None => Ok(()),
             _ => {
-                self.b.enter()?;
+                self.guard()?;
                 let r = self.each_named(n, |s, c| s.scan(c));
                 self.b.leave();
                 r
@@ -1404,6 +1475,8 @@ impl<'t, 's> Lower<'t, 's> {
         Ok(self.unk(n))
     }
 
+    /// Dispatch only: every arm is one call, so that this frame (on the
+    /// path of every level of recursion) stays small in unoptimized builds.
     fn expr_inner(&mut self, n: Node<'t>) -> R<Expr> {
         match self.k(n) {
             K::Identifier => Ok(Expr::Name(self.text(n).to_owned())),
@@ -1415,114 +1488,139 @@ impl<'t, 's> Lower<'t, 's> {
             K::True => Ok(Expr::Bool(true)),
             K::False => Ok(Expr::Bool(false)),
             K::None => Ok(Expr::Null),
-            K::Await => {
-                let inner = self.inner_expr(n)?.unwrap_or_else(|| self.unk(n));
-                if let Expr::Call(id) = inner {
-                    self.b.call_mut(id).awaited = true;
-                }
-                Ok(inner)
-            }
-            K::ParenthesizedExpression => {
-                let inner = self.inner_expr(n)?;
-                Ok(inner.unwrap_or_else(|| self.unk(n)))
-            }
+            K::Await => self.await_expr(n),
+            K::ParenthesizedExpression => self.paren(n),
             K::Subscript => self.subscript(n),
             K::Dictionary => self.dictionary(n),
-            K::List | K::Tuple | K::Set | K::ExpressionList | K::PatternList => {
-                let mut items = Vec::new();
-                self.each_named(n, |s, c| {
-                    items.push(s.expr(c)?);
-                    Ok(())
-                })?;
-                Ok(Expr::Array(items))
-            }
+            K::List | K::Tuple | K::Set | K::ExpressionList | K::PatternList => self.array(n),
             K::ListComprehension
             | K::SetComprehension
             | K::GeneratorExpression
             | K::DictionaryComprehension => self.comprehension(n),
             K::Lambda => self.lambda(n, None),
-            K::NotOperator => {
-                let [arg] = self.fields(n, [self.t.f.argument]);
-                let operand = self.opt_expr(arg, n)?;
-                Ok(Expr::Unary {
-                    op: "not".to_owned(),
-                    operand: Box::new(operand),
-                })
-            }
-            K::UnaryOperator => {
-                let f = &self.t.f;
-                let [op, arg] = self.fields(n, [f.operator, f.argument]);
-                let operand = self.opt_expr(arg, n)?;
-                Ok(Expr::Unary {
-                    op: op.map_or("", |o| self.text(o)).to_owned(),
-                    operand: Box::new(operand),
-                })
-            }
-            K::BooleanOperator | K::BinaryOperator => {
-                let f = &self.t.f;
-                let [l, op, r] = self.fields(n, [f.left, f.operator, f.right]);
-                let lhs = self.opt_expr(l, n)?;
-                let rhs = self.opt_expr(r, n)?;
-                Ok(Expr::Binary {
-                    op: op.map_or("", |o| self.text(o)).to_owned(),
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                })
-            }
+            K::NotOperator | K::UnaryOperator => self.unary(n),
+            K::BooleanOperator | K::BinaryOperator => self.binary(n),
             K::ComparisonOperator => self.comparison(n),
-            K::ConditionalExpression => {
-                let mut parts: [Option<Expr>; 3] = [None, None, None];
-                let mut i = 0;
-                self.each_named(n, |s, c| {
-                    let e = s.expr(c)?;
-                    if i < 3 {
-                        parts[i] = Some(e);
-                    }
-                    i += 1;
-                    Ok(())
-                })?;
-                match parts {
-                    [Some(then), Some(cond), Some(otherwise)] => Ok(Expr::Conditional {
-                        cond: Box::new(cond),
-                        then: Box::new(then),
-                        otherwise: Box::new(otherwise),
-                    }),
-                    _ => Ok(self.unk(n)),
-                }
-            }
-            K::NamedExpression => {
-                let f = &self.t.f;
-                let [name, value] = self.fields(n, [f.name, f.value]);
-                let name = name.map(|x| self.text(x));
-                let v = match value {
-                    Some(v) if self.k(v) == K::Lambda => self.lambda(v, name)?,
-                    Some(v) => self.expr(v)?,
-                    None => self.unk(n),
-                };
-                if let Some(name) = name {
-                    self.bind_name(name, v.clone(), span_of(n));
-                }
-                Ok(v)
-            }
+            K::ConditionalExpression => self.conditional(n),
+            K::NamedExpression => self.walrus(n),
             K::ListSplat
             | K::DictionarySplat
             | K::ParenthesizedListSplat
             | K::ListSplatPattern
-            | K::DictionarySplatPattern => {
-                let inner = self.inner_expr(n)?.unwrap_or_else(|| self.unk(n));
-                Ok(Expr::Spread(Box::new(inner)))
-            }
+            | K::DictionarySplatPattern => self.spread(n),
             K::Ellipsis => Ok(Expr::Unknown("...".to_owned())),
-            K::Comment => {
-                self.b.comment(n);
-                Ok(Expr::Unknown(String::new()))
-            }
-            K::Assignment | K::AugmentedAssignment => {
-                self.stmt_inner(n)?;
-                Ok(self.unk(n))
-            }
+            K::Assignment | K::AugmentedAssignment => self.stmt_as_expr(n),
             _ => self.generic(n),
         }
+    }
+
+    fn stmt_as_expr(&mut self, n: Node<'t>) -> R<Expr> {
+        self.stmt_inner(n)?;
+        Ok(self.unk(n))
+    }
+
+    fn await_expr(&mut self, n: Node<'t>) -> R<Expr> {
+        let inner = self.inner_expr(n)?.unwrap_or_else(|| self.unk(n));
+        if let Expr::Call(id) = inner {
+            self.b.call_mut(id).awaited = true;
+        }
+        Ok(inner)
+    }
+
+    fn paren(&mut self, n: Node<'t>) -> R<Expr> {
+        let inner = self.inner_expr(n)?;
+        Ok(inner.unwrap_or_else(|| self.unk(n)))
+    }
+
+    fn array(&mut self, n: Node<'t>) -> R<Expr> {
+        let mut items = Vec::new();
+        let mut c = self.cursor(n);
+        if c.goto_first_child() {
+            loop {
+                let ch = c.node();
+                if ch.is_named() {
+                    if self.k(ch) == K::Comment {
+                        self.b.comment(ch);
+                    } else {
+                        items.push(self.expr(ch)?);
+                    }
+                }
+                if !c.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        self.cursors.push(c);
+        Ok(Expr::Array(items))
+    }
+
+    fn unary(&mut self, n: Node<'t>) -> R<Expr> {
+        let f = &self.t.f;
+        let [op, arg] = self.fields(n, [f.operator, f.argument]);
+        let operand = self.opt_expr(arg, n)?;
+        let op = match op {
+            Some(o) => self.text(o),
+            None => "not",
+        };
+        Ok(Expr::Unary {
+            op: op.to_owned(),
+            operand: Box::new(operand),
+        })
+    }
+
+    fn binary(&mut self, n: Node<'t>) -> R<Expr> {
+        let f = &self.t.f;
+        let [l, op, r] = self.fields(n, [f.left, f.operator, f.right]);
+        let lhs = self.opt_expr(l, n)?;
+        let rhs = self.opt_expr(r, n)?;
+        Ok(Expr::Binary {
+            op: op.map_or("", |o| self.text(o)).to_owned(),
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        })
+    }
+
+    /// `then if cond else otherwise`.
+    fn conditional(&mut self, n: Node<'t>) -> R<Expr> {
+        let mut parts: [Option<Expr>; 3] = [None, None, None];
+        let mut i = 0;
+        self.each_named(n, |s, c| {
+            let e = s.expr(c)?;
+            if i < 3 {
+                parts[i] = Some(e);
+            }
+            i += 1;
+            Ok(())
+        })?;
+        match parts {
+            [Some(then), Some(cond), Some(otherwise)] => Ok(Expr::Conditional {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            }),
+            _ => Ok(self.unk(n)),
+        }
+    }
+
+    /// `(name := value)`: binds `name`, evaluates to the value.
+    fn walrus(&mut self, n: Node<'t>) -> R<Expr> {
+        let f = &self.t.f;
+        let [name, value] = self.fields(n, [f.name, f.value]);
+        let name = name.map(|x| self.text(x));
+        let v = match value {
+            Some(v) if self.k(v) == K::Lambda => self.lambda(v, name)?,
+            Some(v) => self.expr(v)?,
+            None => self.unk(n),
+        };
+        if let Some(name) = name {
+            self.bind_name(name, v.clone(), span_of(n));
+        }
+        Ok(v)
+    }
+
+    fn spread(&mut self, n: Node<'t>) -> R<Expr> {
+        let inner = self.inner_expr(n)?.unwrap_or_else(|| self.unk(n));
+        Ok(Expr::Spread(Box::new(inner)))
     }
 
     fn opt_expr(&mut self, n: Option<Node<'t>>, parent: Node<'t>) -> R<Expr> {
@@ -1623,24 +1721,44 @@ impl<'t, 's> Lower<'t, 's> {
         Ok(Expr::Call(id))
     }
 
+    /// The arguments of call `id`, each lowered under `Ctx::Arg`. (A plain
+    /// loop: this is on the recursion path of nested calls.)
     fn arguments(&mut self, id: CallId, list: Node<'t>) -> R<()> {
         let f = &self.t.f;
         let (fname, fvalue) = (f.name, f.value);
         let mut index = 0u32;
-        self.each_named(list, |s, c| {
-            let ctx = Ctx::Arg { call: id, index };
-            if s.k(c) == K::KeywordArgument {
-                let [name, value] = s.fields(c, [fname, fvalue]);
-                let name = name.map(|x| s.text(x).to_owned());
-                let v = s.in_ctx(ctx, |s| s.opt_expr(value, c))?;
-                s.b.push_arg(id, name, v);
-            } else {
-                let v = s.in_ctx(ctx, |s| s.expr(c))?;
-                s.b.push_arg(id, None, v);
+        let mut c = self.cursor(list);
+        if c.goto_first_child() {
+            loop {
+                let ch = c.node();
+                if ch.is_named() {
+                    match self.k(ch) {
+                        K::Comment => self.b.comment(ch),
+                        K::KeywordArgument => {
+                            let [name, value] = self.fields(ch, [fname, fvalue]);
+                            let name = name.map(|x| self.text(x).to_owned());
+                            self.b.ctx.push(Ctx::Arg { call: id, index });
+                            let v = self.opt_expr(value, ch)?;
+                            self.b.ctx.pop();
+                            self.b.push_arg(id, name, v);
+                            index += 1;
+                        }
+                        _ => {
+                            self.b.ctx.push(Ctx::Arg { call: id, index });
+                            let v = self.expr(ch)?;
+                            self.b.ctx.pop();
+                            self.b.push_arg(id, None, v);
+                            index += 1;
+                        }
+                    }
+                }
+                if !c.goto_next_sibling() {
+                    break;
+                }
             }
-            index += 1;
-            Ok(())
-        })
+        }
+        self.cursors.push(c);
+        Ok(())
     }
 
     fn string(&mut self, n: Node<'t>) -> R<Expr> {
