@@ -160,10 +160,8 @@ fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
         {
             return Some(Via::Function(cl));
         }
-        // A path we know is a library, but not an upstream call.
-        if module.lang() != Lang::Rust || !path.contains("::") {
-            return None;
-        }
+        // Otherwise it may still be a method of a client imported from
+        // another project module (`from .clients import session`).
     }
     let method = call.method.as_deref()?;
     if !lk
