@@ -443,7 +443,9 @@ impl<'t, 's> Lower<'t, 's> {
 
     /// The first child in each of the fields `ids`, in one pass over the
     /// children (comments among them are recorded).
-    fn fields<const N: usize>(&mut self, n: Node<'t>, ids: [u16; N]) -> [Option<Node<'t>>; N] {
+    /// Children the parser could not place (`ERROR` nodes) are lowered too,
+    /// for the calls in them.
+    fn fields<const N: usize>(&mut self, n: Node<'t>, ids: [u16; N]) -> R<[Option<Node<'t>>; N]> {
         let mut out = [None; N];
         let mut c = self.cursor(n);
         if c.goto_first_child() {
@@ -460,6 +462,8 @@ impl<'t, 's> Lower<'t, 's> {
                         let ch = c.node();
                         if self.k(ch) == K::Comment {
                             self.b.comment(ch);
+                        } else if ch.is_error() {
+                            self.stmt(ch)?;
                         }
                     }
                 }
@@ -469,7 +473,16 @@ impl<'t, 's> Lower<'t, 's> {
             }
         }
         self.cursors.push(c);
-        out
+        Ok(out)
+    }
+
+    /// Lowers a child the handler has no place for, if it is an `ERROR`.
+    fn stray(&mut self, c: Node<'t>) -> R<()> {
+        if c.is_error() {
+            self.stmt(c)
+        } else {
+            Ok(())
+        }
     }
 
     /// Lowers the named children of `n`: the first one's value is returned,
@@ -610,7 +623,7 @@ impl<'t, 's> Lower<'t, 's> {
     /// `x += v`: no binding, but both sides may hold calls.
     fn augmented(&mut self, n: Node<'t>) -> R<()> {
         let f = &self.t.f;
-        let [left, right] = self.fields(n, [f.left, f.right]);
+        let [left, right] = self.fields(n, [f.left, f.right])?;
         for x in [left, right].into_iter().flatten() {
             self.expr(x)?;
         }
@@ -745,7 +758,7 @@ impl<'t, 's> Lower<'t, 's> {
                     s.push_import(root.clone(), root, span_of(c));
                 }
                 K::AliasedImport => {
-                    let [name, alias] = s.fields(c, [fname, falias]);
+                    let [name, alias] = s.fields(c, [fname, falias])?;
                     if let (Some(name), Some(alias)) = (name, alias) {
                         let path = s.dotted(name);
                         s.push_import(s.text(alias).to_owned(), path, span_of(c));
@@ -786,7 +799,7 @@ impl<'t, 's> Lower<'t, 's> {
                     s.push_import(local, path, span_of(c));
                 }
                 K::AliasedImport => {
-                    let [name, alias] = s.fields(c, [fname, falias]);
+                    let [name, alias] = s.fields(c, [fname, falias])?;
                     if let (Some(name), Some(alias)) = (name, alias) {
                         let path = join(&module, &s.dotted(name));
                         s.push_import(s.text(alias).to_owned(), path, span_of(c));
@@ -867,7 +880,7 @@ impl<'t, 's> Lower<'t, 's> {
                     })?;
                 }
                 K::DefaultParameter | K::TypedDefaultParameter => {
-                    let [nm, ty, value] = s.fields(c, [fname, ftype, fvalue]);
+                    let [nm, ty, value] = s.fields(c, [fname, ftype, fvalue])?;
                     name = nm;
                     if let Some(ty) = ty {
                         annotation = Some(s.text(ty).to_owned());
@@ -878,7 +891,7 @@ impl<'t, 's> Lower<'t, 's> {
                     }
                 }
                 K::TuplePattern => name = Some(c),
-                _ => {}
+                _ => s.stray(c)?,
             }
             if let Some(nm) = name {
                 let (text, destructured) = if s.k(nm) == K::TuplePattern {
@@ -908,11 +921,14 @@ impl<'t, 's> Lower<'t, 's> {
             (f.name, f.parameters, f.return_type, f.type_parameters, f.body);
         let mut is_async = false;
         let (mut name, mut params, mut ret, mut tparams, mut body) = (None, None, None, None, None);
+        let mut errors = Vec::new();
         self.each(n, |s, c, fid| {
             match fid {
                 _ if fid == 0 => match s.k(c) {
                     K::Async => is_async = true,
                     K::Comment => s.b.comment(c),
+                    // Most often a broken first statement of the body.
+                    _ if c.is_error() => errors.push(c),
                     _ => {}
                 },
                 _ if fid == fname => name = Some(c),
@@ -947,10 +963,13 @@ impl<'t, 's> Lower<'t, 's> {
             func.exported = exported;
         }
         let outer = self.enter_fn(names);
-        let r = match body {
-            Some(b) => self.stmt(b),
-            None => Ok(()),
-        };
+        let mut r = Ok(());
+        for x in errors.into_iter().chain(body) {
+            r = self.stmt(x);
+            if r.is_err() {
+                break;
+            }
+        }
         self.leave_fn(outer);
         self.b.end_function(saved);
         r
@@ -959,7 +978,7 @@ impl<'t, 's> Lower<'t, 's> {
     /// `lambda params: body`, named after the target it is assigned to.
     fn lambda(&mut self, n: Node<'t>, name: Option<&str>) -> R<Expr> {
         let f = &self.t.f;
-        let [params, body] = self.fields(n, [f.parameters, f.body]);
+        let [params, body] = self.fields(n, [f.parameters, f.body])?;
         let (params, names) = match params {
             Some(p) => self.params(p)?,
             None => (Vec::new(), Vec::new()),
@@ -982,14 +1001,14 @@ impl<'t, 's> Lower<'t, 's> {
     fn class_def(&mut self, n: Node<'t>, decorators: Vec<Decorator>) -> R<()> {
         let f = &self.t.f;
         let [name, supers, tparams, body] =
-            self.fields(n, [f.name, f.superclasses, f.type_parameters, f.body]);
+            self.fields(n, [f.name, f.superclasses, f.type_parameters, f.body])?;
         let mut bases = Vec::new();
         if let Some(sup) = supers {
             let fvalue = f.value;
             self.each_named(sup, |s, c| {
                 if s.k(c) == K::KeywordArgument {
                     // `metaclass=M`: not a base.
-                    if let [Some(v)] = s.fields(c, [fvalue]) {
+                    if let [Some(v)] = s.fields(c, [fvalue])? {
                         s.scan(v)?;
                     }
                 } else {
@@ -1025,7 +1044,7 @@ impl<'t, 's> Lower<'t, 's> {
     fn assignment(&mut self, n: Node<'t>) -> R<()> {
         let f = &self.t.f;
         let ids = [f.left, f.type_, f.right];
-        let [left, ty, mut right] = self.fields(n, ids);
+        let [left, ty, mut right] = self.fields(n, ids)?;
         if let Some(t) = ty {
             self.scan(t)?;
         }
@@ -1035,7 +1054,7 @@ impl<'t, 's> Lower<'t, 's> {
             if self.k(r) != K::Assignment {
                 break;
             }
-            let [l2, t2, r2] = self.fields(r, ids);
+            let [l2, t2, r2] = self.fields(r, ids)?;
             if let Some(t) = t2 {
                 self.scan(t)?;
             }
@@ -1242,7 +1261,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn for_stmt(&mut self, n: Node<'t>) -> R<()> {
         let f = &self.t.f;
-        let [left, right, body, alt] = self.fields(n, [f.left, f.right, f.body, f.alternative]);
+        let [left, right, body, alt] = self.fields(n, [f.left, f.right, f.body, f.alternative])?;
         let iter = match right {
             Some(r) => Some(self.expr(r)?),
             None => None,
@@ -1268,7 +1287,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn while_stmt(&mut self, n: Node<'t>) -> R<()> {
         let f = &self.t.f;
-        let [cond, body, alt] = self.fields(n, [f.condition, f.body, f.alternative]);
+        let [cond, body, alt] = self.fields(n, [f.condition, f.body, f.alternative])?;
         let cond = match cond {
             Some(c) => Some(self.expr(c)?),
             None => None,
@@ -1317,6 +1336,7 @@ impl<'t, 's> Lower<'t, 's> {
         let mut types = Vec::new();
         let mut binding = None;
         let mut body = None;
+        let mut errors = Vec::new();
         self.each(n, |s, c, fid| {
             if fid == fvalue {
                 if s.k(c) == K::AsPattern {
@@ -1337,6 +1357,7 @@ impl<'t, 's> Lower<'t, 's> {
                 match s.k(c) {
                     K::Block => body = Some(c),
                     K::Comment => s.b.comment(c),
+                    _ if c.is_error() => errors.push(c),
                     _ => {}
                 }
             }
@@ -1350,9 +1371,11 @@ impl<'t, 's> Lower<'t, 's> {
             binding,
             value: None,
         });
-        if let Some(b) = body {
-            self.in_ctx(Ctx::Catch { try_id, clause }, |s| s.stmt(b))?;
+        self.b.ctx.push(Ctx::Catch { try_id, clause });
+        for x in errors.into_iter().chain(body) {
+            self.stmt(x)?;
         }
+        self.b.ctx.pop();
         Ok(())
     }
 
@@ -1398,7 +1421,7 @@ impl<'t, 's> Lower<'t, 's> {
                     s.b.comment(c);
                     Ok(())
                 }
-                _ => Ok(()),
+                _ => s.stray(c),
             }
         })?;
         if let Some(b) = body {
@@ -1410,7 +1433,7 @@ impl<'t, 's> Lower<'t, 's> {
     /// `X` or `X as y`: lowers `X` (collecting it when it is a call) and
     /// binds `y = X`.
     fn with_item(&mut self, item: Node<'t>, items: &mut Vec<CallId>) -> R<()> {
-        let [Some(v)] = self.fields(item, [self.t.f.value]) else {
+        let [Some(v)] = self.fields(item, [self.t.f.value])? else {
             return Ok(());
         };
         let (value, target) = if self.k(v) == K::AsPattern {
@@ -1556,7 +1579,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn unary(&mut self, n: Node<'t>) -> R<Expr> {
         let f = &self.t.f;
-        let [op, arg] = self.fields(n, [f.operator, f.argument]);
+        let [op, arg] = self.fields(n, [f.operator, f.argument])?;
         let operand = self.opt_expr(arg, n)?;
         let op = match op {
             Some(o) => self.text(o),
@@ -1570,7 +1593,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn binary(&mut self, n: Node<'t>) -> R<Expr> {
         let f = &self.t.f;
-        let [l, op, r] = self.fields(n, [f.left, f.operator, f.right]);
+        let [l, op, r] = self.fields(n, [f.left, f.operator, f.right])?;
         let lhs = self.opt_expr(l, n)?;
         let rhs = self.opt_expr(r, n)?;
         Ok(Expr::Binary {
@@ -1605,7 +1628,7 @@ impl<'t, 's> Lower<'t, 's> {
     /// `(name := value)`: binds `name`, evaluates to the value.
     fn walrus(&mut self, n: Node<'t>) -> R<Expr> {
         let f = &self.t.f;
-        let [name, value] = self.fields(n, [f.name, f.value]);
+        let [name, value] = self.fields(n, [f.name, f.value])?;
         let name = name.map(|x| self.text(x));
         let v = match value {
             Some(v) if self.k(v) == K::Lambda => self.lambda(v, name)?,
@@ -1632,7 +1655,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn attribute(&mut self, n: Node<'t>) -> R<Expr> {
         let f = &self.t.f;
-        let [obj, attr] = self.fields(n, [f.object, f.attribute]);
+        let [obj, attr] = self.fields(n, [f.object, f.attribute])?;
         let obj = self.opt_expr(obj, n)?;
         let attr = attr.map_or("", |a| self.text(a));
         Ok(Expr::Attr(Box::new(obj), attr.to_owned()))
@@ -1653,6 +1676,8 @@ impl<'t, 's> Lower<'t, 's> {
                 }
             } else if s.k(c) == K::Comment {
                 s.b.comment(c);
+            } else {
+                s.stray(c)?;
             }
             Ok(())
         })?;
@@ -1705,7 +1730,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn call(&mut self, n: Node<'t>) -> R<Expr> {
         let f = &self.t.f;
-        let [func, args] = self.fields(n, [f.function, f.arguments]);
+        let [func, args] = self.fields(n, [f.function, f.arguments])?;
         let id = self.b.reserve_call(span_of(n));
         let callee = self.opt_expr(func, n)?;
         self.b.set_callee(id, callee);
@@ -1735,7 +1760,7 @@ impl<'t, 's> Lower<'t, 's> {
                     match self.k(ch) {
                         K::Comment => self.b.comment(ch),
                         K::KeywordArgument => {
-                            let [name, value] = self.fields(ch, [fname, fvalue]);
+                            let [name, value] = self.fields(ch, [fname, fvalue])?;
                             let name = name.map(|x| self.text(x).to_owned());
                             self.b.ctx.push(Ctx::Arg { call: id, index });
                             let v = self.opt_expr(value, ch)?;
@@ -1775,7 +1800,7 @@ impl<'t, 's> Lower<'t, 's> {
                 K::StringContent => parts.push(TemplatePart::Lit(s.text(c).to_owned())),
                 K::Interpolation => {
                     interpolated = true;
-                    let [e, spec] = s.fields(c, [fexpr, fspec]);
+                    let [e, spec] = s.fields(c, [fexpr, fspec])?;
                     let v = s.opt_expr(e, c)?;
                     if let Some(spec) = spec {
                         s.scan(spec)?;
@@ -1825,7 +1850,7 @@ impl<'t, 's> Lower<'t, 's> {
         self.each_named(n, |s, c| {
             match s.k(c) {
                 K::Pair => {
-                    let [key, value] = s.fields(c, [fkey, fvalue]);
+                    let [key, value] = s.fields(c, [fkey, fvalue])?;
                     let key = match key {
                         Some(k) => match s.k(k) {
                             K::String | K::ConcatenatedString => match s.expr(k)? {
@@ -1868,7 +1893,7 @@ impl<'t, 's> Lower<'t, 's> {
         self.each(n, |s, c, fid| {
             if fid == fbody {
                 elt = Some(if s.k(c) == K::Pair {
-                    let [k, v] = s.fields(c, [fkey, fvalue]);
+                    let [k, v] = s.fields(c, [fkey, fvalue])?;
                     let k = s.opt_expr(k, c)?;
                     let v = s.opt_expr(v, c)?;
                     Expr::Array(vec![k, v])
@@ -1894,7 +1919,7 @@ impl<'t, 's> Lower<'t, 's> {
                     s.b.comment(c);
                     Ok(())
                 }
-                _ => Ok(()),
+                _ => s.stray(c),
             }
         })?;
         match (elt, iter) {
@@ -1948,4 +1973,1098 @@ fn lits(parts: Vec<TemplatePart>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::*;
+    use crate::lang::LowerError;
+
+    fn lower(src: &str) -> Module {
+        crate::lang::lower(Lang::Python, "t.py", src).expect("lowers")
+    }
+
+    fn name(n: &str) -> Expr {
+        Expr::Name(n.into())
+    }
+
+    fn attr(e: Expr, a: &str) -> Expr {
+        Expr::Attr(Box::new(e), a.into())
+    }
+
+    fn s(t: &str) -> Expr {
+        Expr::Str(t.into())
+    }
+
+    /// The calls whose last callee segment is `n`, in id order.
+    fn calls<'a>(m: &'a Module, n: &str) -> Vec<(CallId, &'a Call)> {
+        m.calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.name() == Some(n))
+            .map(|(i, c)| (i as CallId, c))
+            .collect()
+    }
+
+    fn call<'a>(m: &'a Module, n: &str) -> (CallId, &'a Call) {
+        let mut v = calls(m, n);
+        assert_eq!(v.len(), 1, "expected one call to {n}: {:#?}", m.calls);
+        v.remove(0)
+    }
+
+    fn func<'a>(m: &'a Module, n: &str) -> (FuncId, &'a Function) {
+        let (i, f) = m
+            .functions
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == n)
+            .unwrap_or_else(|| panic!("no function {n}: {:#?}", m.functions));
+        (i as FuncId, f)
+    }
+
+    fn binding<'a>(m: &'a Module, n: &str) -> &'a Binding {
+        let v: Vec<_> = m.bindings.iter().filter(|b| b.name == n).collect();
+        assert_eq!(v.len(), 1, "expected one binding of {n}: {:#?}", m.bindings);
+        v[0]
+    }
+
+    fn import<'a>(m: &'a Module, local: &str) -> &'a str {
+        &m.import(local)
+            .unwrap_or_else(|| panic!("no import {local}: {:#?}", m.imports))
+            .path
+    }
+
+    const WEATHER: &str = r#"
+import asyncio
+import httpx
+from mcp.server.fastmcp import FastMCP
+import requests as rq
+
+mcp = FastMCP("weather")
+API = "https://api.weather.example/v1"
+client = httpx.AsyncClient(base_url=API, timeout=httpx.Timeout(10.0))
+
+class Api:
+    session = rq.Session()
+
+    def __init__(self):
+        self.client = httpx.AsyncClient(timeout=None)
+
+    async def get(self, u):
+        return await self.client.get(u)
+
+@mcp.tool()
+async def forecast(city: str) -> str:
+    """Forecast for a city."""
+    async with asyncio.timeout(10):
+        r = await client.get(f"{API}/forecast/{city}", params={"q": city})
+    try:
+        rq.get(url, timeout=5, **kw)
+    except (httpx.HTTPError, OSError) as e:
+        return f"failed: {e}"
+    return r.text
+
+if __name__ == "__main__":
+    mcp.run(transport="stdio")
+"#;
+
+    #[test]
+    fn fastmcp_server() {
+        let m = lower(WEATHER);
+        assert!(!m.has_syntax_errors);
+
+        // Imports.
+        assert_eq!(import(&m, "rq"), "requests");
+        assert_eq!(import(&m, "FastMCP"), "mcp.server.fastmcp.FastMCP");
+
+        // `rq.get` resolves through the import and sits in the try body.
+        let (_, get) = calls(&m, "get")
+            .into_iter()
+            .find(|(_, c)| c.receiver == Some(name("rq")))
+            .unwrap();
+        assert_eq!(get.path.as_deref(), Some("requests.get"));
+        assert_eq!(get.kwarg("timeout"), Some(&Expr::Num("5".into())));
+        assert!(get.has_spread_arg());
+        assert_eq!(get.positional(0), Some(&name("url")));
+        let (fid, forecast) = func(&m, "forecast");
+        assert_eq!(get.func, Some(fid));
+        assert_eq!(get.ctx, vec![Ctx::Try(0)]);
+
+        // `self.client.get(u)` in a method: receiver is the attribute, no path.
+        let (_, sget) = calls(&m, "get")
+            .into_iter()
+            .find(|(_, c)| c.receiver == Some(attr(name("self"), "client")))
+            .unwrap();
+        assert_eq!(sget.path, None);
+        assert!(sget.awaited);
+        assert_eq!(sget.func, Some(func(&m, "get").0));
+        assert_eq!(sget.positional(0), Some(&name("u")));
+
+        // Class bindings.
+        let b = m.bindings_of(None, "client");
+        assert_eq!(b.len(), 1);
+        let cls: Vec<_> = m.class_bindings("Api", "client");
+        assert_eq!(cls.len(), 1);
+        let Expr::Call(ctor) = cls[0].value else {
+            panic!("{:?}", cls[0].value)
+        };
+        assert_eq!(m.call(ctor).path.as_deref(), Some("httpx.AsyncClient"));
+        assert_eq!(m.call(ctor).kwarg("timeout"), Some(&Expr::Null));
+        let sess = m.class_bindings("Api", "session");
+        assert_eq!(sess.len(), 1);
+        assert_eq!(sess[0].func, None);
+        let Expr::Call(sc) = sess[0].value else {
+            panic!()
+        };
+        assert_eq!(m.call(sc).path.as_deref(), Some("requests.Session"));
+        assert_eq!(m.call(sc).func, None);
+
+        // The decorator: a call `mcp.tool()` made at module level.
+        assert!(forecast.is_async);
+        assert!(forecast.exported);
+        assert_eq!(forecast.kind, FuncKind::Def);
+        assert_eq!(forecast.decorators.len(), 1);
+        let Expr::Call(d) = forecast.decorators[0].expr else {
+            panic!("{:?}", forecast.decorators[0].expr)
+        };
+        let tool = m.call(d);
+        assert_eq!(tool.method.as_deref(), Some("tool"));
+        assert_eq!(tool.receiver, Some(name("mcp")));
+        assert_eq!(tool.func, None);
+        // The function's span starts at `async def`, the decorator's at `@`.
+        let def_line = WEATHER
+            .lines()
+            .position(|l| l.starts_with("async def forecast"))
+            .unwrap() as u32
+            + 1;
+        assert_eq!(forecast.span.start_line, def_line);
+        assert_eq!(forecast.span.start_col, 0);
+        assert_eq!(forecast.decorators[0].span.start_line, def_line - 1);
+        assert_eq!(
+            forecast.params,
+            vec![Param {
+                name: "city".into(),
+                annotation: Some("str".into()),
+                destructured: vec![],
+            }]
+        );
+
+        // `async with asyncio.timeout(10):` wraps the client call.
+        let (tid, timeout) = call(&m, "timeout");
+        assert_eq!(timeout.path.as_deref(), Some("asyncio.timeout"));
+        let (_, cget) = calls(&m, "get")
+            .into_iter()
+            .find(|(_, c)| c.receiver == Some(name("client")))
+            .unwrap();
+        assert_eq!(cget.ctx, vec![Ctx::With { items: vec![tid] }]);
+        assert!(cget.awaited);
+        assert_eq!(
+            cget.positional(0),
+            Some(&Expr::Template(vec![
+                TemplatePart::Expr(name("API")),
+                TemplatePart::Lit("/forecast/".into()),
+                TemplatePart::Expr(name("city")),
+            ]))
+        );
+        let Some(Expr::Object(params)) = cget.kwarg("params") else {
+            panic!()
+        };
+        assert_eq!(params.get("q"), Some(&name("city")));
+        assert!(!params.spread);
+        let r = binding(&m, "r");
+        assert_eq!(r.scope, BindScope::Function(fid));
+
+        // The except clause and the leaked error detail.
+        assert_eq!(m.tries.len(), 1);
+        let t = &m.tries[0];
+        assert_eq!(t.func, Some(fid));
+        assert_eq!(t.clauses.len(), 1);
+        assert_eq!(t.clauses[0].types, vec!["httpx.HTTPError", "OSError"]);
+        assert_eq!(t.clauses[0].binding.as_deref(), Some("e"));
+        let exit = m
+            .exits
+            .iter()
+            .find(|e| e.ctx == vec![Ctx::Catch { try_id: 0, clause: 0 }])
+            .unwrap();
+        assert_eq!(exit.kind, ExitKind::Return);
+        let Some(Expr::Template(parts)) = &exit.value else {
+            panic!("{:?}", exit.value)
+        };
+        assert!(parts.contains(&TemplatePart::Expr(name("e"))));
+        assert_eq!(parts[0], TemplatePart::Lit("failed: ".into()));
+
+        // The main guard runs at module level.
+        let (rid, run) = call(&m, "run");
+        assert_eq!(run.func, None);
+        assert_eq!(run.kwarg("transport"), Some(&s("stdio")));
+        assert!(m.module_calls.contains(&rid));
+
+        // Methods.
+        let (_, init) = func(&m, "__init__");
+        assert_eq!(init.kind, FuncKind::Method);
+        assert_eq!(init.class, Some(0));
+        assert!(!init.exported);
+        assert_eq!(init.params[0].name, "self");
+        let (_, g) = func(&m, "get");
+        assert!(g.is_async && g.exported);
+        assert_eq!(m.classes[0].name, "Api");
+    }
+
+    #[test]
+    fn imports() {
+        let m = lower(
+            r#"
+import a.b.c
+import a.b as x, os
+from a.b import c as d, e
+from . import util
+from .. m import y
+from ..m import z as zz
+from .pkg.mod import fetch
+from m import *
+from __future__ import annotations
+from x import (
+    p,  # the p
+    q as r,
+)
+def f():
+    import json
+    from urllib import request as ur
+"#,
+        );
+        let got: Vec<(&str, &str)> = m
+            .imports
+            .iter()
+            .map(|i| (i.local.as_str(), i.path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", "a"),
+                ("x", "a.b"),
+                ("os", "os"),
+                ("d", "a.b.c"),
+                ("e", "a.b.e"),
+                ("util", ".util"),
+                ("y", "..m.y"),
+                ("zz", "..m.z"),
+                ("fetch", ".pkg.mod.fetch"),
+                ("p", "x.p"),
+                ("r", "x.q"),
+                ("json", "json"),
+                ("ur", "urllib.request"),
+            ]
+        );
+        assert!(m.bindings.is_empty());
+        assert_eq!(m.comments.len(), 1);
+        assert_eq!(m.comments[0].text, "# the p");
+        assert_eq!(m.imports[0].span.start_line, 2);
+    }
+
+    #[test]
+    fn decorators_are_lowered_in_the_enclosing_scope() {
+        let m = lower(
+            r#"
+from tenacity import retry, stop_after_attempt, wait_exponential
+
+def make(server):
+    @server.call_tool()
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential(multiplier=1))
+    @staticmethod
+    async def handle(name, arguments):
+        return await dispatch(name, arguments)
+    return handle
+"#,
+        );
+        let (make, _) = func(&m, "make");
+        let (hid, h) = func(&m, "handle");
+        assert_eq!(h.parent, Some(make));
+        assert!(!h.exported, "nested functions are not exported");
+        assert_eq!(h.decorators.len(), 3);
+        let Expr::Call(ct) = h.decorators[0].expr else {
+            panic!()
+        };
+        assert_eq!(m.call(ct).method.as_deref(), Some("call_tool"));
+        assert_eq!(m.call(ct).func, Some(make));
+        let Expr::Call(rid) = h.decorators[1].expr else {
+            panic!()
+        };
+        let r = m.call(rid);
+        assert_eq!(r.path.as_deref(), Some("tenacity.retry"));
+        assert_eq!(r.func, Some(make));
+        let Some(Expr::Call(stop)) = r.kwarg("stop") else {
+            panic!()
+        };
+        let stop = m.call(*stop);
+        assert_eq!(stop.path.as_deref(), Some("tenacity.stop_after_attempt"));
+        assert_eq!(stop.ctx, vec![Ctx::Arg { call: rid, index: 0 }]);
+        assert_eq!(stop.func, Some(make));
+        let (_, w) = call(&m, "wait_exponential");
+        assert_eq!(w.ctx, vec![Ctx::Arg { call: rid, index: 1 }]);
+        assert_eq!(h.decorators[2].expr, name("staticmethod"));
+        let (_, d) = call(&m, "dispatch");
+        assert_eq!(d.func, Some(hid));
+        assert!(d.awaited);
+        // The function's span is the def, without the decorators.
+        assert_eq!(h.span.start_line, 8);
+        assert_eq!(h.decorators[0].span.start_line, 5);
+    }
+
+    #[test]
+    fn params_and_defaults() {
+        let m = lower(
+            r#"
+class C:
+    def m(self, a, b: int, c=make_default(), d: "str" = "x", /, *args: Any, e, f: int = 1, **kwargs):
+        pass
+    @classmethod
+    def k(cls, *, key): ...
+h = lambda x, y=1, *r, **kw: x
+"#,
+        );
+        let (_, f) = func(&m, "m");
+        let names: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["self", "a", "b", "c", "d", "args", "e", "f", "kwargs"]
+        );
+        let ann: Vec<Option<&str>> = f.params.iter().map(|p| p.annotation.as_deref()).collect();
+        assert_eq!(
+            ann,
+            vec![
+                None,
+                None,
+                Some("int"),
+                None,
+                Some("\"str\""),
+                Some("Any"),
+                None,
+                Some("int"),
+                None
+            ]
+        );
+        // A default value is evaluated where the def is: in the class body.
+        let (_, mk) = call(&m, "make_default");
+        assert_eq!(mk.func, None);
+        let (_, k) = func(&m, "k");
+        assert_eq!(k.params.len(), 2);
+        assert_eq!(k.params[0].name, "cls");
+        assert_eq!(k.params[1].name, "key");
+        let (hid, h) = func(&m, "h");
+        assert_eq!(h.kind, FuncKind::Lambda);
+        let names: Vec<&str> = h.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, vec!["x", "y", "r", "kw"]);
+        assert_eq!(h.expr_body, Some(name("x")));
+        assert_eq!(binding(&m, "h").value, Expr::Func(hid));
+    }
+
+    #[test]
+    fn exported_and_kinds() {
+        let m = lower(
+            r#"
+def public(): pass
+def _private(): pass
+async def outer():
+    def inner(): pass
+class K:
+    def method(self): pass
+    def _helper(self):
+        def closure(): pass
+    if TYPE_CHECKING:
+        def typed(self): pass
+if sys.version_info > (3, 10):
+    def conditional(): pass
+"#,
+        );
+        let e = |n: &str| func(&m, n).1.exported;
+        assert!(e("public"));
+        assert!(!e("_private"));
+        assert!(e("outer"));
+        assert!(!e("inner"));
+        assert!(e("method"));
+        assert!(!e("_helper"));
+        assert!(!e("closure"));
+        assert!(e("conditional"));
+        let k = |n: &str| func(&m, n).1.kind;
+        assert_eq!(k("method"), FuncKind::Method);
+        assert_eq!(k("typed"), FuncKind::Method);
+        assert_eq!(k("closure"), FuncKind::Def);
+        assert_eq!(k("inner"), FuncKind::Def);
+        assert_eq!(func(&m, "closure").1.class, None);
+        assert_eq!(func(&m, "typed").1.class, Some(0));
+        assert!(func(&m, "outer").1.is_async);
+        assert!(!func(&m, "public").1.is_async);
+        assert_eq!(func(&m, "inner").1.parent, Some(func(&m, "outer").0));
+    }
+
+    #[test]
+    fn classes_and_self_bindings() {
+        let m = lower(
+            r#"
+import httpx
+@dataclass(frozen=True)
+class Client(Base, mixins.Retry, metaclass=Meta):
+    timeout: float = 10.0
+    limits: httpx.Limits
+    pool = httpx.Limits(max_connections=10)
+    def __init__(self, base):
+        self.http = httpx.Client(base_url=base)
+        self.base, self.x = base, 1
+        self.cfg.timeout = 3
+        def later():
+            self.late = make()
+        later()
+    def fetch(self):
+        return self.http.get("/x")
+
+class Other:
+    class Inner:
+        field = inner_value()
+        def go(self):
+            self.z = 1
+"#,
+        );
+        let c = &m.classes[0];
+        assert_eq!(c.name, "Client");
+        assert_eq!(c.bases, vec!["Base", "mixins.Retry"]);
+        assert_eq!(c.decorators.len(), 1);
+        let Expr::Call(dc) = c.decorators[0].expr else {
+            panic!()
+        };
+        assert_eq!(m.call(dc).kwarg("frozen"), Some(&Expr::Bool(true)));
+        assert_eq!(c.span.start_line, 4);
+        let t = m.class_bindings("Client", "timeout");
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].value, Expr::Num("10.0".into()));
+        assert!(m.class_bindings("Client", "limits").is_empty());
+        assert_eq!(m.class_bindings("Client", "pool").len(), 1);
+        let http = m.class_bindings("Client", "http");
+        assert_eq!(http.len(), 1);
+        assert_eq!(http[0].func, Some(func(&m, "__init__").0));
+        // Tuple targets record no binding.
+        assert!(m.class_bindings("Client", "base").is_empty());
+        // Nested attributes keep their dotted name.
+        let cfg = binding(&m, "self.cfg.timeout");
+        assert_eq!(cfg.value, Expr::Num("3".into()));
+        // A closure inside a method still binds on the class.
+        assert_eq!(m.class_bindings("Client", "late").len(), 1);
+        assert_eq!(m.class_bindings("Inner", "field").len(), 1);
+        assert_eq!(m.class_bindings("Inner", "z").len(), 1);
+        assert!(m.class_bindings("Other", "field").is_empty());
+        let (_, fetch) = func(&m, "fetch");
+        assert_eq!(m.classes[fetch.class.unwrap() as usize].name, "Client");
+        let (_, go) = func(&m, "go");
+        assert_eq!(m.classes[go.class.unwrap() as usize].name, "Inner");
+        // Keyword arguments of the class statement are not bases.
+        assert_eq!(m.classes.len(), 3);
+    }
+
+    #[test]
+    fn scopes_globals_and_nonlocals() {
+        let m = lower(
+            r#"
+import requests
+_client = None
+counter = 0
+def get_client():
+    global _client
+    if _client is None:
+        _client = requests.Session()
+    local = 1
+    return _client
+def outer():
+    n = 0
+    def bump():
+        nonlocal n
+        n = n + 1
+    return bump
+def configure(session):
+    requests.adapters.DEFAULT_RETRIES = 5
+    session.timeout = 3
+    obj = make()
+    obj.timeout = 4
+"#,
+        );
+        let (gid, g) = func(&m, "get_client");
+        assert_eq!(g.globals, vec!["_client"]);
+        let c: Vec<_> = m.bindings.iter().filter(|b| b.name == "_client").collect();
+        assert_eq!(c.len(), 2);
+        assert!(c.iter().all(|b| b.scope == BindScope::Module));
+        assert_eq!(c[1].func, Some(gid));
+        assert_eq!(binding(&m, "local").scope, BindScope::Function(gid));
+        let (oid, _) = func(&m, "outer");
+        let n: Vec<_> = m.bindings.iter().filter(|b| b.name == "n").collect();
+        assert_eq!(n.len(), 2);
+        assert!(n.iter().all(|b| b.scope == BindScope::Function(oid)));
+        let (cid, _) = func(&m, "configure");
+        assert_eq!(
+            binding(&m, "requests.adapters.DEFAULT_RETRIES").scope,
+            BindScope::Module
+        );
+        assert_eq!(binding(&m, "session.timeout").scope, BindScope::Function(cid));
+        assert_eq!(binding(&m, "obj.timeout").scope, BindScope::Function(cid));
+        // The module-level `_client` shadows nothing: calls resolve through imports.
+        let (_, sess) = call(&m, "Session");
+        assert_eq!(sess.path.as_deref(), Some("requests.Session"));
+    }
+
+    #[test]
+    fn with_statements() {
+        let m = lower(
+            r#"
+import httpx
+async def main(lock):
+    async with httpx.AsyncClient(timeout=5) as client, client.stream("GET", u) as resp:
+        await resp.aread()
+    with lock:
+        work()
+    with (open("a") as fa, open("b") as fb):
+        copy(fa, fb)
+    with ctx() as (a, b):
+        pass
+    with self_ref() as self.handle:
+        pass
+"#,
+        );
+        let (fid, _) = func(&m, "main");
+        let (cid, c) = call(&m, "AsyncClient");
+        assert_eq!(c.path.as_deref(), Some("httpx.AsyncClient"));
+        let (sid, _) = call(&m, "stream");
+        let (_, aread) = call(&m, "aread");
+        assert_eq!(aread.ctx, vec![Ctx::With { items: vec![cid, sid] }]);
+        let client = binding(&m, "client");
+        assert_eq!(client.value, Expr::Call(cid));
+        assert_eq!(client.scope, BindScope::Function(fid));
+        assert_eq!(binding(&m, "resp").value, Expr::Call(sid));
+        let (_, work) = call(&m, "work");
+        assert_eq!(work.ctx, vec![Ctx::With { items: vec![] }]);
+        let opens: Vec<CallId> = calls(&m, "open").into_iter().map(|(i, _)| i).collect();
+        assert_eq!(opens.len(), 2);
+        let (_, copy) = call(&m, "copy");
+        assert_eq!(copy.ctx, vec![Ctx::With { items: opens }]);
+        assert!(binding(&m, "fa").value == Expr::Call(calls(&m, "open")[0].0));
+        assert!(m.bindings.iter().all(|b| b.name != "a" && b.name != "b"));
+        assert_eq!(binding(&m, "self.handle").scope, BindScope::Module);
+    }
+
+    #[test]
+    fn try_except_finally() {
+        let m = lower(
+            r#"
+from httpx import HTTPError as HE
+import httpx
+def check(token):
+    try:
+        verify(token)
+    except HE:
+        log()
+    except (ValueError, httpx.TimeoutException) as err:
+        raise ToolError(str(err)) from err
+    except:
+        return True
+    else:
+        after()
+    finally:
+        cleanup()
+    try:
+        pass
+    except* ExceptionGroup as eg:
+        handle(eg)
+"#,
+        );
+        assert_eq!(m.tries.len(), 2);
+        let t = &m.tries[0];
+        assert!(t.has_finally);
+        assert_eq!(t.kind, TryKind::Try);
+        assert_eq!(t.clauses.len(), 3);
+        assert_eq!(t.clauses[0].types, vec!["httpx.HTTPError"]);
+        assert_eq!(t.clauses[0].binding, None);
+        assert_eq!(
+            t.clauses[1].types,
+            vec!["ValueError", "httpx.TimeoutException"]
+        );
+        assert_eq!(t.clauses[1].binding.as_deref(), Some("err"));
+        assert!(t.clauses[2].types.is_empty());
+        assert_eq!(t.clauses[2].span.start_line, 11);
+        assert_eq!(call(&m, "verify").1.ctx, vec![Ctx::Try(0)]);
+        assert_eq!(
+            call(&m, "log").1.ctx,
+            vec![Ctx::Catch { try_id: 0, clause: 0 }]
+        );
+        assert_eq!(call(&m, "after").1.ctx, vec![]);
+        assert_eq!(call(&m, "cleanup").1.ctx, vec![Ctx::Finally(0)]);
+        // `raise ToolError(str(err)) from err`
+        let raise = m.exits.iter().find(|e| e.kind == ExitKind::Raise).unwrap();
+        assert_eq!(raise.ctx, vec![Ctx::Catch { try_id: 0, clause: 1 }]);
+        let Some(Expr::Call(te)) = raise.value else {
+            panic!()
+        };
+        assert_eq!(m.call(te).name(), Some("ToolError"));
+        let (_, str_call) = call(&m, "str");
+        assert_eq!(str_call.positional(0), Some(&name("err")));
+        assert_eq!(str_call.ctx.len(), 2);
+        // Fail-open: `except: return True`.
+        let ret = m
+            .exits
+            .iter()
+            .find(|e| e.value == Some(Expr::Bool(true)))
+            .unwrap();
+        assert_eq!(ret.ctx, vec![Ctx::Catch { try_id: 0, clause: 2 }]);
+        let t2 = &m.tries[1];
+        assert_eq!(t2.clauses[0].types, vec!["ExceptionGroup"]);
+        assert_eq!(t2.clauses[0].binding.as_deref(), Some("eg"));
+        assert!(!t2.has_finally);
+    }
+
+    #[test]
+    fn nested_tries_and_loops() {
+        let m = lower(
+            r#"
+import time
+def fetch_with_retry(url):
+    for attempt, delay in enumerate(delays()):
+        try:
+            return requests.get(url)
+        except Exception:
+            time.sleep(delay)
+            continue
+    else:
+        give_up()
+    while not done():
+        try:
+            poll()
+        finally:
+            break
+"#,
+        );
+        assert_eq!(m.loops.len(), 2);
+        let l = &m.loops[0];
+        assert_eq!(l.kind, LoopKind::ForEach);
+        assert_eq!(l.vars, vec!["attempt", "delay"]);
+        let Some(Expr::Call(it)) = l.iter else {
+            panic!()
+        };
+        assert_eq!(m.call(it).name(), Some("enumerate"));
+        assert_eq!(m.call(it).ctx, vec![]);
+        assert_eq!(call(&m, "delays").1.ctx, vec![Ctx::Arg { call: it, index: 0 }]);
+        assert_eq!(call(&m, "get").1.ctx, vec![Ctx::Loop(0), Ctx::Try(0)]);
+        let (_, sleep) = call(&m, "sleep");
+        assert_eq!(sleep.path.as_deref(), Some("time.sleep"));
+        assert_eq!(
+            sleep.ctx,
+            vec![Ctx::Loop(0), Ctx::Catch { try_id: 0, clause: 0 }]
+        );
+        assert_eq!(m.tries[0].ctx, vec![Ctx::Loop(0)]);
+        assert_eq!(call(&m, "give_up").1.ctx, vec![]);
+        let w = &m.loops[1];
+        assert_eq!(w.kind, LoopKind::While);
+        assert!(matches!(&w.cond, Some(Expr::Unary { op, .. }) if op == "not"));
+        assert_eq!(call(&m, "done").1.ctx, vec![]);
+        assert_eq!(call(&m, "poll").1.ctx, vec![Ctx::Loop(1), Ctx::Try(1)]);
+        let kinds: Vec<(ExitKind, Vec<Ctx>)> =
+            m.exits.iter().map(|e| (e.kind, e.ctx.clone())).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (ExitKind::Return, vec![Ctx::Loop(0), Ctx::Try(0)]),
+                (
+                    ExitKind::Continue,
+                    vec![Ctx::Loop(0), Ctx::Catch { try_id: 0, clause: 0 }]
+                ),
+                (ExitKind::Break, vec![Ctx::Loop(1), Ctx::Finally(1)]),
+            ]
+        );
+        assert_eq!(m.exits[1].value, None);
+    }
+
+    #[test]
+    fn strings() {
+        let m = lower(
+            r#"
+a = "plain"
+b = 'single'
+c = """triple
+quoted"""
+d = b"bytes\n"
+e = r"raw\d"
+f = f"{host}:{port!r:>{width()}}/x"
+g = "https://" "api.example.com" '/v1'
+h = f"{base}/a" "/b"
+i = f"no interpolation {{x}}"
+j = ""
+k = F'''{x}'''
+"#,
+        );
+        let v = |n: &str| binding(&m, n).value.clone();
+        assert_eq!(v("a"), s("plain"));
+        assert_eq!(v("b"), s("single"));
+        assert_eq!(v("c"), s("triple\nquoted"));
+        assert_eq!(v("d"), s("bytes\\n"));
+        assert_eq!(v("e"), s("raw\\d"));
+        assert_eq!(
+            v("f"),
+            Expr::Template(vec![
+                TemplatePart::Expr(name("host")),
+                TemplatePart::Lit(":".into()),
+                TemplatePart::Expr(name("port")),
+                TemplatePart::Lit("/x".into()),
+            ])
+        );
+        // A call inside a format spec is still seen.
+        assert_eq!(calls(&m, "width").len(), 1);
+        assert_eq!(v("g"), s("https://api.example.com/v1"));
+        assert_eq!(
+            v("h"),
+            Expr::Template(vec![
+                TemplatePart::Expr(name("base")),
+                TemplatePart::Lit("/a".into()),
+                TemplatePart::Lit("/b".into()),
+            ])
+        );
+        assert_eq!(v("i"), s("no interpolation {{x}}"));
+        assert_eq!(v("j"), s(""));
+        assert_eq!(v("k"), Expr::Template(vec![TemplatePart::Expr(name("x"))]));
+    }
+
+    #[test]
+    fn expressions() {
+        let m = lower(
+            r#"
+x = not a
+y = a or b and c
+z = base * 2 ** n
+w = a if cond else b
+cmp = a is not None
+chain = 0 < a <= 10
+neg = -1
+lst = [1, "two", *rest]
+tup = (1,)
+st = {a, b}
+dct = {"k": 1, 2: "two", key: v, **extra}
+sub = headers["Authorization"]
+comp = [fetch(u) for u in urls if u]
+dcomp = {k: v for k, v in items.items()}
+gen = sum(len(x) for x in xs)
+opt = (m := re.match(p, s))
+flag = True
+none = None
+ell = ...
+"#,
+        );
+        let v = |n: &str| binding(&m, n).value.clone();
+        assert_eq!(
+            v("x"),
+            Expr::Unary {
+                op: "not".into(),
+                operand: Box::new(name("a"))
+            }
+        );
+        let Expr::Binary { op, rhs, .. } = v("y") else {
+            panic!()
+        };
+        assert_eq!(op, "or");
+        assert!(matches!(*rhs, Expr::Binary { ref op, .. } if op == "and"));
+        let Expr::Binary { op, rhs, .. } = v("z") else {
+            panic!()
+        };
+        assert_eq!(op, "*");
+        assert!(matches!(*rhs, Expr::Binary { ref op, .. } if op == "**"));
+        assert_eq!(
+            v("w"),
+            Expr::Conditional {
+                cond: Box::new(name("cond")),
+                then: Box::new(name("a")),
+                otherwise: Box::new(name("b")),
+            }
+        );
+        assert_eq!(
+            v("cmp"),
+            Expr::Binary {
+                op: "is not".into(),
+                lhs: Box::new(name("a")),
+                rhs: Box::new(Expr::Null),
+            }
+        );
+        assert!(matches!(v("chain"), Expr::Binary { ref op, .. } if op == "<"));
+        assert_eq!(
+            v("neg"),
+            Expr::Unary {
+                op: "-".into(),
+                operand: Box::new(Expr::Num("1".into()))
+            }
+        );
+        assert_eq!(
+            v("lst"),
+            Expr::Array(vec![
+                Expr::Num("1".into()),
+                s("two"),
+                Expr::Spread(Box::new(name("rest")))
+            ])
+        );
+        assert_eq!(v("tup"), Expr::Array(vec![Expr::Num("1".into())]));
+        assert_eq!(v("st"), Expr::Array(vec![name("a"), name("b")]));
+        let Expr::Object(o) = v("dct") else { panic!() };
+        assert_eq!(
+            o.entries,
+            vec![
+                ("k".to_string(), Expr::Num("1".into())),
+                ("2".to_string(), s("two"))
+            ]
+        );
+        assert!(o.spread);
+        assert_eq!(
+            v("sub"),
+            Expr::Index(Box::new(name("headers")), Box::new(s("Authorization")))
+        );
+        let Expr::Comprehension { elt, iter } = v("comp") else {
+            panic!()
+        };
+        assert_eq!(*iter, name("urls"));
+        let Expr::Call(fid) = *elt else { panic!() };
+        assert_eq!(m.call(fid).name(), Some("fetch"));
+        let Expr::Comprehension { elt, iter } = v("dcomp") else {
+            panic!()
+        };
+        assert!(matches!(*elt, Expr::Array(ref kv) if kv.len() == 2));
+        assert!(matches!(*iter, Expr::Call(_)));
+        let (gid, gen) = call(&m, "sum");
+        assert!(matches!(gen.positional(0), Some(Expr::Comprehension { .. })));
+        assert_eq!(call(&m, "len").1.ctx, vec![Ctx::Arg { call: gid, index: 0 }]);
+        // Walrus: both names are bound to the call.
+        let Expr::Call(mid) = v("m") else { panic!() };
+        assert_eq!(v("opt"), Expr::Call(mid));
+        assert_eq!(m.call(mid).path.as_deref(), Some("re.match"));
+        assert_eq!(v("flag"), Expr::Bool(true));
+        assert_eq!(v("none"), Expr::Null);
+        assert!(matches!(v("ell"), Expr::Unknown(_)));
+    }
+
+    #[test]
+    fn assignment_forms() {
+        let m = lower(
+            r#"
+a = b = make()
+x: int = 5
+y: Final[str]
+count += step()
+p, q = pair()
+[r, t] = 1, 2
+items[key()] = value()
+handler = lambda req: req.json()
+obj.cb = lambda: None
+"#,
+        );
+        let (mid, _) = call(&m, "make");
+        assert_eq!(binding(&m, "a").value, Expr::Call(mid));
+        assert_eq!(binding(&m, "b").value, Expr::Call(mid));
+        assert_eq!(binding(&m, "x").value, Expr::Num("5".into()));
+        assert!(m.bindings.iter().all(|b| b.name != "y"));
+        assert!(m.bindings.iter().all(|b| b.name != "count"));
+        assert_eq!(calls(&m, "step").len(), 1);
+        assert!(m
+            .bindings
+            .iter()
+            .all(|b| !["p", "q", "r", "t", "items"].contains(&b.name.as_str())));
+        assert_eq!(calls(&m, "pair").len(), 1);
+        assert_eq!(calls(&m, "key").len(), 1);
+        assert_eq!(calls(&m, "value").len(), 1);
+        let (hid, h) = func(&m, "handler");
+        assert_eq!(h.kind, FuncKind::Lambda);
+        assert_eq!(binding(&m, "handler").value, Expr::Func(hid));
+        let (_, json) = call(&m, "json");
+        assert_eq!(json.func, Some(hid));
+        assert_eq!(json.path, None, "a parameter is a value, not a module");
+        assert!(matches!(h.expr_body, Some(Expr::Call(_))));
+        let (cbid, _) = func(&m, "cb");
+        assert_eq!(binding(&m, "obj.cb").value, Expr::Func(cbid));
+        assert_eq!(m.bindings.len(), 5);
+    }
+
+    #[test]
+    fn call_chains_and_arguments() {
+        let m = lower(
+            r#"
+resp = httpx.Client(timeout=3).get(url, headers={"a": 1}).raise_for_status()
+gather = asyncio.gather(*[fetch(u) for u in urls], return_exceptions=True)
+"#,
+        );
+        let (rid, raise) = call(&m, "raise_for_status");
+        let (gid, get) = call(&m, "get");
+        let (cid, client) = call(&m, "Client");
+        assert!(rid < gid && gid < cid);
+        assert_eq!(raise.receiver, Some(Expr::Call(gid)));
+        assert_eq!(get.receiver, Some(Expr::Call(cid)));
+        assert_eq!(client.path.as_deref(), Some("httpx.Client"));
+        assert_eq!(raise.path, None);
+        assert_eq!(raise.span.start_col, 7);
+        assert_eq!(raise.span.start_byte, client.span.start_byte);
+        assert_eq!(m.calls_on(cid).count(), 1);
+        assert!(matches!(get.kwarg("headers"), Some(Expr::Object(_))));
+        let (aid, g) = call(&m, "gather");
+        assert_eq!(g.kwarg("return_exceptions"), Some(&Expr::Bool(true)));
+        let Some(Arg {
+            name: None,
+            value: Expr::Spread(inner),
+        }) = g.args.first()
+        else {
+            panic!("{:?}", g.args)
+        };
+        assert!(matches!(**inner, Expr::Comprehension { .. }));
+        assert_eq!(call(&m, "fetch").1.ctx, vec![Ctx::Arg { call: aid, index: 0 }]);
+    }
+
+    #[test]
+    fn match_statements_and_misc_statements() {
+        let m = lower(
+            r#"
+async def tool(cmd):
+    match cmd:
+        case {"op": "get"} if allowed(cmd):
+            return await get()
+        case Point(x=0):
+            post()
+        case _:
+            pass
+    assert check(), "msg"
+    del cache[key()]
+    print(f"{len(x)}")
+    yield produce()
+    type Alias = list[int]
+"#,
+        );
+        for n in ["allowed", "get", "post", "check", "key", "print", "len", "produce"] {
+            assert_eq!(calls(&m, n).len(), 1, "{n}");
+            assert_eq!(call(&m, n).1.func, Some(0), "{n}");
+        }
+        assert!(call(&m, "get").1.awaited);
+        assert_eq!(m.exits.len(), 1);
+    }
+
+    #[test]
+    fn comments_are_recorded_in_order() {
+        let m = lower(
+            r#"# header
+import os  # trailing
+@mcp.tool()  # on the decorator
+# between
+def f(
+    a,  # param
+):
+    # in body
+    call(
+        x,  # in args
+    )
+    return {
+        "k": 1,  # in dict
+    }
+"#,
+        );
+        let texts: Vec<&str> = m.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "# header",
+                "# trailing",
+                "# on the decorator",
+                "# between",
+                "# param",
+                "# in body",
+                "# in args",
+                "# in dict"
+            ]
+        );
+        assert_eq!(m.comments[1].span.start_line, 2);
+    }
+
+    #[test]
+    fn broken_code_still_lowers() {
+        let m = crate::lang::lower(
+            Lang::Python,
+            "t.py",
+            r#"
+import requests
+def f(:
+    requests.get(url)
+x = = requests.put(u)
+class :
+    def g(self):
+        return requests.post(u, json=body) +
+"#,
+        )
+        .unwrap();
+        assert!(m.has_syntax_errors);
+        assert!(calls(&m, "get")
+            .iter()
+            .any(|(_, c)| c.path.as_deref() == Some("requests.get")));
+        assert!(calls(&m, "post")
+            .iter()
+            .any(|(_, c)| c.path.as_deref() == Some("requests.post")));
+        assert_eq!(call(&m, "put").1.path.as_deref(), Some("requests.put"));
+    }
+
+    fn deep_cases(n: usize) -> Vec<String> {
+        vec![
+            format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n)),
+            format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n)),
+            format!("x = {}1{}\n", "f(".repeat(n), ")".repeat(n)),
+            format!("x = {}1{}\n", "{'k': ".repeat(n), "}".repeat(n)),
+            format!("x = {}1\n", "-".repeat(n)),
+            format!("x = {}1\n", "not ".repeat(n)),
+            format!("x = {}1\n", "await ".repeat(n)),
+            format!("x = {}1\n", "lambda: ".repeat(n)),
+            format!("x = 1{}\n", " + 1".repeat(n)),
+            format!("x = a{}\n", ".b".repeat(n)),
+            format!("x = a{}\n", "()".repeat(n)),
+            format!("x = a{}\n", "[0]".repeat(n)),
+            format!("x = {}\n", "a if b else ".repeat(n) + "c"),
+            format!("x = {}1{}\n", "f(k=".repeat(n), ")".repeat(n)),
+            (0..n)
+                .map(|i| format!("{}if x:\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(n)
+                + "pass\n",
+            (0..n)
+                .map(|i| format!("{}def f():\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(n)
+                + "pass\n",
+            (0..n)
+                .map(|i| format!("{}class C:\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(n)
+                + "pass\n",
+            (0..n)
+                .map(|i| format!("{}try:\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(n)
+                + "pass\n",
+        ]
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for (i, src) in deep_cases(20_000).iter().enumerate() {
+            let r = crate::lang::lower(Lang::Python, "t.py", src);
+            assert!(
+                matches!(r, Err(LowerError::TooDeep)),
+                "case {i}: {:?}",
+                r.map(|m| m.calls.len())
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_nesting_is_fine() {
+        for (i, src) in deep_cases(100).iter().enumerate() {
+            let r = crate::lang::lower(Lang::Python, "t.py", src);
+            assert!(r.is_ok(), "case {i}: {:?}", r.err());
+        }
+        let src = format!("x = {}1{}\n", "f(".repeat(100), ")".repeat(100));
+        assert_eq!(lower(&src).calls.len(), 100);
+        // Long flat sequences are not nesting.
+        let src = "x = f(1)\n".repeat(20_000);
+        assert_eq!(lower(&src).calls.len(), 20_000);
+        let src = format!("x = [{}]\n", "g(), ".repeat(20_000));
+        assert_eq!(lower(&src).calls.len(), 20_000);
+    }
 }
