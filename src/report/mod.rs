@@ -57,12 +57,12 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         let src = "x = 1\né = requests.get(u)\n";
-        // "é " is 3 bytes, 2 chars, 2 UTF-16 units.
-        assert_eq!(char_col(Some(src), 2, 4), 3);
-        assert_eq!(utf16_col(Some(src), 2, 4), 3);
+        // `requests` starts at byte 5 of line 2: "é = " is 5 bytes, 4 chars.
+        assert_eq!(char_col(Some(src), 2, 5), 5);
+        assert_eq!(utf16_col(Some(src), 2, 5), 5);
         let emoji = "s = '😀'; requests.get(u)";
-        // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte 13.
-        assert_eq!(char_col(Some(emoji), 1, 13), 11);
-        assert_eq!(utf16_col(Some(emoji), 1, 13), 12);
+        // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte 12.
+        assert_eq!(char_col(Some(emoji), 1, 12), 10);
+        assert_eq!(utf16_col(Some(emoji), 1, 12), 11);
     }
 }
