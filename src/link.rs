@@ -590,6 +590,12 @@ impl<'k> Project<'k> {
                     if call.method.is_none() || call.path.is_some() && cm.lang() != Lang::Rust {
                         return None;
                     }
+                    // Past a request method (`client.get(u).send()…json()`),
+                    // the value is a request or a response, not the client.
+                    let meth = call.method.as_deref().unwrap_or("");
+                    if lk.clients.iter().any(|cl| cl.methods.iter().any(|m| m == meth)) {
+                        return None;
+                    }
                     let mut next = chain.clone();
                     next.push(cr);
                     self.origins_of(
