@@ -162,3 +162,51 @@ impl ServerHandler for Low {
         pairs(&[("increment", "increment"), ("get_value", "get"), ("*", "call_tool")])
     );
 }
+
+/// A finding reached from a tool handler names it as a related location:
+/// across files, through helpers, per language.
+#[test]
+fn findings_name_the_tool_handlers_that_reach_them() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let cases = [
+        (
+            "fixtures/unbounded-await/python/weather",
+            "fixtures/unbounded-await/python/weather/upstream.py",
+            12,
+            "fixtures/unbounded-await/python/weather/server.py",
+            12,
+            "reached from MCP tool `daily`",
+        ),
+        (
+            "fixtures/unbounded-await/typescript/deadlines.ts",
+            "fixtures/unbounded-await/typescript/deadlines.ts",
+            31,
+            "fixtures/unbounded-await/typescript/deadlines.ts",
+            44,
+            "reached from MCP tool `news`",
+        ),
+        (
+            "fixtures/unbounded-await/rust/weather.rs",
+            "fixtures/unbounded-await/rust/weather.rs",
+            44,
+            "fixtures/unbounded-await/rust/weather.rs",
+            39,
+            "reached from MCP tool `forecast`",
+        ),
+    ];
+    for (root, path, line, tool_path, tool_line, msg) in cases {
+        let report = mcp_audit::scan(&mcp_audit::Config::default(), &[root.into()]).unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.location.path == path && f.location.span.start_line == line)
+            .unwrap_or_else(|| panic!("no finding at {path}:{line}"));
+        assert!(
+            f.related.iter().any(|r| r.location.path == tool_path
+                && r.location.span.start_line == tool_line
+                && r.message == msg),
+            "{path}:{line}: {:?}",
+            f.related
+        );
+    }
+}
