@@ -129,6 +129,7 @@ enum K {
     ComparisonOperator,
     ConditionalExpression,
     NamedExpression,
+    TypeAliasStatement,
     AsPattern,
     AsPatternTarget,
     Ellipsis,
@@ -230,6 +231,7 @@ fn kind_of(name: &str, named: bool) -> K {
         "comparison_operator" => K::ComparisonOperator,
         "conditional_expression" => K::ConditionalExpression,
         "named_expression" => K::NamedExpression,
+        "type_alias_statement" => K::TypeAliasStatement,
         "as_pattern" => K::AsPattern,
         "as_pattern_target" => K::AsPatternTarget,
         "ellipsis" => K::Ellipsis,
@@ -606,6 +608,7 @@ impl<'t, 's> Lower<'t, 's> {
             K::BreakStatement => self.exit(n, ExitKind::Break),
             K::GlobalStatement => self.global(n),
             K::NonlocalStatement => self.nonlocal(n),
+            K::TypeAliasStatement => self.type_alias(n),
             _ => self.expr_inner(n).map(drop),
         }
     }
@@ -663,6 +666,92 @@ impl<'t, 's> Lower<'t, 's> {
             }
             Ok(())
         })
+    }
+
+    /// `type X = ..`, or `type(x).attr = v` which the grammar also parses as
+    /// a type alias (`type` is a soft keyword): then the target is rebuilt,
+    /// with `type(x)` as a call.
+    fn type_alias(&mut self, n: Node<'t>) -> R<()> {
+        let f = &self.t.f;
+        let [left, right] = self.fields(n, [f.left, f.right])?;
+        let target = left.and_then(|l| l.named_child(0));
+        match target {
+            Some(t) if matches!(self.k(t), K::Attribute | K::Subscript) => {
+                let value = match right.and_then(|r| r.named_child(0)) {
+                    Some(r) => Some(self.expr(r)?),
+                    None => None,
+                };
+                let target = self.type_call_chain(t, n)?;
+                if let (Some(value), Some((name, scope))) = (value, self.attr_binding(&target)) {
+                    let func = self.b.func;
+                    self.b.m.bindings.push(Binding {
+                        name,
+                        value,
+                        span: span_of(n),
+                        scope,
+                        func,
+                    });
+                }
+                Ok(())
+            }
+            _ => {
+                for x in [left, right].into_iter().flatten() {
+                    self.scan(x)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The target of a misparsed `type(args).a[i] = v`: the leftmost
+    /// parenthesized expression (or tuple) holds the arguments of `type`.
+    fn type_call_chain(&mut self, n: Node<'t>, stmt: Node<'t>) -> R<Expr> {
+        self.guard()?;
+        let f = &self.t.f;
+        let r = match self.k(n) {
+            K::Attribute => {
+                let [obj, attr] = self.fields(n, [f.object, f.attribute])?;
+                let obj = match obj {
+                    Some(o) => self.type_call_chain(o, stmt)?,
+                    None => self.unk(n),
+                };
+                let attr = attr.map_or("", |a| self.text(a)).to_owned();
+                Ok(Expr::Attr(Box::new(obj), attr))
+            }
+            K::Subscript => {
+                let [value, sub] = self.fields(n, [f.value, f.subscript])?;
+                let value = match value {
+                    Some(v) => self.type_call_chain(v, stmt)?,
+                    None => self.unk(n),
+                };
+                let sub = self.opt_expr(sub, n)?;
+                Ok(Expr::Index(Box::new(value), Box::new(sub)))
+            }
+            K::ParenthesizedExpression | K::Tuple => {
+                let (s, e) = (span_of(stmt), span_of(n));
+                let span = Span {
+                    end_byte: e.end_byte,
+                    end_line: e.end_line,
+                    end_col: e.end_col,
+                    ..s
+                };
+                let id = self.b.reserve_call(span);
+                self.b.set_callee(id, Expr::Name("type".to_owned()));
+                let mut index = 0;
+                self.each_named(n, |s, c| {
+                    s.b.ctx.push(Ctx::Arg { call: id, index });
+                    let v = s.expr(c)?;
+                    s.b.ctx.pop();
+                    s.b.push_arg(id, None, v);
+                    index += 1;
+                    Ok(())
+                })?;
+                Ok(Expr::Call(id))
+            }
+            _ => self.expr(n),
+        };
+        self.b.leave();
+        r
     }
 
     fn global(&mut self, n: Node<'t>) -> R<()> {
@@ -1742,8 +1831,27 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn call(&mut self, n: Node<'t>) -> R<Expr> {
         let f = &self.t.f;
-        let [func, args] = self.fields(n, [f.function, f.arguments])?;
-        let id = self.b.reserve_call(span_of(n));
+        let [mut func, args] = self.fields(n, [f.function, f.arguments])?;
+        let mut span = span_of(n);
+        // The grammar sometimes reads `*a.b.c()` as a call of `*a.b.c`:
+        // lower it as the splat of a call of `a.b.c`.
+        let splat = match func {
+            Some(x) if matches!(self.k(x), K::ListSplat | K::DictionarySplat) => {
+                func = x.named_child(0);
+                if let Some(inner) = func {
+                    let s = span_of(inner);
+                    span = Span {
+                        start_byte: s.start_byte,
+                        start_line: s.start_line,
+                        start_col: s.start_col,
+                        ..span
+                    };
+                }
+                true
+            }
+            _ => false,
+        };
+        let id = self.b.reserve_call(span);
         let callee = self.opt_expr(func, n)?;
         self.b.set_callee(id, callee);
         if let Some(a) = args {
@@ -1754,6 +1862,9 @@ impl<'t, 's> Lower<'t, 's> {
                 let v = self.in_ctx(Ctx::Arg { call: id, index: 0 }, |s| s.expr(a))?;
                 self.b.push_arg(id, None, v);
             }
+        }
+        if splat {
+            return Ok(Expr::Spread(Box::new(Expr::Call(id))));
         }
         Ok(Expr::Call(id))
     }
@@ -3147,6 +3258,51 @@ class :
         assert_eq!(lower(&src).calls.len(), 20_000);
         let src = format!("x = [{}]\n", "g(), ".repeat(20_000));
         assert_eq!(lower(&src).calls.len(), 20_000);
+    }
+
+    #[test]
+    fn type_call_misparsed_as_type_alias() {
+        let m = lower(
+            r#"
+type Alias = list[int]
+def patch(mock, sig):
+    type(mock)._mock_check_sig = check(sig)
+    type(a, b)[0].c = 1
+"#,
+        );
+        let types = calls(&m, "type");
+        assert_eq!(types.len(), 2);
+        let (tid, t) = types[0];
+        assert_eq!(t.positional(0), Some(&name("mock")));
+        assert_eq!(t.span.start_line, 4);
+        assert_eq!(t.span.start_col, 4);
+        assert_eq!(t.span.end_col, 14);
+        assert_eq!(t.func, Some(0));
+        assert_eq!(types[1].1.args.len(), 2);
+        assert_eq!(call(&m, "check").1.func, Some(0));
+        assert!(m.calls_on(tid).next().is_none());
+        assert!(m.bindings.is_empty());
+    }
+
+    #[test]
+    fn splat_of_a_method_call() {
+        // tree-sitter-python reads this `*sys.version.split()` as a call
+        // whose callee is `*sys.version.split`.
+        let m = lower("print(\"==\", platform.python_implementation(), *sys.version.split())\n");
+        let (pid, p) = call(&m, "print");
+        let (sid, split) = call(&m, "split");
+        assert_eq!(split.receiver, Some(attr(name("sys"), "version")));
+        assert_eq!(split.path.as_deref(), Some("sys.version.split"));
+        assert_eq!(split.span.start_col, 47);
+        assert_eq!(
+            split.ctx,
+            vec![Ctx::Arg {
+                call: pid,
+                index: 2
+            }]
+        );
+        assert_eq!(p.args[2].value, Expr::Spread(Box::new(Expr::Call(sid))));
+        assert!(p.has_spread_arg());
     }
 
     #[test]
