@@ -100,7 +100,10 @@ pub enum Expr {
     /// A lambda, arrow function, closure or function expression.
     Func(FuncId),
     /// A comprehension or generator: `[elt for .. in iter]`.
-    Comprehension { elt: Box<Expr>, iter: Box<Expr> },
+    Comprehension {
+        elt: Box<Expr>,
+        iter: Box<Expr>,
+    },
     /// A binary or boolean operation (`a or b`, `x ?? true`, `base * 2 ** n`).
     Binary {
         op: String,
@@ -108,7 +111,10 @@ pub enum Expr {
         rhs: Box<Expr>,
     },
     /// A unary operation (`not x`, `!x`, `-1`).
-    Unary { op: String, operand: Box<Expr> },
+    Unary {
+        op: String,
+        operand: Box<Expr>,
+    },
     /// `a if c else b`, `c ? a : b`, Rust `if c { a } else { b }`.
     Conditional {
         cond: Box<Expr>,
@@ -779,7 +785,8 @@ mod tests {
             path: "reqwest::Client".into(),
             span: Span::default(),
         });
-        m.calls.push(call(Expr::Name("Client::builder".into()), None));
+        m.calls
+            .push(call(Expr::Name("Client::builder".into()), None));
         m.calls.push(call(Expr::Name("reqwest::get".into()), None));
         m.finish();
         assert_eq!(m.calls[0].path.as_deref(), Some("reqwest::Client::builder"));

@@ -14,9 +14,8 @@
 
 use super::{span_of, Builder, LowerError};
 use crate::facts::{
-    BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr,
-    FuncId, FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try,
-    TryKind,
+    BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr, FuncId,
+    FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
 };
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
@@ -36,7 +35,10 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
         decls: HashSet::new(),
         pending_scope: Vec::new(),
         exported_names: Vec::new(),
+        stack_base: 0,
     };
+    let base = 0u8;
+    l.stack_base = std::hint::black_box(&base) as *const u8 as usize;
     l.walk(root)?;
     l.finish();
     Ok(l.b.m)
@@ -483,6 +485,10 @@ fn field<'t>(ks: &[Kid<'t>], f: u16) -> Option<Node<'t>> {
     ks.iter().find(|k| k.field == f).map(|k| k.node)
 }
 
+/// How much stack (bytes below `lower`'s frame) the walk may use. Threads
+/// get 2 MiB by default (Rust's spawned threads, rayon's workers).
+const STACK_BUDGET: usize = 768 * 1024;
+
 /// Module-level declarations are keyed by this function id.
 const TOP: u32 = u32::MAX;
 
@@ -500,6 +506,8 @@ struct Lower<'t, 's> {
     pending_scope: Vec<(usize, &'s str)>,
     /// Names exported by `export { a }`, `export default a`, `module.exports`.
     exported_names: Vec<String>,
+    /// The stack address `lower` started at.
+    stack_base: usize,
 }
 
 impl<'t, 's> Lower<'t, 's> {
@@ -596,6 +604,19 @@ impl<'t, 's> Lower<'t, 's> {
         e
     }
 
+    /// Guards one level of recursion: the shared depth count, and the bytes
+    /// of stack used since `lower` began (unoptimised builds use far more
+    /// stack per level than the depth count assumes).
+    fn enter(&mut self) -> R<()> {
+        self.b.enter()?;
+        let here = 0u8;
+        let sp = std::hint::black_box(&here) as *const u8 as usize;
+        if self.stack_base.saturating_sub(sp) > STACK_BUDGET {
+            return Err(LowerError::TooDeep);
+        }
+        Ok(())
+    }
+
     fn with_ctx<T>(&mut self, ctx: Ctx, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
         self.b.ctx.push(ctx);
         let r = f(self);
@@ -654,43 +675,63 @@ impl<'t, 's> Lower<'t, 's> {
     // -- statements ------------------------------------------------------
 
     fn walk(&mut self, n: Node<'t>) -> R<()> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.walk_inner(n);
         self.b.leave();
         r
     }
 
+    /// Picks the lowering of a statement (or any node met in statement
+    /// position). Function pointers keep this frame small, as in `expr_inner`.
     fn walk_inner(&mut self, n: Node<'t>) -> R<()> {
-        match self.kind(n) {
-            K::ExpressionStatement => self.walk_kids(n),
-            K::LexicalDeclaration => self.declaration(n, false, None),
-            K::FunctionDeclaration => self
-                .function(n, None, FuncKind::Def, false, Vec::new())
-                .map(drop),
-            K::ClassDeclaration => self.class(n, None, false, Vec::new()).map(drop),
-            K::ExportStatement => self.export(n),
-            K::ImportStatement => self.import(n),
-            K::Return => self.exit(n, ExitKind::Return),
-            K::Throw => self.exit(n, ExitKind::Raise),
-            K::Break => self.exit(n, ExitKind::Break),
-            K::Continue => self.exit(n, ExitKind::Continue),
-            K::For => self.for_c(n),
-            K::ForIn => self.for_each(n),
-            K::While => self.while_loop(n),
-            K::Do => self.do_while(n),
-            K::Try => self.try_statement(n),
-            K::TypeOnly => {
-                self.skip(n);
-                Ok(())
-            }
-            K::Comment => {
-                self.b.comment(n);
-                Ok(())
-            }
-            _ if n.child_count() == 0 => Ok(()),
-            k if k.is_expr() => self.expr(n).map(drop),
-            _ => self.walk_kids(n),
+        let k = self.kind(n);
+        let lower: fn(&mut Self, Node<'t>) -> R<()> = match k {
+            K::ExpressionStatement => Self::walk_kids,
+            K::LexicalDeclaration => Self::plain_declaration,
+            K::FunctionDeclaration => Self::function_declaration,
+            K::ClassDeclaration => Self::class_declaration,
+            K::ExportStatement => Self::export,
+            K::ImportStatement => Self::import,
+            K::Return | K::Throw | K::Break | K::Continue => Self::exit,
+            K::For => Self::for_c,
+            K::ForIn => Self::for_each,
+            K::While => Self::while_loop,
+            K::Do => Self::do_while,
+            K::Try => Self::try_statement,
+            K::TypeOnly | K::Comment => Self::skip_node,
+            _ if n.child_count() == 0 => return Ok(()),
+            k if k.is_expr() => Self::expr_statement,
+            _ => Self::walk_kids,
+        };
+        lower(self, n)
+    }
+
+    fn plain_declaration(&mut self, n: Node<'t>) -> R<()> {
+        self.declaration(n, false, None)
+    }
+
+    fn function_declaration(&mut self, n: Node<'t>) -> R<()> {
+        self.function(n, None, FuncKind::Def, false, Vec::new())?;
+        Ok(())
+    }
+
+    fn class_declaration(&mut self, n: Node<'t>) -> R<()> {
+        self.class(n, None, false, Vec::new())?;
+        Ok(())
+    }
+
+    fn skip_node(&mut self, n: Node<'t>) -> R<()> {
+        if self.kind(n) == K::Comment {
+            self.b.comment(n);
+        } else {
+            self.skip(n);
         }
+        Ok(())
+    }
+
+    fn expr_statement(&mut self, n: Node<'t>) -> R<()> {
+        self.expr(n)?;
+        Ok(())
     }
 
     fn walk_kids(&mut self, n: Node<'t>) -> R<()> {
@@ -811,30 +852,39 @@ impl<'t, 's> Lower<'t, 's> {
                     cur = cur.child_by_field_id(f.object)?;
                 }
                 K::Parenthesized | K::Wrapper | K::Await => cur = cur.named_child(0)?,
-                K::Call => break,
+                K::Call => {
+                    let callee = cur.child_by_field_id(f.function)?;
+                    let args = cur.child_by_field_id(f.arguments)?;
+                    if args.named_child_count() != 1 {
+                        return None;
+                    }
+                    let arg = args.named_child(0)?;
+                    match (self.txt(callee), self.kind(arg)) {
+                        ("require", K::Str) => {
+                            let mut path = unquote_js(self.txt(arg)).to_string();
+                            for p in props.iter().rev() {
+                                if *p != "default" {
+                                    path.push('.');
+                                    path.push_str(p);
+                                }
+                            }
+                            return Some(path);
+                        }
+                        // Compiled ES modules wrap the require.
+                        (
+                            "__importDefault"
+                            | "__importStar"
+                            | "__toESM"
+                            | "_interopRequireDefault"
+                            | "_interopRequireWildcard",
+                            K::Call,
+                        ) => cur = arg,
+                        _ => return None,
+                    }
+                }
                 _ => return None,
             }
         }
-        let callee = cur.child_by_field_id(f.function)?;
-        let args = cur.child_by_field_id(f.arguments)?;
-        if args.named_child_count() != 1 {
-            return None;
-        }
-        let arg = args.named_child(0)?;
-        let mut path = match (self.txt(callee), self.kind(arg)) {
-            ("require", K::Str) => unquote_js(self.txt(arg)).to_string(),
-            ("__importDefault" | "__importStar" | "__toESM" | "_interopRequireDefault", K::Call) => {
-                self.require_path(arg)?
-            }
-            _ => return None,
-        };
-        for p in props.iter().rev() {
-            if *p != "default" {
-                path.push('.');
-                path.push_str(p);
-            }
-        }
-        Some(path)
     }
 
     /// `const { a, b: c } = require('m')`: imports a → m.a, c → m.b.
@@ -918,7 +968,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     /// Names bound by a destructuring pattern; default values are lowered.
     fn pattern(&mut self, p: Node<'t>, out: &mut Vec<&'s str>) -> R<()> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.pattern_inner(p, out);
         self.b.leave();
         r
@@ -1035,7 +1085,10 @@ impl<'t, 's> Lower<'t, 's> {
                 }
                 K::ImportRequireClause => {
                     // `import fs = require("fs")`
-                    let local = k.node.named_child(0).filter(|c| self.kind(*c) == K::Identifier);
+                    let local = k
+                        .node
+                        .named_child(0)
+                        .filter(|c| self.kind(*c) == K::Identifier);
                     let src = k.node.child_by_field_id(f.source);
                     if let (Some(local), Some(src)) = (local, src) {
                         self.b.m.imports.push(Import {
@@ -1102,7 +1155,13 @@ impl<'t, 's> Lower<'t, 's> {
         self.b.m.imports.push(Import { local, path, span });
     }
 
-    fn exit(&mut self, n: Node<'t>, kind: ExitKind) -> R<()> {
+    fn exit(&mut self, n: Node<'t>) -> R<()> {
+        let kind = match self.kind(n) {
+            K::Return => ExitKind::Return,
+            K::Throw => ExitKind::Raise,
+            K::Break => ExitKind::Break,
+            _ => ExitKind::Continue,
+        };
         let ks = self.kids(n);
         let mut value = None;
         if matches!(kind, ExitKind::Return | ExitKind::Raise) {
@@ -1328,7 +1387,7 @@ impl<'t, 's> Lower<'t, 's> {
         exported: bool,
         decorators: Vec<Decorator>,
     ) -> R<FuncId> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.function_inner(n, name, kind, exported, decorators);
         self.b.leave();
         r
@@ -1492,6 +1551,13 @@ impl<'t, 's> Lower<'t, 's> {
 
     /// The parameter a pattern declares (`this` declares none).
     fn param_of(&mut self, p: Node<'t>) -> R<Option<Param>> {
+        self.enter()?;
+        let r = self.param_of_inner(p);
+        self.b.leave();
+        r
+    }
+
+    fn param_of_inner(&mut self, p: Node<'t>) -> R<Option<Param>> {
         match self.kind(p) {
             K::Identifier => {
                 let name = self.txt(p);
@@ -1503,7 +1569,6 @@ impl<'t, 's> Lower<'t, 's> {
                 }))
             }
             K::RestPattern => match p.named_child(0) {
-                Some(inner) if self.kind(inner) == K::Identifier => self.param_of(inner),
                 Some(inner) => self.param_of(inner),
                 None => Ok(None),
             },
@@ -1559,7 +1624,7 @@ impl<'t, 's> Lower<'t, 's> {
         exported: bool,
         decorators: Vec<Decorator>,
     ) -> R<ClassId> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.class_inner(n, name_hint, exported, decorators);
         self.b.leave();
         r
@@ -1721,7 +1786,10 @@ impl<'t, 's> Lower<'t, 's> {
             }
             _ => self.expr(v)?,
         };
-        let class = self.b.class.map(|c| self.b.m.classes[c as usize].name.clone());
+        let class = self
+            .b
+            .class
+            .map(|c| self.b.m.classes[c as usize].name.clone());
         if let (Some(name), Some(class)) = (name, class) {
             self.bind(name.to_string(), expr, span_of(n), BindScope::Class(class));
         }
@@ -1731,51 +1799,71 @@ impl<'t, 's> Lower<'t, 's> {
     // -- expressions -------------------------------------------------------
 
     fn expr(&mut self, n: Node<'t>) -> R<Expr> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.expr_inner(n);
         self.b.leave();
         r
     }
 
+    /// Picks the lowering of an expression node. A table of plain function
+    /// pointers keeps this frame (on every level of recursion) small.
     fn expr_inner(&mut self, n: Node<'t>) -> R<Expr> {
-        match self.kind(n) {
-            K::Identifier => Ok(Expr::Name(self.txt(n).to_string())),
-            K::This => Ok(Expr::Name("this".to_string())),
-            K::Super => Ok(Expr::Name("super".to_string())),
-            K::Number => Ok(Expr::Num(self.txt(n).to_string())),
-            K::True => Ok(Expr::Bool(true)),
-            K::False => Ok(Expr::Bool(false)),
-            K::Null => Ok(Expr::Null),
-            K::Str => Ok(Expr::Str(unquote_js(self.txt(n)).to_string())),
-            K::TemplateString => self.template(n),
-            K::Member => self.member(n),
-            K::Subscript => self.subscript(n),
-            K::Call => self.call(n),
-            K::New => self.new_call(n),
-            K::Await => self.await_expr(n),
-            K::Arrow | K::FunctionExpr => self
-                .function(n, None, FuncKind::Lambda, false, Vec::new())
-                .map(Expr::Func),
-            K::Class => {
-                self.class(n, None, false, Vec::new())?;
-                Ok(self.unknown(n))
-            }
-            K::Object => self.object(n),
-            K::Array => self.array(n),
-            K::Spread => self.spread(n),
-            K::Binary => self.binary(n),
-            K::Unary => self.unary(n),
-            K::Ternary => self.ternary(n),
-            K::Parenthesized | K::Wrapper => self.inner(n),
-            K::Assignment => self.assignment(n),
-            K::AugmentedAssignment => self.augmented_assignment(n),
-            K::Sequence => self.sequence(n),
-            K::TypeOnly => {
-                self.skip(n);
-                Ok(self.unknown(n))
-            }
-            _ => self.opaque(n),
-        }
+        let lower: fn(&mut Self, Node<'t>) -> R<Expr> = match self.kind(n) {
+            K::Identifier => Self::name,
+            K::This | K::Super | K::Number | K::True | K::False | K::Null | K::Str => Self::literal,
+            K::TemplateString => Self::template,
+            K::Member => Self::member,
+            K::Subscript => Self::subscript,
+            K::Call => Self::call,
+            K::New => Self::new_call,
+            K::Await => Self::await_expr,
+            K::Arrow | K::FunctionExpr => Self::lambda,
+            K::Class => Self::class_expr,
+            K::Object => Self::object,
+            K::Array => Self::array,
+            K::Spread => Self::spread,
+            K::Binary => Self::binary,
+            K::Unary => Self::unary,
+            K::Ternary => Self::ternary,
+            K::Parenthesized | K::Wrapper => Self::inner,
+            K::Assignment => Self::assignment,
+            K::AugmentedAssignment => Self::augmented_assignment,
+            K::Sequence => Self::sequence,
+            K::TypeOnly => Self::type_expr,
+            _ => Self::opaque,
+        };
+        lower(self, n)
+    }
+
+    fn name(&mut self, n: Node<'t>) -> R<Expr> {
+        Ok(Expr::Name(self.txt(n).to_string()))
+    }
+
+    fn literal(&mut self, n: Node<'t>) -> R<Expr> {
+        Ok(match self.kind(n) {
+            K::This => Expr::Name("this".to_string()),
+            K::Super => Expr::Name("super".to_string()),
+            K::Number => Expr::Num(self.txt(n).to_string()),
+            K::True => Expr::Bool(true),
+            K::False => Expr::Bool(false),
+            K::Str => Expr::Str(unquote_js(self.txt(n)).to_string()),
+            _ => Expr::Null,
+        })
+    }
+
+    fn lambda(&mut self, n: Node<'t>) -> R<Expr> {
+        let id = self.function(n, None, FuncKind::Lambda, false, Vec::new())?;
+        Ok(Expr::Func(id))
+    }
+
+    fn class_expr(&mut self, n: Node<'t>) -> R<Expr> {
+        self.class(n, None, false, Vec::new())?;
+        Ok(self.unknown(n))
+    }
+
+    fn type_expr(&mut self, n: Node<'t>) -> R<Expr> {
+        self.skip(n);
+        Ok(self.unknown(n))
     }
 
     /// Anything else: its calls are still lowered.
@@ -1872,7 +1960,13 @@ impl<'t, 's> Lower<'t, 's> {
             return Ok(self.unknown(n));
         }
         let id = self.b.reserve_call(span_of(n));
+        // tree-sitter-typescript parses `await a.get<T>(x)` as a call of
+        // `await a.get`: the call is what is awaited.
         let callee = match callee {
+            Some(c) if self.kind(c) == K::Await => {
+                self.b.call_mut(id).awaited = true;
+                self.inner(c)?
+            }
             Some(c) => self.expr(c)?,
             None => self.unknown(n),
         };
@@ -1972,9 +2066,7 @@ impl<'t, 's> Lower<'t, 's> {
             }
             let s = k.node.start_byte();
             if s > pos {
-                parts.push(TemplatePart::Lit(
-                    src.get(pos..s).unwrap_or("").to_string(),
-                ));
+                parts.push(TemplatePart::Lit(src.get(pos..s).unwrap_or("").to_string()));
             }
             let sub = self.kids(k.node);
             let mut e = None;
@@ -1984,9 +2076,7 @@ impl<'t, 's> Lower<'t, 's> {
                 }
             }
             self.done(sub);
-            parts.push(TemplatePart::Expr(
-                e.unwrap_or_else(|| Expr::unknown("")),
-            ));
+            parts.push(TemplatePart::Expr(e.unwrap_or_else(|| Expr::unknown(""))));
             pos = k.node.end_byte();
         }
         self.done(ks);
@@ -2284,27 +2374,290 @@ fn span_between(start: Node, end: Node) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::Lang;
+    use crate::facts::{Call, CallId, Function, Lang};
 
     fn ts(src: &str) -> Module {
-        crate::lang::lower(Lang::TypeScript, "t.ts", src).expect("lowers")
+        crate::lang::lower(Lang::TypeScript, "server.ts", src).expect("lowers")
+    }
+
+    fn js(src: &str) -> Module {
+        crate::lang::lower(Lang::JavaScript, "server.js", src).expect("lowers")
+    }
+
+    fn tsx(src: &str) -> Module {
+        crate::lang::lower(Lang::TypeScript, "App.tsx", src).expect("lowers")
+    }
+
+    /// The first call whose resolved path is `path`.
+    fn call<'m>(m: &'m Module, path: &str) -> (CallId, &'m Call) {
+        m.calls
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.path.as_deref() == Some(path))
+            .map(|(i, c)| (i as CallId, c))
+            .unwrap_or_else(|| panic!("no call to {path}: {:#?}", m.calls))
+    }
+
+    /// The first call of method / function `name`.
+    fn named<'m>(m: &'m Module, name: &str) -> (CallId, &'m Call) {
+        m.calls
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name() == Some(name))
+            .map(|(i, c)| (i as CallId, c))
+            .unwrap_or_else(|| panic!("no call named {name}: {:#?}", m.calls))
+    }
+
+    fn func<'m>(m: &'m Module, name: &str) -> (FuncId, &'m Function) {
+        m.functions
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == name)
+            .map(|(i, f)| (i as FuncId, f))
+            .unwrap_or_else(|| panic!("no function {name}: {:#?}", m.functions))
+    }
+
+    fn binding<'m>(m: &'m Module, name: &str) -> &'m Binding {
+        m.bindings
+            .iter()
+            .find(|b| b.name == name)
+            .unwrap_or_else(|| panic!("no binding {name}: {:#?}", m.bindings))
+    }
+
+    fn import<'m>(m: &'m Module, local: &str) -> &'m str {
+        m.import(local)
+            .map(|i| i.path.as_str())
+            .unwrap_or_else(|| panic!("no import {local}: {:#?}", m.imports))
+    }
+
+    fn name(n: &str) -> Expr {
+        Expr::Name(n.to_string())
+    }
+
+    fn attr(e: Expr, f: &str) -> Expr {
+        Expr::Attr(Box::new(e), f.to_string())
+    }
+
+    fn obj(e: &Expr) -> &Object {
+        match e {
+            Expr::Object(o) => o,
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    const WEATHER: &str = r#"import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import axios from "axios";
+import { fetch as uFetch } from "undici";
+import { z } from "zod";
+
+const BASE = "https://api.example.com";
+const api = axios.create({ baseURL: "https://api.example.com", timeout: 5000 });
+const server = new McpServer({ name: "weather", version: "1.0.0" });
+
+// Forecast tool
+server.tool("forecast", { city: z.string() }, async ({ city }, extra) => {
+  const opts = { signal: AbortSignal.timeout(5000) };
+  const r = await fetch(`${BASE}/forecast/${city}`, opts);
+  const r2 = await fetch(url, { ...init });
+  try { await api.get("/x"); } catch (err) { return { content: [{ type: "text", text: `failed: ${err.message}` }], isError: true }; }
+  return { content: [{ type: "text", text: await r.text() }] };
+});
+server.registerTool("alerts", { title: "Alerts", inputSchema: {} }, async (args, { signal }) => fetch(u, { signal }));
+class Client { private http = axios.create({ timeout: 1000 }); constructor() { this.db = new Pool({ max: 10 }); } }
+const data = await uFetch("https://x.test");
+"#;
+
+    #[test]
+    fn weather_server_imports_and_paths() {
+        let m = ts(WEATHER);
+        assert_eq!(
+            import(&m, "McpServer"),
+            "@modelcontextprotocol/sdk/server/mcp.js.McpServer"
+        );
+        assert_eq!(import(&m, "axios"), "axios");
+        assert_eq!(import(&m, "uFetch"), "undici.fetch");
+        assert_eq!(import(&m, "z"), "zod.z");
+
+        let (_, create) = call(&m, "axios.create");
+        assert_eq!(create.func, None);
+        let opts = obj(create.positional(0).unwrap());
+        assert_eq!(opts.get("timeout"), Some(&Expr::Num("5000".into())));
+        assert_eq!(
+            opts.get("baseURL"),
+            Some(&Expr::Str("https://api.example.com".into()))
+        );
+
+        let (_, ctor) = call(&m, "@modelcontextprotocol/sdk/server/mcp.js.McpServer");
+        assert!(ctor.is_new);
+        assert_eq!(ctor.callee, name("McpServer"));
+
+        let (_, u) = call(&m, "undici.fetch");
+        assert!(u.awaited);
+        assert_eq!(u.func, None);
+        assert_eq!(u.positional(0), Some(&Expr::Str("https://x.test".into())));
     }
 
     #[test]
-    fn scratch_print() {
-        let path = std::env::var("DUMP").unwrap_or_default();
-        if path.is_empty() { return; }
-        let src = std::fs::read_to_string(&path).unwrap();
-        let lang = if path.ends_with(".js") { Lang::JavaScript } else { Lang::TypeScript };
-        let m = crate::lang::lower(lang, &path, &src).unwrap();
-        println!("IMPORTS"); for i in &m.imports { println!("  {} -> {}", i.local, i.path); }
-        println!("FUNCS"); for (i, f) in m.functions.iter().enumerate() { println!("  #{i} {:?} {:?} async={} exp={} class={:?} parent={:?} ctx={:?} params={:?} decos={:?} body={:?} line={}", f.name, f.kind, f.is_async, f.exported, f.class, f.parent, f.ctx, f.params, f.decorators.iter().map(|d| &d.expr).collect::<Vec<_>>(), f.expr_body, f.span.start_line); }
-        println!("CLASSES"); for c in &m.classes { println!("  {:?} bases={:?} decos={}", c.name, c.bases, c.decorators.len()); }
-        println!("CALLS"); for (i, c) in m.calls.iter().enumerate() { println!("  #{i} path={:?} callee={:?} new={} aw={} func={:?} ctx={:?} line={}\n      args={:?}", c.path, c.callee, c.is_new, c.awaited, c.func, c.ctx, c.span.start_line, c.args.iter().map(|a| &a.value).collect::<Vec<_>>()); }
-        println!("BINDINGS"); for b in &m.bindings { println!("  {} = {:?} scope={:?} func={:?}", b.name, b.value, b.scope, b.func); }
-        println!("LOOPS {:?}", m.loops);
-        println!("TRIES {:?}", m.tries);
-        println!("EXITS"); for e in &m.exits { println!("  {:?} {:?} func={:?} ctx={:?}", e.kind, e.value, e.func, e.ctx); }
-        println!("COMMENTS {:?}", m.comments.iter().map(|c| &c.text).collect::<Vec<_>>());
+    fn weather_server_tool_handler() {
+        let m = ts(WEATHER);
+        let (tool_id, tool) = named(&m, "tool");
+        assert_eq!(tool.receiver, Some(name("server")));
+        assert_eq!(tool.method.as_deref(), Some("tool"));
+        // `server` is a local value, not a module path.
+        assert_eq!(tool.path, None);
+        assert_eq!(tool.args.len(), 3);
+        assert_eq!(tool.positional(0), Some(&Expr::Str("forecast".into())));
+        let schema = obj(tool.positional(1).unwrap());
+        let Some(Expr::Call(zs)) = schema.get("city") else {
+            panic!("{schema:?}")
+        };
+        assert_eq!(m.call(*zs).path.as_deref(), Some("zod.z.string"));
+        assert_eq!(
+            m.call(*zs).ctx,
+            vec![Ctx::Arg {
+                call: tool_id,
+                index: 1
+            }]
+        );
+        let Some(Expr::Func(h)) = tool.positional(2) else {
+            panic!("{:?}", tool.args)
+        };
+        let handler = m.func(*h);
+        assert!(handler.is_async);
+        assert_eq!(handler.kind, FuncKind::Lambda);
+        assert_eq!(handler.parent, None);
+        assert_eq!(
+            handler.ctx,
+            vec![Ctx::Arg {
+                call: tool_id,
+                index: 2
+            }]
+        );
+        assert_eq!(handler.params.len(), 2);
+        assert_eq!(handler.params[0].name, "{ city }");
+        assert_eq!(handler.params[0].destructured, vec!["city".to_string()]);
+        assert_eq!(handler.params[1].name, "extra");
+        assert_eq!(handler.span.start_line, 11);
+        assert_eq!(handler.expr_body, None);
+
+        // Calls inside the handler belong to it, with contexts relative to its body.
+        let fetches: Vec<&Call> = m
+            .calls
+            .iter()
+            .filter(|c| c.path.as_deref() == Some("fetch"))
+            .collect();
+        assert_eq!(fetches.len(), 3);
+        let f0 = fetches[0];
+        assert_eq!(f0.func, Some(*h));
+        assert!(f0.ctx.is_empty());
+        assert!(f0.awaited);
+        assert_eq!(
+            f0.positional(0),
+            Some(&Expr::Template(vec![
+                TemplatePart::Expr(name("BASE")),
+                TemplatePart::Lit("/forecast/".into()),
+                TemplatePart::Expr(name("city")),
+            ]))
+        );
+        assert_eq!(f0.positional(1), Some(&name("opts")));
+        // `fetch(url, { ...init })`: options we cannot see through.
+        let spread = obj(fetches[1].positional(1).unwrap());
+        assert!(spread.spread);
+        assert!(spread.entries.is_empty());
+        // The handler's own calls are indexed under it.
+        assert!(m.func_calls[*h as usize].len() >= 5);
+
+        let opts = binding(&m, "opts");
+        assert_eq!(opts.scope, BindScope::Function(*h));
+        assert_eq!(opts.func, Some(*h));
+        let Some(Expr::Call(t)) = obj(&opts.value).get("signal") else {
+            panic!("{opts:?}")
+        };
+        assert_eq!(m.call(*t).path.as_deref(), Some("AbortSignal.timeout"));
+        assert_eq!(binding(&m, "r").value, Expr::Call(call(&m, "fetch").0));
+        assert_eq!(binding(&m, "api").scope, BindScope::Module);
+
+        // try / catch, and the error leaking into the result.
+        assert_eq!(m.tries.len(), 1);
+        let t = &m.tries[0];
+        assert_eq!(t.func, Some(*h));
+        assert_eq!(t.clauses.len(), 1);
+        assert_eq!(t.clauses[0].binding.as_deref(), Some("err"));
+        assert!(t.clauses[0].types.is_empty());
+        assert!(!t.has_finally);
+        let (_, get) = named(&m, "get");
+        assert_eq!(get.ctx, vec![Ctx::Try(0)]);
+        assert!(get.awaited);
+        assert_eq!(get.receiver, Some(name("api")));
+        let exits: Vec<&Exit> = m.exits.iter().filter(|e| e.func == Some(*h)).collect();
+        assert_eq!(exits.len(), 2);
+        assert_eq!(exits[0].kind, ExitKind::Return);
+        assert_eq!(
+            exits[0].ctx,
+            vec![Ctx::Catch {
+                try_id: 0,
+                clause: 0
+            }]
+        );
+        let mut leaked = false;
+        exits[0].value.as_ref().unwrap().walk(&mut |e| {
+            if let Expr::Template(parts) = e {
+                leaked |= parts.contains(&TemplatePart::Expr(attr(name("err"), "message")));
+            }
+        });
+        assert!(leaked, "{:?}", exits[0].value);
+        let ok = obj(exits[0].value.as_ref().unwrap());
+        assert_eq!(ok.get("isError"), Some(&Expr::Bool(true)));
+        assert!(exits[1].ctx.is_empty());
+    }
+
+    #[test]
+    fn weather_server_register_tool_and_class() {
+        let m = ts(WEATHER);
+        let (reg_id, reg) = named(&m, "registerTool");
+        let config = obj(reg.positional(1).unwrap());
+        assert_eq!(config.get("title"), Some(&Expr::Str("Alerts".into())));
+        assert!(matches!(config.get("inputSchema"), Some(Expr::Object(_))));
+        let Some(Expr::Func(h)) = reg.positional(2) else {
+            panic!()
+        };
+        let handler = m.func(*h);
+        assert_eq!(
+            handler.ctx,
+            vec![Ctx::Arg {
+                call: reg_id,
+                index: 2
+            }]
+        );
+        assert_eq!(handler.params[1].destructured, vec!["signal".to_string()]);
+        let Some(Expr::Call(body)) = &handler.expr_body else {
+            panic!("{:?}", handler.expr_body)
+        };
+        let inner = m.call(*body);
+        assert_eq!(inner.path.as_deref(), Some("fetch"));
+        assert_eq!(inner.func, Some(*h));
+        assert_eq!(
+            obj(inner.positional(1).unwrap()).get("signal"),
+            Some(&name("signal"))
+        );
+
+        assert_eq!(m.classes.len(), 1);
+        assert_eq!(m.classes[0].name, "Client");
+        let http = binding(&m, "http");
+        assert_eq!(http.scope, BindScope::Class("Client".into()));
+        let Expr::Call(c) = http.value else { panic!() };
+        assert_eq!(m.call(c).path.as_deref(), Some("axios.create"));
+        let db = binding(&m, "db");
+        assert_eq!(db.scope, BindScope::Class("Client".into()));
+        let (ctor, f) = func(&m, "constructor");
+        assert_eq!(f.kind, FuncKind::Method);
+        assert_eq!(f.class, Some(0));
+        assert_eq!(db.func, Some(ctor));
+        let Expr::Call(pool) = db.value else { panic!() };
+        assert!(m.call(pool).is_new);
+        assert_eq!(m.call(pool).path.as_deref(), Some("Pool"));
+        assert_eq!(m.comments.len(), 1);
+        assert_eq!(m.comments[0].text, "// Forecast tool");
+        assert_eq!(m.comments[0].span.start_line, 10);
     }
 }
