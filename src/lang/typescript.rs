@@ -446,7 +446,8 @@ fn grammar(lang: &Language) -> &'static Grammar {
     static TS: OnceLock<Grammar> = OnceLock::new();
     static TSX: OnceLock<Grammar> = OnceLock::new();
     static JS: OnceLock<Grammar> = OnceLock::new();
-    let known: [(&OnceLock<Grammar>, fn() -> Language); 3] = [
+    type Known<'a> = (&'a OnceLock<Grammar>, fn() -> Language);
+    let known: [Known; 3] = [
         (&TS, || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()),
         (&TSX, || tree_sitter_typescript::LANGUAGE_TSX.into()),
         (&JS, || tree_sitter_javascript::LANGUAGE.into()),
@@ -2659,5 +2660,740 @@ const data = await uFetch("https://x.test");
         assert_eq!(m.comments.len(), 1);
         assert_eq!(m.comments[0].text, "// Forecast tool");
         assert_eq!(m.comments[0].span.start_line, 10);
+    }
+
+    const COMMONJS: &str = r#"#!/usr/bin/env node
+'use strict';
+const axios = require('axios');
+const { Pool, Client: PgClient } = require('pg');
+const fetch = require('node-fetch').default;
+const sub = require('a/b').x.y;
+const { Server } = require("@modelcontextprotocol/sdk/server/index.js");
+const { CallToolRequestSchema } = require("@modelcontextprotocol/sdk/types.js");
+const lib = __importDefault(require("lib"));
+
+const server = new Server({ name: "db", version: "1.0.0" }, { capabilities: { tools: {} } });
+let client;
+async function getClient() {
+  if (!client) client = new PgClient({ connectionTimeoutMillis: 1000 });
+  return client;
+}
+axios.defaults.timeout = 5000;
+
+server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  const { name, arguments: args } = request.params;
+  for (let i = 0; i < 3; i++) {
+    try {
+      return await axios.post(url, args);
+    } catch (e) {
+      if (i === 2) throw e;
+      await sleep(2 ** i * 100);
+      continue;
+    } finally {
+      log("attempt");
+    }
+  }
+  for (const [k, v] of Object.entries(args)) { console.log(k, v); }
+  for (const key in args) {}
+  while (!done()) { break; }
+  do { n--; } while (n > 0);
+  switch (name) { case "a": return handleA(); default: throw new Error(`unknown ${name}`); }
+});
+module.exports = { getClient, helper: function () {} };
+exports.run = async () => {};
+"#;
+
+    #[test]
+    fn commonjs_requires_are_imports_not_bindings() {
+        let m = js(COMMONJS);
+        assert_eq!(import(&m, "axios"), "axios");
+        assert_eq!(import(&m, "Pool"), "pg.Pool");
+        assert_eq!(import(&m, "PgClient"), "pg.Client");
+        assert_eq!(import(&m, "fetch"), "node-fetch");
+        assert_eq!(import(&m, "sub"), "a/b.x.y");
+        assert_eq!(
+            import(&m, "Server"),
+            "@modelcontextprotocol/sdk/server/index.js.Server"
+        );
+        assert_eq!(import(&m, "lib"), "lib");
+        for local in ["axios", "Pool", "PgClient", "fetch", "sub", "Server", "lib"] {
+            assert!(
+                m.bindings.iter().all(|b| b.name != local),
+                "binding for import {local}"
+            );
+        }
+        let (_, post) = call(&m, "axios.post");
+        assert!(post.awaited);
+        let (_, pg) = call(&m, "pg.Client");
+        assert!(pg.is_new);
+        // `client = ..` in getClient assigns the module's `let client`.
+        let client = binding(&m, "client");
+        assert_eq!(client.scope, BindScope::Module);
+        assert_eq!(client.func, Some(func(&m, "getClient").0));
+        let t = binding(&m, "axios.defaults.timeout");
+        assert_eq!(t.scope, BindScope::Module);
+        assert_eq!(t.value, Expr::Num("5000".into()));
+        // `module.exports = { getClient, .. }` and `exports.run = ..` export.
+        assert!(func(&m, "getClient").1.exported);
+        assert!(func(&m, "helper").1.exported);
+        assert!(func(&m, "run").1.exported);
+        assert!(func(&m, "run").1.is_async);
+    }
+
+    #[test]
+    fn loops_tries_and_exits() {
+        let m = js(COMMONJS);
+        let (_, handler) = named(&m, "setRequestHandler");
+        let Some(Expr::Func(h)) = handler.positional(1) else {
+            panic!()
+        };
+        let h = *h;
+        assert_eq!(m.loops.len(), 5);
+        let kinds: Vec<LoopKind> = m.loops.iter().map(|l| l.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                LoopKind::ForC,
+                LoopKind::ForEach,
+                LoopKind::ForEach,
+                LoopKind::While,
+                LoopKind::DoWhile
+            ]
+        );
+        let retry = &m.loops[0];
+        assert_eq!(retry.func, Some(h));
+        assert_eq!(retry.vars, vec!["i".to_string()]);
+        assert!(matches!(&retry.cond, Some(Expr::Binary { op, .. }) if op == "<"));
+        let each = &m.loops[1];
+        assert_eq!(each.vars, vec!["k".to_string(), "v".to_string()]);
+        let Some(Expr::Call(entries)) = each.iter else {
+            panic!()
+        };
+        // The iterable is outside the loop; the body inside.
+        assert!(m.call(entries).ctx.is_empty());
+        assert_eq!(named(&m, "log").1.ctx, vec![Ctx::Loop(0), Ctx::Finally(0)]);
+        let (_, console) = call(&m, "console.log");
+        assert_eq!(console.ctx, vec![Ctx::Loop(1)]);
+        assert_eq!(m.loops[2].vars, vec!["key".to_string()]);
+        assert_eq!(m.loops[2].iter, Some(name("args")));
+        let Some(Expr::Unary { op, operand }) = &m.loops[3].cond else {
+            panic!("{:?}", m.loops[3].cond)
+        };
+        assert_eq!(op, "!");
+        assert!(matches!(**operand, Expr::Call(_)));
+        assert!(matches!(&m.loops[4].cond, Some(Expr::Binary { op, .. }) if op == ">"));
+
+        let t = &m.tries[0];
+        assert!(t.has_finally);
+        assert_eq!(t.ctx, vec![Ctx::Loop(0)]);
+        assert_eq!(t.clauses[0].binding.as_deref(), Some("e"));
+        let (_, post) = call(&m, "axios.post");
+        assert_eq!(post.ctx, vec![Ctx::Loop(0), Ctx::Try(0)]);
+        let (_, sleep) = call(&m, "sleep");
+        let catch0 = Ctx::Catch {
+            try_id: 0,
+            clause: 0,
+        };
+        assert_eq!(sleep.ctx, vec![Ctx::Loop(0), catch0.clone()]);
+        assert!(sleep.awaited);
+        assert!(matches!(
+            sleep.positional(0),
+            Some(Expr::Binary { op, lhs, .. })
+                if op == "*" && matches!(&**lhs, Expr::Binary { op, .. } if op == "**")
+        ));
+
+        let kinds: Vec<(ExitKind, bool)> = m
+            .exits
+            .iter()
+            .filter(|e| e.func == Some(h))
+            .map(|e| (e.kind, e.value.is_some()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (ExitKind::Return, true),
+                (ExitKind::Raise, true),
+                (ExitKind::Continue, false),
+                (ExitKind::Break, false),
+                (ExitKind::Return, true),
+                (ExitKind::Raise, true),
+            ]
+        );
+        let raise = m.exits.iter().find(|e| e.kind == ExitKind::Raise).unwrap();
+        assert_eq!(raise.value, Some(name("e")));
+        assert_eq!(raise.ctx, vec![Ctx::Loop(0), catch0]);
+        let (_, err) = call(&m, "Error");
+        assert!(err.is_new);
+    }
+
+    #[test]
+    fn imports_of_every_form() {
+        let m = ts(r#"import d from "m1";
+import { a as b, c } from "m2";
+import * as ns from "m3";
+import e, { f } from "m4";
+import type { T } from "m5";
+import { type U, g } from "m6";
+import { default as h } from "m7";
+import "side-effect";
+import fs = require("fs");
+export { x } from "m8";
+const lazy = await import("m9");
+"#);
+        let got: Vec<(&str, &str)> = m
+            .imports
+            .iter()
+            .map(|i| (i.local.as_str(), i.path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("d", "m1"),
+                ("b", "m2.a"),
+                ("c", "m2.c"),
+                ("ns", "m3"),
+                ("e", "m4"),
+                ("f", "m4.f"),
+                ("g", "m6.g"),
+                ("h", "m7"),
+                ("fs", "fs"),
+            ]
+        );
+        assert_eq!(m.imports[1].span.start_line, 2);
+        // A dynamic import is neither an import nor a call.
+        assert!(m.calls.is_empty(), "{:?}", m.calls);
+    }
+
+    #[test]
+    fn exports_mark_functions() {
+        let m = ts(r#"export function a() {}
+export async function b() {}
+export const c = async (x: number) => x * 2;
+export default function d() {}
+function e() {}
+function f() {}
+const g = () => 1;
+export { e, g as gee };
+export class K { run() {} private hidden() {} #secret() {} protected p() {} }
+"#);
+        for (n, exported) in [
+            ("a", true),
+            ("b", true),
+            ("c", true),
+            ("d", true),
+            ("e", true),
+            ("f", false),
+            ("g", true),
+            ("run", true),
+            ("hidden", false),
+            ("#secret", false),
+            ("p", false),
+        ] {
+            assert_eq!(func(&m, n).1.exported, exported, "{n}");
+        }
+        let (c, cf) = func(&m, "c");
+        assert_eq!(cf.kind, FuncKind::Lambda);
+        assert!(cf.is_async);
+        assert_eq!(cf.params[0].annotation.as_deref(), Some("number"));
+        assert!(matches!(&cf.expr_body, Some(Expr::Binary { op, .. }) if op == "*"));
+        assert_eq!(binding(&m, "c").value, Expr::Func(c));
+        assert!(func(&m, "b").1.is_async);
+        assert!(!func(&m, "a").1.is_async);
+    }
+
+    #[test]
+    fn export_default_values() {
+        let m = ts("export default async () => { await work(); };\n");
+        assert_eq!(m.functions.len(), 1);
+        assert!(m.functions[0].exported);
+        assert!(m.functions[0].is_async);
+        assert_eq!(call(&m, "work").1.func, Some(0));
+        let m = ts("const server = makeServer();\nexport default server;\n");
+        assert_eq!(binding(&m, "server").scope, BindScope::Module);
+    }
+
+    #[test]
+    fn classes_decorators_and_parameter_properties() {
+        let src = r#"import { Injectable } from "@nestjs/common";
+@Injectable()
+export class WeatherService extends BaseService implements OnInit {
+  private readonly http = axios.create({ baseURL: BASE, timeout: 2000 });
+  static instances = 0;
+  #cache = new Map();
+  private apiKey: string;
+  constructor(private client: HttpClient, public readonly retries = defaultRetries()) {
+    super();
+    this.pool = new Pool({ connectionTimeoutMillis: 1000 });
+  }
+
+  @Tool({ name: "forecast" })
+  @Cached
+  async forecast(@Arg("city") city: string, days?: number): Promise<string> {
+    const res = await this.http.get<Forecast>(`/forecast/${city}`);
+    const handler = () => { this.last = res; };
+    return res.data;
+  }
+
+  get ready(): boolean { return true; }
+  onInit = async () => { await this.client.ping(); };
+}
+"#;
+        let m = ts(src);
+        assert_eq!(m.classes.len(), 1);
+        let class = &m.classes[0];
+        assert_eq!(class.name, "WeatherService");
+        assert_eq!(class.bases, vec!["BaseService".to_string()]);
+        assert_eq!(class.decorators.len(), 1);
+        let Expr::Call(inj) = class.decorators[0].expr else {
+            panic!()
+        };
+        assert_eq!(
+            m.call(inj).path.as_deref(),
+            Some("@nestjs/common.Injectable")
+        );
+        // The class span starts after its decorators.
+        assert_eq!(class.span.start_line, 3);
+
+        let cls = |n: &str| {
+            let b = binding(&m, n);
+            assert_eq!(b.scope, BindScope::Class("WeatherService".into()), "{n}");
+            b
+        };
+        let Expr::Call(h) = cls("http").value else {
+            panic!()
+        };
+        assert_eq!(m.call(h).path.as_deref(), Some("axios.create"));
+        assert_eq!(cls("instances").value, Expr::Num("0".into()));
+        assert!(matches!(cls("#cache").value, Expr::Call(_)));
+        assert!(cls("pool").func.is_some());
+        assert!(m.bindings.iter().all(|b| b.name != "apiKey"));
+        // `this.last = ..` in an arrow inside a method is still the class's.
+        cls("last");
+
+        let (ctor_id, ctor) = func(&m, "constructor");
+        assert_eq!(ctor.kind, FuncKind::Method);
+        let params: Vec<(&str, Option<&str>)> = ctor
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), p.annotation.as_deref()))
+            .collect();
+        assert_eq!(
+            params,
+            vec![("client", Some("HttpClient")), ("retries", None)]
+        );
+        assert_eq!(call(&m, "defaultRetries").1.func, Some(ctor_id));
+        assert_eq!(call(&m, "super").1.func, Some(ctor_id));
+
+        let (fid, f) = func(&m, "forecast");
+        assert_eq!(f.kind, FuncKind::Method);
+        assert_eq!(f.class, Some(0));
+        assert!(f.is_async);
+        assert!(f.exported);
+        assert_eq!(f.decorators.len(), 2);
+        let Expr::Call(tool) = f.decorators[0].expr else {
+            panic!()
+        };
+        assert_eq!(m.call(tool).path.as_deref(), Some("Tool"));
+        assert_eq!(
+            obj(m.call(tool).positional(0).unwrap()).get("name"),
+            Some(&Expr::Str("forecast".into()))
+        );
+        assert_eq!(m.call(tool).func, None);
+        assert_eq!(f.decorators[1].expr, name("Cached"));
+        // The method's span starts at `async`, after the decorators.
+        assert_eq!(f.span.start_line, 15);
+        assert_eq!(f.span.start_col, 2);
+        assert_eq!(&src[f.span.start_byte as usize..][..5], "async");
+        let params: Vec<(&str, Option<&str>)> = f
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), p.annotation.as_deref()))
+            .collect();
+        assert_eq!(
+            params,
+            vec![("city", Some("string")), ("days", Some("number"))]
+        );
+
+        // `await this.http.get<T>(..)`: the call is awaited, its receiver `this.http`.
+        let (_, get) = named(&m, "get");
+        assert_eq!(get.func, Some(fid));
+        assert!(get.awaited);
+        assert_eq!(get.receiver, Some(attr(name("this"), "http")));
+        assert_eq!(get.path, None);
+
+        assert_eq!(func(&m, "ready").1.kind, FuncKind::Method);
+        let (on_init, oi) = func(&m, "onInit");
+        assert_eq!(oi.kind, FuncKind::Method);
+        assert_eq!(oi.class, Some(0));
+        assert!(oi.is_async);
+        assert_eq!(cls("onInit").value, Expr::Func(on_init));
+        assert_eq!(named(&m, "ping").1.func, Some(on_init));
+    }
+
+    #[test]
+    fn javascript_class_decorators_and_fields() {
+        let m = js(r#"class Api {
+  @route("/x") async get() { return this.client.get("/x"); }
+  client = axios.create({ timeout: 10 });
+  static #count = 0;
+  static { init(); }
+}
+const Anon = class extends mixin(Base) { run() {} };
+"#);
+        let (_, get) = func(&m, "get");
+        assert_eq!(get.decorators.len(), 1);
+        assert_eq!(get.span.start_col, 15);
+        assert!(get.is_async);
+        assert_eq!(binding(&m, "client").scope, BindScope::Class("Api".into()));
+        assert_eq!(binding(&m, "#count").scope, BindScope::Class("Api".into()));
+        assert_eq!(call(&m, "init").1.func, None);
+        assert_eq!(m.classes[1].name, "Anon");
+        assert_eq!(m.classes[1].bases, vec!["mixin(Base)".to_string()]);
+        assert_eq!(call(&m, "mixin").1.func, None);
+        assert_eq!(func(&m, "run").1.class, Some(1));
+    }
+
+    #[test]
+    fn this_assignment_outside_a_class() {
+        let m = js("function Legacy() { this.client = makeClient(); }\n");
+        let b = binding(&m, "this.client");
+        assert_eq!(b.scope, BindScope::Function(0));
+    }
+
+    #[test]
+    fn assignment_scopes_follow_declarations() {
+        let m = js(r#"let shared;
+function outer(p) {
+  let local;
+  const inner = () => { local = open(); shared = open(); p = 1; implicit = 2; };
+  local ??= fallback();
+  opts.timeout = 5;
+  counter += 1;
+}
+const opts = {};
+"#);
+        let (outer, _) = func(&m, "outer");
+        let (inner, _) = func(&m, "inner");
+        let scope = |n: &str| binding(&m, n).scope.clone();
+        assert_eq!(scope("local"), BindScope::Function(outer));
+        assert_eq!(binding(&m, "local").func, Some(inner));
+        assert_eq!(scope("shared"), BindScope::Module);
+        assert_eq!(scope("p"), BindScope::Function(outer));
+        assert_eq!(scope("implicit"), BindScope::Module);
+        assert_eq!(scope("inner"), BindScope::Function(outer));
+        assert_eq!(scope("opts.timeout"), BindScope::Module);
+        let lazy: Vec<&Binding> = m.bindings.iter().filter(|b| b.name == "local").collect();
+        assert_eq!(lazy.len(), 2);
+        assert!(matches!(lazy[1].value, Expr::Call(_)));
+        assert!(m.bindings.iter().all(|b| b.name != "counter"));
+    }
+
+    #[test]
+    fn expressions() {
+        let m = ts(r#"const a = x ?? true;
+const b = !ok;
+const c = cond ? "yes" : null;
+const d = undefined;
+const e = (value as any) satisfies Foo;
+const f = maybe!;
+const g = <T>other;
+const h = `plain`;
+const i = arr[0];
+const j = a?.b?.c;
+const k = [1, ...rest, "s"];
+const l = { "quoted": 1, 2: "two", [computed]: 3, short, method() { return 1; } };
+const n = -1;
+const o = typeof x;
+const p = /re/g;
+const q = 'single';
+const r = (1, 2, go());
+"#);
+        let v = |n: &str| binding(&m, n).value.clone();
+        assert!(
+            matches!(v("a"), Expr::Binary { op, rhs, .. } if op == "??" && *rhs == Expr::Bool(true))
+        );
+        assert!(matches!(v("b"), Expr::Unary { op, .. } if op == "!"));
+        assert!(matches!(v("c"), Expr::Conditional { otherwise, .. } if *otherwise == Expr::Null));
+        assert_eq!(v("d"), Expr::Null);
+        assert_eq!(v("e"), name("value"));
+        assert_eq!(v("f"), name("maybe"));
+        assert_eq!(v("g"), name("other"));
+        assert_eq!(v("h"), Expr::Str("plain".into()));
+        assert_eq!(
+            v("i"),
+            Expr::Index(Box::new(name("arr")), Box::new(Expr::Num("0".into())))
+        );
+        assert_eq!(v("j"), attr(attr(name("a"), "b"), "c"));
+        assert_eq!(
+            v("k"),
+            Expr::Array(vec![
+                Expr::Num("1".into()),
+                Expr::Spread(Box::new(name("rest"))),
+                Expr::Str("s".into())
+            ])
+        );
+        let l = v("l");
+        let l = obj(&l);
+        assert!(l.spread);
+        let keys: Vec<&str> = l.entries.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["quoted", "2", "short", "method"]);
+        assert_eq!(l.get("short"), Some(&name("short")));
+        assert!(matches!(l.get("method"), Some(Expr::Func(_))));
+        assert_eq!(func(&m, "method").1.kind, FuncKind::Lambda);
+        assert!(matches!(v("n"), Expr::Unary { op, .. } if op == "-"));
+        assert!(matches!(v("o"), Expr::Unary { op, .. } if op == "typeof"));
+        assert!(matches!(v("p"), Expr::Unknown(t) if t == "/re/g"));
+        assert_eq!(v("q"), Expr::Str("single".into()));
+        assert_eq!(v("r"), Expr::Call(call(&m, "go").0));
+    }
+
+    #[test]
+    fn calls_chains_and_options() {
+        let src = "const res = await axios\n  .get(url, { timeout: 5000 })\n  .then((r) => r.data)\n  .catch(() => true);\nnew Client;\nobj?.method?.(1);\nhelper`tagged ${inner()}`;\n(async () => { await boot(); })();\n";
+        let m = ts(src);
+        let (catch_id, catch) = named(&m, "catch");
+        assert!(catch.awaited);
+        assert_eq!(catch.span.start_line, 1);
+        assert_eq!(catch.span.start_col, 18);
+        let Some(Expr::Call(then_id)) = &catch.receiver else {
+            panic!()
+        };
+        let then = m.call(*then_id);
+        assert_eq!(then.method.as_deref(), Some("then"));
+        assert!(!then.awaited);
+        let Some(Expr::Call(get_id)) = &then.receiver else {
+            panic!()
+        };
+        assert!(catch_id < *then_id && *then_id < *get_id);
+        let get = m.call(*get_id);
+        assert_eq!(get.path.as_deref(), Some("axios.get"));
+        assert_eq!(
+            obj(get.positional(1).unwrap()).get("timeout"),
+            Some(&Expr::Num("5000".into()))
+        );
+        // `.catch(() => true)`: a fail-open handler, as an expression body.
+        let Some(Expr::Func(cb)) = catch.positional(0) else {
+            panic!()
+        };
+        assert_eq!(m.func(*cb).expr_body, Some(Expr::Bool(true)));
+        assert_eq!(
+            m.func(*cb).ctx,
+            vec![Ctx::Arg {
+                call: catch_id,
+                index: 0
+            }]
+        );
+        assert_eq!(binding(&m, "res").value, Expr::Call(catch_id));
+        assert_eq!(m.calls_on(*get_id).count(), 1);
+
+        let (_, client) = named(&m, "Client");
+        assert!(client.is_new);
+        assert!(client.args.is_empty());
+        let (_, method) = call(&m, "obj.method");
+        assert_eq!(method.positional(0), Some(&Expr::Num("1".into())));
+        // A tagged template is not a call, but calls inside it are.
+        assert!(m.calls.iter().all(|c| c.name() != Some("helper")));
+        assert_eq!(call(&m, "inner").1.func, None);
+        // An IIFE's callee is the function.
+        let iife = m
+            .calls
+            .iter()
+            .find(|c| matches!(c.callee, Expr::Func(_)))
+            .unwrap();
+        let Expr::Func(f) = iife.callee else { panic!() };
+        assert_eq!(call(&m, "boot").1.func, Some(f));
+    }
+
+    #[test]
+    fn fastmcp_add_tool_names_object_lambdas() {
+        let m = ts(r#"import { FastMCP } from "fastmcp";
+const server = new FastMCP({ name: "x", version: "1.0.0" });
+server.addTool({
+  name: "fetch-page",
+  parameters: z.object({ url: z.string() }),
+  execute: async (args, { log }) => {
+    const page = await fetch(args.url);
+    return page.text();
+  },
+  async annotate() { return 1; },
+});
+"#);
+        let (add, add_call) = named(&m, "addTool");
+        let spec = obj(add_call.positional(0).unwrap());
+        assert_eq!(spec.get("name"), Some(&Expr::Str("fetch-page".into())));
+        let Some(Expr::Func(exec)) = spec.get("execute") else {
+            panic!()
+        };
+        let f = m.func(*exec);
+        assert_eq!(f.name, "execute");
+        assert!(f.is_async);
+        assert_eq!(
+            f.ctx,
+            vec![Ctx::Arg {
+                call: add,
+                index: 0
+            }]
+        );
+        assert_eq!(call(&m, "fetch").1.func, Some(*exec));
+        assert!(func(&m, "annotate").1.is_async);
+    }
+
+    #[test]
+    fn tsx_components() {
+        let m = tsx(r#"import React, { useEffect } from "react";
+export default function App({ items }: Props) {
+  useEffect(() => { load().then(setData); }, []);
+  const data = useQuery<Item[]>(() => fetchItems(), { staleTime: 1000 });
+  return (
+    <div onClick={() => track("click")} title={t("x")}>
+      {/* jsx comment */}
+      {items.map((i) => <Item key={i.id} value={format(i)} {...spread(i)} />)}
+    </div>
+  );
+}
+"#);
+        let (app, f) = func(&m, "App");
+        assert!(f.exported);
+        assert_eq!(f.params[0].destructured, vec!["items".to_string()]);
+        assert_eq!(f.params[0].annotation.as_deref(), Some("Props"));
+        assert_eq!(call(&m, "react.useEffect").1.func, Some(app));
+        for path in ["load", "fetchItems", "track", "t", "format", "spread"] {
+            call(&m, path);
+        }
+        assert_eq!(call(&m, "t").1.func, Some(app));
+        let (_, track) = call(&m, "track");
+        assert_eq!(m.func(track.func.unwrap()).parent, Some(app));
+        let (_, format) = call(&m, "format");
+        assert_eq!(m.func(format.func.unwrap()).params[0].name, "i");
+        assert_eq!(m.comments.len(), 1);
+        assert_eq!(m.comments[0].text, "/* jsx comment */");
+        let (_, q) = named(&m, "useQuery");
+        assert_eq!(
+            obj(q.positional(1).unwrap()).get("staleTime"),
+            Some(&Expr::Num("1000".into()))
+        );
+    }
+
+    #[test]
+    fn comments_everywhere_in_order() {
+        let m = ts(r#"// head
+interface Opts { // in an interface
+  timeout: number; /* typed */
+}
+type T = /* in a type */ string;
+const x = call( // in args
+  1, /* between */ 2);
+function f(a: /* param type */ string) { return a; } // trailing
+"#);
+        let texts: Vec<&str> = m.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "// head",
+                "// in an interface",
+                "/* typed */",
+                "/* in a type */",
+                "// in args",
+                "/* between */",
+                "/* param type */",
+                "// trailing",
+            ]
+        );
+        assert_eq!(m.comments[7].span.start_line, 8);
+    }
+
+    #[test]
+    fn syntax_errors_still_lower_calls() {
+        let m = ts("const a = fetch(url, { timeout: 1 };\nfunction broken( {\n  axios.get(x);\n}\nawait other();\n");
+        assert!(m.has_syntax_errors);
+        assert!(m.calls.iter().any(|c| c.name() == Some("fetch")));
+        assert!(m.calls.iter().any(|c| c.name() == Some("get")));
+        assert!(m.calls.iter().any(|c| c.name() == Some("other")));
+        let m = js("server.tool('x', async () => { await fetch(u) ");
+        assert!(m.calls.iter().any(|c| c.name() == Some("fetch")));
+    }
+
+    #[test]
+    fn ts_only_declarations_hold_no_code() {
+        let m = ts(r#"declare module "x" { export function y(): void; }
+declare const z: number;
+interface I { m(): void }
+type Fn = (a: string) => Promise<void>;
+abstract class A { abstract run(): void; go() { return act(); } }
+enum E { A = compute(), B = 2 }
+namespace NS { export function inner() { call(); } }
+function over(a: string): void;
+function over(a: any) { impl(); }
+"#);
+        let names: Vec<&str> = m.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, vec!["go", "inner", "over"]);
+        for path in ["act", "compute", "call", "impl"] {
+            call(&m, path);
+        }
+        assert_eq!(m.classes[0].name, "A");
+    }
+
+    fn deep(lang: Lang, path: &str, shape: (&str, &str, &str), n: usize) -> R<Module> {
+        let (open, mid, close) = shape;
+        let src = format!("{}{}{}", open.repeat(n), mid, close.repeat(n));
+        crate::lang::lower(lang, path, &src)
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let shapes: &[(&str, &str, &str)] = &[
+            ("[", "1", "]"),
+            ("f(", "1", ")"),
+            ("(", "1", ")"),
+            ("a.b(", "1", ").c"),
+            ("x = {a: ", "1", "}"),
+            ("() => ", "1", ""),
+            ("async (a) => { return ", "1", "}"),
+            ("if (a) {", "f()", "}"),
+            ("1 + ", "1", ""),
+            ("c ? 1 : ", "1", ""),
+            ("`${", "1", "}`"),
+            ("!", "1", ""),
+            ("await ", "1", ""),
+            ("new A(", "1", ")"),
+            ("for (const a of b) {", "f()", "}"),
+            ("try {", "f()", "} catch (e) {}"),
+            ("function f() {", "g()", "}"),
+            ("class A { m() {", "g()", "} }"),
+            ("x = y = ", "1", ""),
+            ("x = ", "a", ".b"),
+            ("<div>", "", "</div>"),
+            ("__importDefault(", "require('m')", ")"),
+        ];
+        for &shape in shapes {
+            for (lang, path) in [
+                (Lang::TypeScript, "t.ts"),
+                (Lang::JavaScript, "t.js"),
+                (Lang::TypeScript, "t.tsx"),
+            ] {
+                // JSX is not TypeScript syntax; TSX is TypeScript's grammar
+                // plus JSX.
+                let jsx = shape.0 == "<div>";
+                if (jsx && path == "t.ts") || (!jsx && path == "t.tsx") {
+                    continue;
+                }
+                let r = deep(lang, path, shape, 20_000);
+                assert!(
+                    matches!(r, Err(LowerError::TooDeep)),
+                    "{shape:?} {path}: {:?}",
+                    r.map(|m| m.calls.len())
+                );
+                // Nesting real code reaches is fine, even unoptimised.
+                assert!(deep(lang, path, shape, 25).is_ok(), "{shape:?} {path}");
+            }
+        }
+        // Destructuring patterns in parameters.
+        let pattern = |n: usize| format!("function f({}b{}) {{}}", "{a: ".repeat(n), "}".repeat(n));
+        for (lang, path) in [(Lang::TypeScript, "t.ts"), (Lang::JavaScript, "t.js")] {
+            let r = crate::lang::lower(lang, path, &pattern(20_000));
+            assert!(matches!(r, Err(LowerError::TooDeep)), "{path}");
+            let m = crate::lang::lower(lang, path, &pattern(25)).unwrap();
+            assert_eq!(m.functions[0].params[0].destructured, vec!["b".to_string()]);
+        }
     }
 }
