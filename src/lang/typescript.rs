@@ -664,8 +664,9 @@ impl<'t, 's> Lower<'t, 's> {
             self.b.m.bindings[i].scope = scope;
         }
         if !self.exported_names.is_empty() {
+            let names: HashSet<&str> = self.exported_names.iter().map(String::as_str).collect();
             for f in &mut self.b.m.functions {
-                if f.parent.is_none() && self.exported_names.contains(&f.name) {
+                if f.parent.is_none() && names.contains(f.name.as_str()) {
                     f.exported = true;
                 }
             }
@@ -3395,5 +3396,41 @@ function over(a: any) { impl(); }
             let m = crate::lang::lower(lang, path, &pattern(25)).unwrap();
             assert_eq!(m.functions[0].params[0].destructured, vec!["b".to_string()]);
         }
+    }
+
+    #[test]
+    fn catch_without_binding_and_typed_catch() {
+        let m = ts("try { a(); } catch { b(); }\ntry { c(); } catch (e: unknown) { throw new Wrapped(e); } finally { d(); }\n");
+        assert_eq!(m.tries.len(), 2);
+        assert_eq!(m.tries[0].clauses[0].binding, None);
+        assert!(!m.tries[0].has_finally);
+        assert_eq!(m.tries[1].clauses[0].binding.as_deref(), Some("e"));
+        assert!(m.tries[1].clauses[0].types.is_empty());
+        assert_eq!(
+            call(&m, "b").1.ctx,
+            vec![Ctx::Catch {
+                try_id: 0,
+                clause: 0
+            }]
+        );
+        assert_eq!(call(&m, "d").1.ctx, vec![Ctx::Finally(1)]);
+        let (_, w) = call(&m, "Wrapped");
+        assert!(w.is_new);
+        assert_eq!(w.positional(0), Some(&name("e")));
+        assert_eq!(m.exits[0].kind, ExitKind::Raise);
+        assert_eq!(m.exits[0].value, Some(Expr::Call(call(&m, "Wrapped").0)));
+    }
+
+    #[test]
+    fn export_default_class_and_object() {
+        let m = ts("export default class extends Base { async handle() { await go(); } }\n");
+        assert_eq!(m.classes[0].bases, vec!["Base".to_string()]);
+        let (_, h) = func(&m, "handle");
+        assert!(h.exported);
+        assert_eq!(h.class, Some(0));
+        let m = js("export default { async fetch(request, env) { return handle(request); } };\n");
+        let (_, f) = func(&m, "fetch");
+        assert_eq!(f.params.len(), 2);
+        assert_eq!(call(&m, "handle").1.func, Some(0));
     }
 }
