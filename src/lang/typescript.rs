@@ -857,32 +857,30 @@ impl<'t, 's> Lower<'t, 's> {
                 K::Call => {
                     let callee = cur.child_by_field_id(f.function)?;
                     let args = cur.child_by_field_id(f.arguments)?;
-                    if args.named_child_count() != 1 {
-                        return None;
-                    }
-                    let arg = args.named_child(0)?;
-                    match (self.txt(callee), self.kind(arg)) {
-                        ("require", K::Str) => {
-                            let mut path = unquote_js(self.txt(arg)).to_string();
-                            for p in props.iter().rev() {
-                                if *p != "default" {
-                                    path.push('.');
-                                    path.push_str(p);
-                                }
+                    if let Some(module) = self.required_module(callee, args) {
+                        let mut path = module.to_string();
+                        for p in props.iter().rev() {
+                            if *p != "default" {
+                                path.push('.');
+                                path.push_str(p);
                             }
-                            return Some(path);
                         }
-                        // Compiled ES modules wrap the require.
-                        (
-                            "__importDefault"
+                        return Some(path);
+                    }
+                    // Compiled ES modules wrap the require.
+                    let wrapper = matches!(
+                        self.txt(callee),
+                        "__importDefault"
                             | "__importStar"
                             | "__toESM"
                             | "_interopRequireDefault"
-                            | "_interopRequireWildcard",
-                            K::Call,
-                        ) => cur = arg,
-                        _ => return None,
+                            | "_interopRequireWildcard"
+                    );
+                    let arg = args.named_child(0).filter(|a| self.kind(*a) == K::Call)?;
+                    if !wrapper || args.named_child_count() != 1 {
+                        return None;
                     }
+                    cur = arg;
                 }
                 _ => return None,
             }
@@ -1961,6 +1959,14 @@ impl<'t, 's> Lower<'t, 's> {
             }
             return Ok(self.unknown(n));
         }
+        if let (Some(c), Some(a)) = (callee, args) {
+            if let Some(module) = self.required_module(c, a) {
+                // `require('m')` loads a module, like `import`: its value is
+                // the module's path, so `require('m').get(u)` resolves to
+                // `m.get`.
+                return Ok(Expr::Name(module.to_string()));
+            }
+        }
         let id = self.b.reserve_call(span_of(n));
         // tree-sitter-typescript parses `await a.get<T>(x)` as a call of
         // `await a.get`: the call is what is awaited.
@@ -1977,6 +1983,18 @@ impl<'t, 's> Lower<'t, 's> {
             self.args(id, a)?;
         }
         Ok(Expr::Call(id))
+    }
+
+    /// `m` for `require('m')`.
+    fn required_module(&self, callee: Node<'t>, args: Node<'t>) -> Option<&'s str> {
+        if self.kind(callee) != K::Identifier
+            || self.txt(callee) != "require"
+            || args.named_child_count() != 1
+        {
+            return None;
+        }
+        let arg = args.named_child(0)?;
+        (self.kind(arg) == K::Str).then(|| unquote_js(self.txt(arg)))
     }
 
     fn new_call(&mut self, n: Node<'t>) -> R<Expr> {
@@ -2702,6 +2720,7 @@ server.setRequestHandler(CallToolRequestSchema, async (request) => {
 });
 module.exports = { getClient, helper: function () {} };
 exports.run = async () => {};
+require("child_process").execSync("ls");
 "#;
 
     #[test]
@@ -2717,6 +2736,10 @@ exports.run = async () => {};
             "@modelcontextprotocol/sdk/server/index.js.Server"
         );
         assert_eq!(import(&m, "lib"), "lib");
+        // `require` is module loading, not a call; inline it resolves.
+        assert!(m.calls.iter().all(|c| c.name() != Some("require")));
+        let (_, exec) = call(&m, "child_process.execSync");
+        assert_eq!(exec.receiver, Some(name("child_process")));
         for local in ["axios", "Pool", "PgClient", "fetch", "sub", "Server", "lib"] {
             assert!(
                 m.bindings.iter().all(|b| b.name != local),
