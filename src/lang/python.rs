@@ -350,9 +350,6 @@ struct Lower<'t, 's> {
     stack_base: usize,
 }
 
-/// How much stack the walk may use. Optimized builds reach `MAX_DEPTH`
-/// well before this; unoptimized ones may not.
-const STACK_BUDGET: usize = 1 << 20;
 
 /// A plain string whose prefix has no `f`/`t` cannot hold interpolations.
 fn may_interpolate(text: &str) -> bool {
@@ -524,7 +521,7 @@ impl<'t, 's> Lower<'t, 's> {
         self.b.enter()?;
         let here = 0u8;
         let sp = std::ptr::addr_of!(here) as usize;
-        if sp.abs_diff(self.stack_base) > STACK_BUDGET {
+        if sp.abs_diff(self.stack_base) > super::stack_budget() {
             return Err(LowerError::TooDeep);
         }
         Ok(())

@@ -486,9 +486,6 @@ fn field<'t>(ks: &[Kid<'t>], f: u16) -> Option<Node<'t>> {
     ks.iter().find(|k| k.field == f).map(|k| k.node)
 }
 
-/// How much stack (bytes below `lower`'s frame) the walk may use. Threads
-/// get 2 MiB by default (Rust's spawned threads, rayon's workers).
-const STACK_BUDGET: usize = 768 * 1024;
 
 /// Module-level declarations are keyed by this function id.
 const TOP: u32 = u32::MAX;
@@ -618,7 +615,7 @@ impl<'t, 's> Lower<'t, 's> {
         self.b.enter()?;
         let here = 0u8;
         let sp = std::hint::black_box(&here) as *const u8 as usize;
-        if self.stack_base.saturating_sub(sp) > STACK_BUDGET {
+        if self.stack_base.saturating_sub(sp) > super::stack_budget() {
             return Err(LowerError::TooDeep);
         }
         Ok(())
