@@ -29,15 +29,22 @@ use tree_sitter::{Node, Parser, Point, Tree};
 /// Bodies this large are not re-parsed.
 const MAX_BODY: usize = 64 * 1024;
 
+/// Macros nested deeper than this inside re-parsed bodies are left as
+/// calls without arguments.
+const MAX_NESTING: u32 = 16;
+
 pub(super) struct MacroState {
     /// Bytes left to re-parse in this file.
     budget: usize,
+    /// Re-parsed bodies we are inside of.
+    nesting: u32,
 }
 
 impl MacroState {
     pub(super) fn new(src_len: usize) -> Self {
         MacroState {
             budget: src_len.saturating_mul(2).saturating_add(1 << 20),
+            nesting: 0,
         }
     }
 }
@@ -324,19 +331,29 @@ impl<'a, 's> L<'a, 's> {
         if inner.end - inner.start >= MAX_BODY || inner.end == inner.start {
             return Ok(None);
         }
+        if self.mac.nesting >= MAX_NESTING {
+            return Ok(None);
+        }
+        self.mac.nesting += 1;
+        let r = self.macro_kind(id, short, tt, &inner);
+        self.mac.nesting -= 1;
+        r
+    }
+
+    fn macro_kind(&mut self, id: CallId, short: &str, tt: Node, inner: &Inner) -> R<Option<Expr>> {
         let delim = tt.child(0).map(|d| d.kind()).unwrap_or("(");
         match classify(short, delim) {
-            Kind::Json => self.json_macro(id, tt, &inner),
+            Kind::Json => self.json_macro(id, tt, inner),
             Kind::Select => {
-                self.select_macro(id, tt, &inner)?;
+                self.select_macro(id, tt, inner)?;
                 Ok(None)
             }
             Kind::Block => {
-                self.block_macro(tt, &inner)?;
+                self.block_macro(tt, inner)?;
                 Ok(None)
             }
             kind => {
-                self.args_macro(id, tt, &inner)?;
+                self.args_macro(id, tt, inner)?;
                 if kind == Kind::Format {
                     Ok(template(&self.b.m.calls[id as usize].args))
                 } else {
@@ -353,6 +370,7 @@ impl<'a, 's> L<'a, 's> {
             shift,
             mac: &mut *self.mac,
             tail: false,
+            stack_base: self.stack_base,
         }
     }
 
