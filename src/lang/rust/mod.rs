@@ -12,8 +12,8 @@ mod tests;
 
 use super::{Builder, LowerError};
 use crate::facts::{
-    BindScope, CallId, Binding, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
-    Loop, LoopKind, Module, Object, Param, Span, Try, TryKind,
+    BindScope, Binding, CallId, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr,
+    FuncKind, Loop, LoopKind, Module, Object, Param, Span, Try, TryKind,
 };
 use std::sync::OnceLock;
 use tree_sitter::{Node, Point, Tree};
@@ -69,7 +69,11 @@ fn fields() -> &'static Fields {
     static F: OnceLock<Fields> = OnceLock::new();
     F.get_or_init(|| {
         let lang: tree_sitter::Language = tree_sitter_rust::LANGUAGE.into();
-        let id = |n: &str| lang.field_id_for_name(n).map(|f| f.get()).unwrap_or(u16::MAX);
+        let id = |n: &str| {
+            lang.field_id_for_name(n)
+                .map(|f| f.get())
+                .unwrap_or(u16::MAX)
+        };
         Fields {
             alias: id("alias"),
             alternative: id("alternative"),
@@ -192,7 +196,9 @@ fn first_kid(n: Node<'_>) -> Option<Node<'_>> {
 
 fn has_token(n: Node, kind: &str) -> bool {
     let mut c = n.walk();
-    let found = n.children(&mut c).any(|k| !k.is_named() && k.kind() == kind);
+    let found = n
+        .children(&mut c)
+        .any(|k| !k.is_named() && k.kind() == kind);
     found
 }
 
@@ -202,7 +208,12 @@ fn clean_path(t: &str) -> String {
     let t = t.trim();
     if t.starts_with('<') {
         // `<T as Trait>::f`: keep it readable.
-        return t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        return t
+            .replace("< ", "<")
+            .replace(" >", ">")
+            .replace(" ::", "::")
+            .replace(":: ", "::");
     }
     let mut out = String::with_capacity(t.len());
     let mut depth = 0u32;
@@ -421,10 +432,21 @@ impl<'a, 's> L<'a, 's> {
                     return Ok(Some((v, e)));
                 }
             }
-            "struct_item" | "enum_item" | "union_item" | "type_item" | "function_signature_item"
-            | "associated_type" | "foreign_mod_item" | "extern_crate_declaration"
-            | "macro_definition" | "inner_attribute_item" | "attribute_item"
-            | "empty_statement" | "label" | "line_comment" | "block_comment" => {}
+            "struct_item"
+            | "enum_item"
+            | "union_item"
+            | "type_item"
+            | "function_signature_item"
+            | "associated_type"
+            | "foreign_mod_item"
+            | "extern_crate_declaration"
+            | "macro_definition"
+            | "inner_attribute_item"
+            | "attribute_item"
+            | "empty_statement"
+            | "label"
+            | "line_comment"
+            | "block_comment" => {}
             _ => {
                 self.tail = tail;
                 let v = self.expr(n)?;
@@ -494,7 +516,10 @@ impl<'a, 's> L<'a, 's> {
             return;
         }
         let span = self.span(n);
-        self.b.m.imports.push(crate::facts::Import { local, path, span });
+        self.b
+            .m
+            .imports
+            .push(crate::facts::Import { local, path, span });
     }
 
     fn let_decl(&mut self, n: Node) -> R<()> {
@@ -630,7 +655,9 @@ impl<'a, 's> L<'a, 's> {
                     destructured: Vec::new(),
                 }),
                 "parameter" => {
-                    let ann = k.child_by_field_id(f.type_).map(|t| self.text(t).to_string());
+                    let ann = k
+                        .child_by_field_id(f.type_)
+                        .map(|t| self.text(t).to_string());
                     if let Some(p) = k.child_by_field_id(f.pattern) {
                         let mut param = self.pattern_param(p);
                         param.annotation = ann;
@@ -709,10 +736,12 @@ impl<'a, 's> L<'a, 's> {
         let mut t = t;
         loop {
             match t.kind() {
-                "reference_type" | "generic_type" | "pointer_type" => match t.child_by_field_id(f.type_) {
-                    Some(inner) => t = inner,
-                    None => break,
-                },
+                "reference_type" | "generic_type" | "pointer_type" => {
+                    match t.child_by_field_id(f.type_) {
+                        Some(inner) => t = inner,
+                        None => break,
+                    }
+                }
                 "scoped_type_identifier" => match t.child_by_field_id(f.name) {
                     Some(inner) => t = inner,
                     None => break,
@@ -741,7 +770,9 @@ impl<'a, 's> L<'a, 's> {
         };
         let (_, outer) = self.b.begin_class(class);
         let r = match n.child_by_field_id(f.body) {
-            Some(body) => self.list(body, false, Member::Impl { trait_impl }).map(|_| ()),
+            Some(body) => self
+                .list(body, false, Member::Impl { trait_impl })
+                .map(|_| ()),
             None => Ok(()),
         };
         self.b.end_class(outer);
@@ -785,8 +816,9 @@ impl<'a, 's> L<'a, 's> {
                     "parameter" => {
                         if let Some(p) = k.child_by_field_id(f.pattern) {
                             let mut param = self.pattern_param(p);
-                            param.annotation =
-                                k.child_by_field_id(f.type_).map(|t| self.text(t).to_string());
+                            param.annotation = k
+                                .child_by_field_id(f.type_)
+                                .map(|t| self.text(t).to_string());
                             params.push(param);
                         }
                     }
@@ -842,7 +874,9 @@ impl<'a, 's> L<'a, 's> {
         let t = self.text(n);
         let e = match n.kind() {
             "self" => Expr::Name("self".into()),
-            "scoped_identifier" | "scoped_type_identifier" | "generic_type"
+            "scoped_identifier"
+            | "scoped_type_identifier"
+            | "generic_type"
             | "generic_type_with_turbofish" => Expr::Name(clean_path(t)),
             "string_literal" | "raw_string_literal" => Expr::Str(string_content(t)),
             "char_literal" => Expr::Str(t.trim_start_matches('b').trim_matches('\'').to_string()),
@@ -1058,7 +1092,8 @@ impl<'a, 's> L<'a, 's> {
                         .and_then(|fe| fe.child_by_field_id(f.field))
                         .map(|x| self.text(x))
                         .unwrap_or("");
-                    self.b.set_callee(id, Expr::Attr(Box::new(acc), field.to_string()));
+                    self.b
+                        .set_callee(id, Expr::Attr(Box::new(acc), field.to_string()));
                     self.call_args(id, s)?;
                     acc = Expr::Call(id);
                 }
@@ -1296,7 +1331,8 @@ impl<'a, 's> L<'a, 's> {
         let (v, node) = match n.kind() {
             "block" => match self.list(n, tail, Member::No)? {
                 Some(t) => t,
-                None => return Ok(None),
+                // `{ ..; return v; }`, `{ ..; bail!(..); }`: the exit's value.
+                None => return Ok(self.last_statement_exit(n)),
             },
             _ => {
                 self.tail = tail;
@@ -1313,6 +1349,26 @@ impl<'a, 's> L<'a, 's> {
         Ok(Some(v))
     }
 
+    /// The value of the exit the block's last statement (`return v;`,
+    /// `bail!(..);`) just recorded.
+    fn last_statement_exit(&self, block: Node) -> Option<Expr> {
+        let last = kids(block).pop()?;
+        let e = match last.kind() {
+            "expression_statement" => first_kid(last)?,
+            _ => last,
+        };
+        if !matches!(e.kind(), "return_expression" | "macro_invocation") {
+            return None;
+        }
+        let span = self.span(e);
+        match self.b.m.exits.last() {
+            Some(x) if x.span == span && matches!(x.kind, ExitKind::Return | ExitKind::Raise) => {
+                x.value.clone()
+            }
+            _ => None,
+        }
+    }
+
     /// For `Err(e)` (also `Ok(Err(e))`, `Result::Err(e)`, `Err(a) | Err(b)`):
     /// `Some(binding)`.
     fn err_pattern(&self, p: Node) -> Option<Option<String>> {
@@ -1327,7 +1383,9 @@ impl<'a, 's> L<'a, 's> {
                 match last_segment(&ty) {
                     "Err" => {
                         let binding = match inner.as_slice() {
-                            [one] if one.kind() == "identifier" => Some(self.text(*one).to_string()),
+                            [one] if one.kind() == "identifier" => {
+                                Some(self.text(*one).to_string())
+                            }
                             [one] if one.kind() == "captured_pattern" => first_kid(*one)
                                 .filter(|k| k.kind() == "identifier")
                                 .map(|k| self.text(k).to_string()),
@@ -1354,12 +1412,18 @@ impl<'a, 's> L<'a, 's> {
         let f = fields();
         let scrutinee = n.child_by_field_id(f.value);
         let arms: Vec<Node> = match n.child_by_field_id(f.body) {
-            Some(b) => kids(b).into_iter().filter(|a| a.kind() == "match_arm").collect(),
+            Some(b) => kids(b)
+                .into_iter()
+                .filter(|a| a.kind() == "match_arm")
+                .collect(),
             None => Vec::new(),
         };
         let errs: Vec<Option<Option<String>>> = arms
             .iter()
-            .map(|a| a.child_by_field_id(f.pattern).and_then(|p| self.err_pattern(p)))
+            .map(|a| {
+                a.child_by_field_id(f.pattern)
+                    .and_then(|p| self.err_pattern(p))
+            })
             .collect();
         if errs.iter().all(Option::is_none) {
             if let Some(s) = scrutinee {
@@ -1510,7 +1574,14 @@ impl<'a, 's> L<'a, 's> {
         })
     }
 
-    fn push_loop(&mut self, n: Node, kind: LoopKind, iter: Option<Expr>, vars: Vec<String>, cond: Option<Expr>) -> u32 {
+    fn push_loop(
+        &mut self,
+        n: Node,
+        kind: LoopKind,
+        iter: Option<Expr>,
+        vars: Vec<String>,
+        cond: Option<Expr>,
+    ) -> u32 {
         let id = self.b.m.loops.len() as u32;
         let lp = Loop {
             span: self.span(n),
@@ -1584,10 +1655,21 @@ type Handler<'a, 's> = for<'t> fn(&mut L<'a, 's>, Node<'t>, bool) -> R<Expr>;
 
 fn handler<'a, 's>(kind: &str) -> Handler<'a, 's> {
     match kind {
-        "identifier" | "metavariable" | "type_identifier" | "primitive_type" | "self"
-        | "scoped_identifier" | "scoped_type_identifier" | "generic_type"
-        | "generic_type_with_turbofish" | "string_literal" | "raw_string_literal"
-        | "char_literal" | "integer_literal" | "float_literal" | "boolean_literal"
+        "identifier"
+        | "metavariable"
+        | "type_identifier"
+        | "primitive_type"
+        | "self"
+        | "scoped_identifier"
+        | "scoped_type_identifier"
+        | "generic_type"
+        | "generic_type_with_turbofish"
+        | "string_literal"
+        | "raw_string_literal"
+        | "char_literal"
+        | "integer_literal"
+        | "float_literal"
+        | "boolean_literal"
         | "unit_expression" => L::h_leaf,
         "generic_function" => L::h_generic_fn,
         "call_expression" => L::h_call,
