@@ -24,7 +24,7 @@
 use super::{fields, first_kid, is_string, kids, last_segment, tokens, Member, Shift, L, R};
 use crate::facts::{Arg, CallId, Ctx, ExitKind, Expr, Object, TemplatePart};
 use std::cell::RefCell;
-use tree_sitter::{Node, Parser, Point, Tree};
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Point, Tree};
 
 /// Bodies this large are not re-parsed.
 const MAX_BODY: usize = 64 * 1024;
@@ -38,6 +38,8 @@ pub(super) struct MacroState {
     budget: usize,
     /// Re-parsed bodies we are inside of.
     nesting: u32,
+    /// Re-parsing an unknown macro's body: stop at the first error.
+    strict: bool,
 }
 
 impl MacroState {
@@ -45,6 +47,7 @@ impl MacroState {
         MacroState {
             budget: src_len.saturating_mul(2).saturating_add(1 << 20),
             nesting: 0,
+            strict: false,
         }
     }
 }
@@ -53,7 +56,11 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn parse(text: &str) -> Option<Tree> {
+/// Parses a wrapped macro body. With `strict`, gives up as soon as the
+/// parser meets an error: error recovery is what makes re-parsing a body
+/// that is not Rust (a DSL) expensive. The check runs every 100 parser
+/// operations, so where it stops does not depend on timing.
+fn parse(text: &str, strict: bool) -> Option<Tree> {
     PARSER.with(|p| {
         let mut p = p.try_borrow_mut().ok()?;
         if p.is_none() {
@@ -63,7 +70,17 @@ fn parse(text: &str) -> Option<Tree> {
                 .ok()?;
             *p = Some(parser);
         }
-        p.as_mut()?.parse(text, None)
+        let parser = p.as_mut()?;
+        let bytes = text.as_bytes();
+        let mut input = |i: usize, _: Point| bytes.get(i..).unwrap_or(&[]);
+        let mut give_up = |s: &ParseState| strict && s.has_error();
+        let opts = ParseOptions::new().progress_callback(&mut give_up);
+        let tree = parser.parse_with_options(&mut input, None, Some(opts));
+        if tree.is_none() {
+            // A halted parse would resume on the next call.
+            parser.reset();
+        }
+        tree
     })
 }
 
@@ -77,9 +94,12 @@ enum Kind {
     Args,
     /// Statements and items.
     Block,
+    /// A macro we do not know: re-parsed only when its tokens look like
+    /// expressions (or, braced, statements).
+    Unknown,
 }
 
-fn classify(short: &str, delim: &str) -> Kind {
+fn classify(short: &str) -> Kind {
     match short {
         "json" => Kind::Json,
         "select" | "select_biased" => Kind::Select,
@@ -88,11 +108,16 @@ fn classify(short: &str, delim: &str) -> Kind {
         | "eyre" | "ensure" | "assert" | "assert_eq" | "assert_ne" | "debug_assert"
         | "debug_assert_eq" | "debug_assert_ne" | "trace" | "debug" | "info" | "warn" | "error"
         | "event" | "dbg" => Kind::Format,
-        "vec" | "join" | "try_join" | "matches" => Kind::Args,
-        _ if delim == "{" => Kind::Block,
-        _ => Kind::Args,
+        "vec" | "join" | "try_join" | "matches" | "pin" | "pin_mut" => Kind::Args,
+        "lazy_static" | "thread_local" | "task_local" | "stream" | "try_stream" => Kind::Block,
+        _ => Kind::Unknown,
     }
 }
+
+/// Identifiers that are keywords (or contextual ones) inside token trees.
+const KEYWORD_IDENTS: &[&str] = &[
+    "move", "dyn", "ref", "in", "else", "yield", "raw", "box", "union", "auto", "default",
+];
 
 /// The text between a token tree's delimiters.
 struct Inner {
@@ -354,8 +379,79 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn macro_kind(&mut self, id: CallId, short: &str, tt: Node, inner: &Inner) -> R<Option<Expr>> {
-        let delim = tt.child(0).map(|d| d.kind()).unwrap_or("(");
-        match classify(short, delim) {
+        let mut kind = classify(short);
+        let unknown = kind == Kind::Unknown;
+        if unknown {
+            let ts = body_tokens(tt);
+            let braced = tt.child(0).is_some_and(|d| d.kind() == "{");
+            if self.plausible(&ts, true) {
+                kind = Kind::Args;
+            } else if braced && self.plausible(&ts, false) {
+                kind = Kind::Block;
+            } else {
+                return Ok(None);
+            }
+        }
+        let saved = std::mem::replace(&mut self.mac.strict, unknown);
+        let r = self.macro_kind_known(id, kind, tt, inner);
+        self.mac.strict = saved;
+        r
+    }
+
+    /// Could these top-level tokens be comma-separated expressions (`args`)
+    /// or statements? Rules out `quote!`'s `#x`, `macro_rules` fragments'
+    /// `$x`, items in an argument list, and DSLs that put two names or
+    /// literals next to each other.
+    fn plausible(&self, ts: &[Node], args: bool) -> bool {
+        let mut prev_atom = false;
+        for t in ts {
+            let k = t.kind();
+            if matches!(k, "#" | "$") {
+                return false;
+            }
+            if args
+                && matches!(
+                    k,
+                    "fn" | "struct"
+                        | "enum"
+                        | "impl"
+                        | "trait"
+                        | "pub"
+                        | "use"
+                        | "mod"
+                        | "static"
+                        | "type"
+                        | "where"
+                        | "let"
+                        | "extern"
+                        | "=>"
+                        | ";"
+                )
+            {
+                return false;
+            }
+            let atom = match k {
+                "identifier" => !KEYWORD_IDENTS.contains(&self.text(*t)),
+                "integer_literal" | "float_literal" | "string_literal" | "raw_string_literal"
+                | "char_literal" | "boolean_literal" => true,
+                _ => false,
+            };
+            if atom && prev_atom {
+                return false;
+            }
+            prev_atom = atom;
+        }
+        true
+    }
+
+    fn macro_kind_known(
+        &mut self,
+        id: CallId,
+        kind: Kind,
+        tt: Node,
+        inner: &Inner,
+    ) -> R<Option<Expr>> {
+        match kind {
             Kind::Json => self.json_macro(id, tt, inner),
             Kind::Select => {
                 self.select_macro(id, tt, inner)?;
@@ -401,7 +497,7 @@ impl<'a, 's> L<'a, 's> {
         text.push_str(pre);
         text.push_str(&body);
         text.push_str(post);
-        let tree = parse(&text)?;
+        let tree = parse(&text, self.mac.strict)?;
         let (byte, line, col) = self.shift.pos(inner.start, inner.point);
         let shift = Shift {
             byte: byte as i64 - pre.len() as i64,
@@ -430,6 +526,14 @@ impl<'a, 's> L<'a, 's> {
     /// `name!(a, b, key = c)`: arguments under `Ctx::Arg`.
     fn args_macro(&mut self, id: CallId, tt: Node, inner: &Inner) -> R<()> {
         let ts = body_tokens(tt);
+        // Without a nested token tree there is no call, closure or block:
+        // read the arguments off the tokens.
+        if !ts.iter().any(|t| t.kind() == "token_tree") {
+            if let Some(args) = self.simple_args(&ts) {
+                self.b.call_mut(id).args = args;
+                return Ok(());
+            }
+        }
         let mut buf = self.body_bytes(inner);
         let mut set = |t: Node, c: u8| {
             if let Some(b) = t
@@ -485,6 +589,102 @@ impl<'a, 's> L<'a, 's> {
             i += 1;
         }
         Ok(())
+    }
+
+    /// Arguments made of names, literals, field accesses and paths, split
+    /// at `,` (and `;`), or `None` for anything else.
+    fn simple_args(&self, ts: &[Node]) -> Option<Vec<Arg>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 0..=ts.len() {
+            if i < ts.len() && !matches!(ts[i].kind(), "," | ";") {
+                continue;
+            }
+            let seg = &ts[start..i];
+            start = i + 1;
+            if seg.is_empty() {
+                continue;
+            }
+            let (name, value) = match seg {
+                [k, eq, rest @ ..]
+                    if k.kind() == "identifier"
+                        && matches!(eq.kind(), "=" | ":")
+                        && !rest.is_empty() =>
+                {
+                    (Some(self.text(*k).to_string()), rest)
+                }
+                _ => (None, seg),
+            };
+            // tracing's `%x` / `?x`
+            let value = match value {
+                [sigil, rest @ ..] if matches!(sigil.kind(), "%" | "?") && !rest.is_empty() => rest,
+                v => v,
+            };
+            out.push(Arg {
+                name,
+                value: self.simple_expr(value)?,
+            });
+        }
+        Some(out)
+    }
+
+    fn simple_expr(&self, ts: &[Node]) -> Option<Expr> {
+        let leaf = |t: Node| -> Option<Expr> {
+            let text = self.text(t);
+            Some(match t.kind() {
+                k if is_string(k) => Expr::Str(super::string_content(text)),
+                "integer_literal" | "float_literal" => Expr::Num(text.to_string()),
+                "boolean_literal" => Expr::Bool(text == "true"),
+                "char_literal" => {
+                    Expr::Str(text.trim_start_matches('b').trim_matches('\'').to_string())
+                }
+                "identifier" | "self" => Expr::Name(text.to_string()),
+                _ => return None,
+            })
+        };
+        match ts {
+            [t] => leaf(*t),
+            [op, rest @ ..] if matches!(op.kind(), "&" | "-" | "!" | "*") => {
+                let rest = match rest {
+                    [m, r @ ..] if m.kind() == "mutable_specifier" => r,
+                    r => r,
+                };
+                let inner = self.simple_expr(rest)?;
+                Some(match op.kind() {
+                    "&" => inner,
+                    k => Expr::Unary {
+                        op: k.to_string(),
+                        operand: Box::new(inner),
+                    },
+                })
+            }
+            [first, ..] if matches!(first.kind(), "identifier" | "self" | "crate" | "super") => {
+                // `a.b.c` or `a::b::C`
+                let dots = ts.iter().skip(1).step_by(2).all(|t| t.kind() == ".");
+                let colons = ts.iter().skip(1).step_by(2).all(|t| t.kind() == "::");
+                let names = ts.iter().step_by(2).all(|t| {
+                    matches!(
+                        t.kind(),
+                        "identifier" | "integer_literal" | "self" | "crate" | "super"
+                    )
+                });
+                if ts.len().is_multiple_of(2) || !names {
+                    return None;
+                }
+                if colons {
+                    Some(Expr::Name(self.tokens_text(ts)))
+                } else if dots {
+                    let mut e = leaf(*first)?;
+                    for t in ts.iter().skip(2).step_by(2) {
+                        e = Expr::Attr(Box::new(e), self.text(*t).to_string());
+                    }
+                    Some(e)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
     }
 
     /// `lazy_static! { static ref C: T = ..; }` and other item macros.

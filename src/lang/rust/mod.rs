@@ -189,17 +189,25 @@ fn tokens<'t>(n: Node<'t>) -> Vec<Node<'t>> {
 }
 
 fn first_kid(n: Node<'_>) -> Option<Node<'_>> {
-    let mut c = n.walk();
-    let k = n.named_children(&mut c).find(|k| !k.is_extra());
-    k
+    // Index access is linear, but the first named child is near the start.
+    (0..n.named_child_count())
+        .map_while(|i| n.named_child(i))
+        .find(|k| !k.is_extra())
 }
 
+/// Has `n` an anonymous child token `kind` (`async`, `;`)? For small nodes.
 fn has_token(n: Node, kind: &str) -> bool {
-    let mut c = n.walk();
-    let found = n
-        .children(&mut c)
-        .any(|k| !k.is_named() && k.kind() == kind);
-    found
+    let count = n.child_count();
+    if count > 12 {
+        let mut c = n.walk();
+        let found = n
+            .children(&mut c)
+            .any(|k| !k.is_named() && k.kind() == kind);
+        return found;
+    }
+    (0..count)
+        .filter_map(|i| n.child(i))
+        .any(|k| !k.is_named() && k.kind() == kind)
 }
 
 /// A path as written, with generics / turbofish and whitespace removed:
@@ -342,19 +350,11 @@ impl<'a, 's> L<'a, 's> {
             if next != b'/' && next != b'*' {
                 continue;
             }
-            let Some(mut n) = root.descendant_for_byte_range(p, p + 2) else {
+            // The smallest named node around `//` / `/*` is the comment, if
+            // this is one (the tokens themselves are anonymous).
+            let Some(n) = root.named_descendant_for_byte_range(p, p + 2) else {
                 continue;
             };
-            // The lookup lands on the comment or on its `//` / `/*` token.
-            for _ in 0..3 {
-                if matches!(n.kind(), "line_comment" | "block_comment") || n.start_byte() < p {
-                    break;
-                }
-                match n.parent() {
-                    Some(par) if par.start_byte() == p => n = par,
-                    _ => break,
-                }
-            }
             if matches!(n.kind(), "line_comment" | "block_comment") && n.start_byte() == p {
                 let text = self.text(n).trim_end_matches(['\n', '\r']).to_string();
                 let span = self.span(n);
@@ -1445,8 +1445,9 @@ impl<'a, 's> L<'a, 's> {
                 continue;
             };
             let value = self.in_ctx(Ctx::Catch { try_id, clause }, |l| l.arm(a, tail))?;
+            // The pattern, without its guard.
             let span = match a.child_by_field_id(f.pattern) {
-                Some(p) => self.span(p),
+                Some(p) => self.span(first_kid(p).unwrap_or(p)),
                 None => self.span(a),
             };
             self.b.m.tries[try_id as usize].clauses.push(CatchClause {

@@ -1337,3 +1337,141 @@ fn big_macro_bodies_are_not_reparsed() {
     assert!(calls(&m, "g").is_empty());
     assert_eq!(calls(&m, "h").len(), 1);
 }
+
+#[test]
+fn unknown_and_dsl_macros() {
+    let src = r#"
+macro_rules! retry { ($e:expr) => { loop { if let Ok(v) = $e { break v; } } }; }
+fn f() {
+    let r = retry!(client.get(url).send());
+    let q = quote! { #name::new(#arg) };
+    spanless_eq_struct!(Arm; attrs pat guard body);
+    my_dsl! { GET "/path" => handler }
+    let s = stream! { let x = next().await; yield x; };
+    let w = with_timeout!(Duration::from_secs(1), async { fetch().await });
+    match e { Err(e) if transient(&e) => 1, _ => 2 }
+}
+"#;
+    let m = m(src);
+    let (r, rc) = call(&m, "retry");
+    assert!(rc.is_macro);
+    let (_, send) = call(&m, "send");
+    assert_eq!(send.ctx, vec![Ctx::Arg { call: r, index: 0 }]);
+    // Not Rust inside: recorded as calls, no arguments, nothing invented.
+    assert!(call(&m, "quote").1.args.is_empty());
+    assert!(calls(&m, "new").is_empty());
+    assert!(call(&m, "spanless_eq_struct").1.args.is_empty());
+    assert!(call(&m, "my_dsl").1.args.is_empty());
+    assert!(calls(&m, "handler").is_empty());
+    // Statement bodies are lowered in place.
+    assert!(call(&m, "next").1.awaited);
+    let (w, _) = call(&m, "with_timeout");
+    assert_eq!(
+        call(&m, "fetch").1.ctx,
+        vec![Ctx::Arg { call: w, index: 1 }]
+    );
+    // `macro_rules!` bodies are not code.
+    assert_eq!(m.loops.len(), 0);
+    let c = &m.tries[0].clauses[0];
+    assert_eq!(
+        &src[c.span.start_byte as usize..c.span.end_byte as usize],
+        "Err(e)"
+    );
+    assert_eq!(
+        call(&m, "transient").1.ctx,
+        vec![Ctx::Catch {
+            try_id: 0,
+            clause: 0
+        }]
+    );
+}
+
+#[test]
+fn odd_inputs_do_not_panic() {
+    for src in [
+        "fn f() { m!(",
+        "fn f() { m!{ a, ( }",
+        "fn f() { format!(\"{\", x); format!(\"}\"); format!(\"{:>width$}\", x, width = 3); }",
+        "fn f() { let s = format!(\"é{}ü\", \"ß\"); vec![\"😀\", g()]; }",
+        "fn f() { json!(); json!(null); json!([1, {\"a\": [f()]}]); json!({(k): v, \"x\" 1}); }",
+        "fn f() { tokio::select! { } tokio::select! { x = } tokio::select! { else => } }",
+        "fn f() { match x { Ok(v) if let Some(y) = v => y, Err(Foo::Bar(e)) => e, } }",
+        "impl { fn x() {} } impl for {} trait {} struct; use ;",
+        "#[tool(description = )] fn f() {} #[] fn g() {} #[a::b(c = d::e, f(g(h = 1)))] fn h() {}",
+        "fn f() { let Ok(x) = y else { }; if let Err(_) = z {} else {} }",
+        "fn f() { x = ; self.y = ; a.b.c = d; *p = 1; }",
+        "fn f() { |a, (b, c): (u8, u8), _| a; async || {}; move || 1; }",
+        "fn f() { 'a: loop { break 'a 5; } while let Some(x) = it.next() {} for _ in 0..n {} }",
+        "static X: u8; const Y: u8 = ; fn f() { let (a, b); }",
+        "fn f() { r#\"unterminated }",
+    ] {
+        let m = lower(Lang::Rust, "t.rs", src);
+        assert!(m.is_ok(), "{src}: {m:?}");
+    }
+    let m = m("fn f() { format!(\"{:>width$} {}\", x, y, width = 3); }");
+    let (_, f) = call(&m, "format");
+    assert_eq!(f.kwarg("width"), Some(&Expr::Num("3".into())));
+}
+
+#[test]
+#[ignore]
+/// Lowering vs parsing time over a directory of Rust files:
+/// `BENCH_DIR=~/.cargo/registry/src cargo test --release --lib bench_lowering -- --ignored --nocapture`
+fn bench_lowering() {
+    use std::time::{Duration, Instant};
+    let Ok(root) = std::env::var("BENCH_DIR") else {
+        return;
+    };
+    let mut files = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(root)];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p)
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p)
+            }
+        }
+    }
+    files.sort();
+    let (mut tp, mut tl, mut bytes, mut errs) = (Duration::ZERO, Duration::ZERO, 0usize, 0);
+    let mut worst: Vec<(f64, String, Duration, Duration)> = Vec::new();
+    for f in &files {
+        let Ok(src) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        bytes += src.len();
+        let t0 = Instant::now();
+        let tree = crate::lang::parse(Lang::Rust, "x.rs", &src).unwrap();
+        let t1 = Instant::now();
+        let r = super::lower(&tree, &src);
+        let t2 = Instant::now();
+        if r.is_err() {
+            errs += 1;
+            eprintln!("ERR {:?} {}", r.err(), f.display());
+        }
+        tp += t1 - t0;
+        tl += t2 - t1;
+        if src.len() > 20_000 {
+            worst.push((
+                (t2 - t1).as_secs_f64() / (t1 - t0).as_secs_f64(),
+                f.display().to_string(),
+                t1 - t0,
+                t2 - t1,
+            ));
+        }
+    }
+    worst.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap());
+    for w in worst.iter().take(8) {
+        eprintln!("{:.2} {} parse={:?} lower={:?}", w.0, w.1, w.2, w.3);
+    }
+    eprintln!(
+        "files={} bytes={} parse={:?} lower={:?} ratio={:.3} errs={errs}",
+        files.len(),
+        bytes,
+        tp,
+        tl,
+        tl.as_secs_f64() / tp.as_secs_f64()
+    );
+}
