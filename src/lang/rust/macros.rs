@@ -629,6 +629,10 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn simple_expr(&self, ts: &[Node]) -> Option<Expr> {
+        // Recurses once per prefix operator: keep it short.
+        if ts.len() > 32 {
+            return None;
+        }
         let leaf = |t: Node| -> Option<Expr> {
             let text = self.text(t);
             Some(match t.kind() {
@@ -879,7 +883,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn json_value(&mut self, ts: &[Node], sep: usize, pieces: &mut Vec<Piece>) -> R<J> {
-        self.b.enter()?;
+        self.guard()?;
         let lit = match ts {
             [] => Some(J::Lit(Expr::Null)),
             [t] => match t.kind() {
@@ -977,7 +981,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn attr_args(&mut self, tt: Node) -> R<Vec<Arg>> {
-        self.b.enter()?;
+        self.guard()?;
         let ts = body_tokens(tt);
         let mut out = Vec::new();
         for (_, seg) in split_commas(&ts) {

@@ -457,7 +457,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn use_tree(&mut self, n: Node, prefix: &str) -> R<()> {
-        self.b.enter()?;
+        self.guard()?;
         let f = fields();
         let join = |p: String| {
             if prefix.is_empty() {
@@ -1370,35 +1370,49 @@ impl<'a, 's> L<'a, 's> {
     }
 
     /// For `Err(e)` (also `Ok(Err(e))`, `Result::Err(e)`, `Err(a) | Err(b)`):
-    /// `Some(binding)`.
+    /// `Some(binding)`. Looks at a bounded number of sub-patterns, without
+    /// recursing (patterns can nest deeply).
     fn err_pattern(&self, p: Node) -> Option<Option<String>> {
         let f = fields();
-        match p.kind() {
-            "match_pattern" => first_kid(p).and_then(|k| self.err_pattern(k)),
-            "or_pattern" => kids(p).into_iter().find_map(|k| self.err_pattern(k)),
-            "tuple_struct_pattern" => {
-                let ty = p.child_by_field_id(f.type_)?;
-                let ty = self.path(ty);
-                let inner: Vec<Node> = kids(p).into_iter().skip(1).collect();
-                match last_segment(&ty) {
-                    "Err" => {
-                        let binding = match inner.as_slice() {
-                            [one] if one.kind() == "identifier" => {
-                                Some(self.text(*one).to_string())
-                            }
-                            [one] if one.kind() == "captured_pattern" => first_kid(*one)
-                                .filter(|k| k.kind() == "identifier")
-                                .map(|k| self.text(k).to_string()),
-                            _ => None,
-                        };
-                        Some(binding)
-                    }
-                    "Ok" | "Some" if inner.len() == 1 => self.err_pattern(inner[0]),
-                    _ => None,
-                }
+        let mut todo = vec![p];
+        let mut budget = 64;
+        while let Some(p) = todo.pop() {
+            budget -= 1;
+            if budget == 0 {
+                break;
             }
-            _ => None,
+            match p.kind() {
+                "match_pattern" => todo.extend(first_kid(p)),
+                "or_pattern" => {
+                    let mut ks = kids(p);
+                    ks.reverse();
+                    todo.extend(ks);
+                }
+                "tuple_struct_pattern" => {
+                    let Some(ty) = p.child_by_field_id(f.type_) else {
+                        continue;
+                    };
+                    let ty = self.path(ty);
+                    let inner: Vec<Node> = kids(p).into_iter().skip(1).collect();
+                    match (last_segment(&ty), inner.as_slice()) {
+                        ("Err", [one]) if one.kind() == "identifier" => {
+                            return Some(Some(self.text(*one).to_string()));
+                        }
+                        ("Err", [one]) if one.kind() == "captured_pattern" => {
+                            let name = first_kid(*one)
+                                .filter(|k| k.kind() == "identifier")
+                                .map(|k| self.text(k).to_string());
+                            return Some(name);
+                        }
+                        ("Err", _) => return Some(None),
+                        ("Ok" | "Some", [one]) => todo.push(*one),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
         }
+        None
     }
 
     fn is_ok_pattern(&self, p: Node) -> bool {

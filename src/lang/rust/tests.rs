@@ -1286,6 +1286,36 @@ fn deep_nesting_is_an_error_not_a_crash() {
             assert_eq!(r.err(), Some(LowerError::TooDeep), "{open}{mid}{close}");
         }
     }
+    // Deep patterns, use trees, attributes.
+    let deep_pat = format!(
+        "fn f() {{ match x {{ {}e{} => 1, _ => 2 }} }}",
+        "Ok(".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    assert!(lower(Lang::Rust, "t.rs", &deep_pat).is_ok());
+    let alts = format!(
+        "fn f() {{ match x {{ {}Err(e) => 1, _ => 2 }} }}",
+        "A | ".repeat(20_000)
+    );
+    assert!(lower(Lang::Rust, "t.rs", &alts).is_ok());
+    let deep_use = format!("use {}x{};", "a::{".repeat(20_000), "}".repeat(20_000));
+    assert_eq!(
+        lower(Lang::Rust, "t.rs", &deep_use).err(),
+        Some(LowerError::TooDeep)
+    );
+    let deep_attr = format!(
+        "#[a{}]\nfn f() {{}}",
+        "(b".repeat(20_000) + &")".repeat(20_000)
+    );
+    assert_eq!(
+        lower(Lang::Rust, "t.rs", &deep_attr).err(),
+        Some(LowerError::TooDeep)
+    );
+    let bangs = format!("fn f() {{ format!(\"{{}}\", {}x); }}", "!".repeat(20_000));
+    assert_eq!(
+        lower(Lang::Rust, "t.rs", &bangs).err(),
+        Some(LowerError::TooDeep)
+    );
     // A deep module / impl / fn nesting too.
     let mut s = String::new();
     for _ in 0..20_000 {
