@@ -1505,3 +1505,66 @@ fn bench_lowering() {
         tl.as_secs_f64() / tp.as_secs_f64()
     );
 }
+
+#[test]
+#[ignore]
+fn dump_file() {
+    let Ok(p) = std::env::var("DUMP") else { return };
+    let src = std::fs::read_to_string(p).unwrap();
+    let m = m(&src);
+    for (i, f) in m.functions.iter().enumerate() {
+        let decos: Vec<String> = f
+            .decorators
+            .iter()
+            .map(|d| match &d.expr {
+                Expr::Call(c) => format!(
+                    "{}({:?})",
+                    m.call(*c).callee,
+                    m.call(*c)
+                        .args
+                        .iter()
+                        .map(|a| a.name.clone())
+                        .collect::<Vec<_>>()
+                ),
+                e => e.to_string(),
+            })
+            .collect();
+        println!(
+            "fn#{i} {} {:?} async={} class={:?} decos={:?} params={:?}",
+            f.name,
+            f.kind,
+            f.is_async,
+            f.class.map(|c| m.classes[c as usize].name.clone()),
+            decos,
+            f.params.iter().map(|p| &p.name).collect::<Vec<_>>()
+        );
+    }
+    for (i, c) in m.calls.iter().enumerate() {
+        println!(
+            "call#{i} L{} {} path={:?} recv={:?} await={} macro={} func={:?} ctx={:?} nargs={}",
+            c.span.start_line,
+            c.callee,
+            c.path,
+            c.receiver.as_ref().map(|r| r.to_string()),
+            c.awaited,
+            c.is_macro,
+            c.func,
+            c.ctx,
+            c.args.len()
+        );
+    }
+    for t in &m.tries {
+        println!(
+            "try {:?} L{} clauses={:?}",
+            t.kind,
+            t.span.start_line,
+            t.clauses
+                .iter()
+                .map(|c| (c.binding.clone(), c.value.as_ref().map(|v| v.to_string())))
+                .collect::<Vec<_>>()
+        );
+    }
+    for b in &m.bindings {
+        println!("bind {} = {} {:?}", b.name, b.value, b.scope);
+    }
+}
