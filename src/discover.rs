@@ -166,11 +166,16 @@ fn walk_error(err: &ignore::Error, cwd: &Path) -> Skipped {
                 inner(err)
             }
             ignore::Error::Loop { child, .. } => (Some(child.clone()), "symlink loop".to_string()),
-            ignore::Error::Io(e) => (None, e.to_string()),
+            ignore::Error::Io(e) => (None, format!("cannot read: {e}")),
             other => (None, other.to_string()),
         }
     }
-    let (path, reason) = inner(err);
+    let (path, mut reason) = inner(err);
+    if let Some(p) = &path {
+        if p.is_symlink() && !p.exists() {
+            reason = "broken symlink (its target does not exist)".into();
+        }
+    }
     Skipped {
         path: path.map(|p| display_path(&p, cwd)).unwrap_or_default(),
         reason,

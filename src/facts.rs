@@ -703,13 +703,19 @@ impl Module {
         self.opaque_locals.clear();
         for l in &self.loops {
             for v in &l.vars {
-                self.opaque_locals.entry(v.clone()).or_default().push(l.func);
+                self.opaque_locals
+                    .entry(v.clone())
+                    .or_default()
+                    .push(l.func);
             }
         }
         for t in &self.tries {
             for c in &t.clauses {
                 if let Some(v) = &c.binding {
-                    self.opaque_locals.entry(v.clone()).or_default().push(t.func);
+                    self.opaque_locals
+                        .entry(v.clone())
+                        .or_default()
+                        .push(t.func);
                 }
             }
         }
@@ -765,6 +771,8 @@ impl Module {
                     None => Some(n.clone()),
                 }
             }
+            // In Rust, `.` is always member access on a value.
+            Expr::Attr(..) if lang == Lang::Rust => None,
             Expr::Attr(obj, field) => {
                 let base = self.resolve_path(obj, func, lang)?;
                 let base = match base.as_str() {

@@ -327,9 +327,11 @@ impl Knowledge {
         }
     }
 
-    /// Literals a file must contain to be worth parsing: the root names of
-    /// every path the packs know, plus the MCP SDK idioms. A file with none
-    /// of them cannot produce a finding or an entry point.
+    /// Literals a file must contain to be worth parsing on its own: the root
+    /// of every library path the packs know (`requests`, `fetch`, `reqwest`)
+    /// and the MCP SDK registration idioms. A file with none of them can only
+    /// matter through a name another file defines; `scan` pulls those in by
+    /// name in later rounds.
     pub fn prefilter_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for k in [&self.python, &self.typescript, &self.rust] {
@@ -337,10 +339,9 @@ impl Knowledge {
                 .clients
                 .iter()
                 .flat_map(|c| c.functions.iter().chain(&c.constructors))
-                .chain(k.deadlines.iter().flat_map(|d| &d.callee))
                 .chain(k.global_setters.iter().flat_map(|g| &g.callee));
             for p in paths {
-                out.push(last_segment(p).trim_end_matches('*').to_string());
+                out.push(first_segment(p).trim_end_matches('*').to_string());
             }
             for e in &k.entries {
                 if !e.method.is_empty() {
@@ -353,6 +354,11 @@ impl Knowledge {
         out.dedup();
         out
     }
+}
+
+pub fn first_segment(path: &str) -> &str {
+    let head = path.split("::").next().unwrap_or(path);
+    head.split('.').next().unwrap_or(head)
 }
 
 fn validate_client(pack: &str, c: &Client) -> Result<(), KnowledgeError> {

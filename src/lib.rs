@@ -6,8 +6,8 @@
 //! built) → link the facts of all files → run the rules per module in
 //! parallel → sort and fingerprint.
 
-pub mod discover;
 pub mod config;
+pub mod discover;
 pub mod facts;
 pub mod finding;
 pub mod knowledge;
@@ -124,13 +124,6 @@ pub fn selected_rules(config: &Config) -> Result<Vec<&'static rules::Rule>, Erro
         .collect())
 }
 
-enum Loaded {
-    Module(Box<facts::Module>, Arc<str>),
-    /// Read fine, but mentions nothing a rule looks at.
-    Irrelevant,
-    Skipped(Skipped),
-}
-
 pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     let kb = Knowledge::load(&config.knowledge)?;
     let rules = selected_rules(config)?;
@@ -143,27 +136,83 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     }
     let pool = pool.build().map_err(|e| Error::Threads(e.to_string()))?;
 
-    let literals = kb.prefilter_literals();
-    let matcher = aho_corasick::AhoCorasick::new(&literals).expect("literal patterns build");
-    let prefilter = config.prefilter.then_some(&matcher);
-
-    let loaded: Vec<Loaded> = pool.install(|| {
+    let texts_read: Vec<Result<String, Skipped>> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| load(f, config.max_file_size, prefilter))
+            .map(|f| read_source(f, config.max_file_size))
             .collect()
     });
-    let mut modules = Vec::new();
-    let mut texts = Vec::new();
-    for l in loaded {
-        match l {
-            Loaded::Module(m, src) => {
-                modules.push(*m);
-                texts.push(src);
+    let mut pending: Vec<Option<String>> = Vec::with_capacity(files.len());
+    for t in texts_read {
+        match t {
+            Ok(text) => pending.push(Some(text)),
+            Err(s) => {
+                skipped.push(s);
+                pending.push(None);
             }
-            Loaded::Irrelevant => {}
-            Loaded::Skipped(s) => skipped.push(s),
         }
+    }
+    let literals = kb.prefilter_literals();
+    let mut matcher = aho_corasick::AhoCorasick::new(&literals).expect("literal patterns build");
+    let mut parsed: Vec<(usize, facts::Module, Arc<str>)> = Vec::new();
+    // Round one parses the files that mention a library or an MCP idiom;
+    // each later round, those that mention a name the parsed files define
+    // (a client, a helper, a class), until none is left. Without the
+    // prefilter, every file in one round.
+    loop {
+        let batch: Vec<usize> = pool.install(|| {
+            pending
+                .par_iter()
+                .enumerate()
+                .filter_map(|(i, t)| {
+                    let t = t.as_ref()?;
+                    (!config.prefilter || matcher.is_match(t)).then_some(i)
+                })
+                .collect()
+        });
+        if batch.is_empty() {
+            break;
+        }
+        let jobs: Vec<(usize, String)> = batch
+            .iter()
+            .map(|&i| (i, pending[i].take().expect("pending text")))
+            .collect();
+        let lowered: Vec<(usize, Result<facts::Module, Skipped>, String)> = pool.install(|| {
+            jobs.into_par_iter()
+                .map(|(i, text)| {
+                    let f = &files[i];
+                    let r = lang::lower(f.lang, &f.display, &text).map_err(|e| Skipped {
+                        path: f.display.clone(),
+                        reason: e.to_string(),
+                    });
+                    (i, r, text)
+                })
+                .collect()
+        });
+        let mut names: Vec<String> = Vec::new();
+        for (i, r, text) in lowered {
+            match r {
+                Ok(m) => {
+                    names.extend(defined_names(&m));
+                    parsed.push((i, m, Arc::from(text)));
+                }
+                Err(s) => skipped.push(s),
+            }
+        }
+        names.retain(|n| n.len() >= 3);
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            break;
+        }
+        matcher = aho_corasick::AhoCorasick::new(&names).expect("name patterns build");
+    }
+    parsed.sort_by_key(|(i, _, _)| *i);
+    let mut modules = Vec::with_capacity(parsed.len());
+    let mut texts = Vec::with_capacity(parsed.len());
+    for (_, m, t) in parsed {
+        modules.push(m);
+        texts.push(t);
     }
     let files_parsed = modules.len();
     let project = link::Project::new(modules, &kb);
@@ -219,56 +268,52 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     })
 }
 
-fn load(
-    f: &discover::SourceFile,
-    max_size: u64,
-    prefilter: Option<&aho_corasick::AhoCorasick>,
-) -> Loaded {
-    let skip = |reason: String| {
-        Loaded::Skipped(Skipped {
-            path: f.display.clone(),
-            reason,
-        })
+/// Reads a file, or says why it cannot be scanned.
+fn read_source(f: &discover::SourceFile, max_size: u64) -> Result<String, Skipped> {
+    let skip = |reason: String| Skipped {
+        path: f.display.clone(),
+        reason,
     };
-    let size = match std::fs::metadata(&f.path) {
-        Ok(m) => m.len(),
-        Err(e) => return skip(format!("cannot read: {e}")),
-    };
+    let size = std::fs::metadata(&f.path)
+        .map_err(|e| skip(format!("cannot read: {e}")))?
+        .len();
     if size > max_size {
-        return skip(format!(
+        return Err(skip(format!(
             "larger than the {} KiB limit ({} KiB; raise it with --max-file-size)",
             max_size / 1024,
             size / 1024
-        ));
+        )));
     }
-    let bytes = match std::fs::read(&f.path) {
-        Ok(b) => b,
-        Err(e) => return skip(format!("cannot read: {e}")),
-    };
+    let bytes = std::fs::read(&f.path).map_err(|e| skip(format!("cannot read: {e}")))?;
     if bytes.is_empty() {
-        return skip("empty file".into());
+        return Err(skip("empty file".into()));
     }
     if bytes[..bytes.len().min(8192)].contains(&0) {
-        return skip("binary file (contains NUL bytes)".into());
+        return Err(skip("binary file (contains NUL bytes)".into()));
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return skip(format!(
-                "not valid UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ))
-        }
-    };
-    if let Some(ac) = prefilter {
-        if !ac.is_match(&text) {
-            return Loaded::Irrelevant;
-        }
-    }
-    match lang::lower(f.lang, &f.display, &text) {
-        Ok(m) => Loaded::Module(Box::new(m), Arc::from(text)),
-        Err(e) => skip(e.to_string()),
-    }
+    String::from_utf8(bytes).map_err(|e| {
+        skip(format!(
+            "not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Names a module defines at its top level, by which other files reach it:
+/// functions, classes, module-level bindings.
+fn defined_names(m: &facts::Module) -> Vec<String> {
+    let funcs = m
+        .functions
+        .iter()
+        .filter(|f| f.parent.is_none() && !f.name.is_empty())
+        .map(|f| f.name.clone());
+    let classes = m.classes.iter().map(|c| c.name.clone());
+    let bindings = m
+        .bindings
+        .iter()
+        .filter(|b| b.scope == facts::BindScope::Module && !b.name.contains('.'))
+        .map(|b| b.name.clone());
+    funcs.chain(classes).chain(bindings).collect()
 }
 
 /// A finding's identity that survives edits elsewhere in the file: the

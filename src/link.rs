@@ -185,7 +185,9 @@ impl<'k> Project<'k> {
                     self.method_in(m, &class, meth)
                 }
                 _ => {
-                    if let Some((cm, class)) = self.instance_class(m, c.func, obj, c.span.start_byte) {
+                    if let Some((cm, class)) =
+                        self.instance_class(m, c.func, obj, c.span.start_byte)
+                    {
                         return self.method_in(cm, &class, meth);
                     }
                     let path = c.path.as_deref()?;
@@ -206,7 +208,13 @@ impl<'k> Project<'k> {
     /// constructor call in this module (`api = Api(..)`, `this.crm = new
     /// Crm()`): the module that defines the class, and its name. Done on the
     /// facts directly: it runs while call targets are still being resolved.
-    fn instance_class(&self, m: u32, func: Option<FuncId>, obj: &Expr, pos: u32) -> Option<(u32, String)> {
+    fn instance_class(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        obj: &Expr,
+        pos: u32,
+    ) -> Option<(u32, String)> {
         let module = self.module(m);
         let values: Vec<&Expr> = match obj {
             Expr::Name(n) if !module.is_param(func, n) => module
@@ -214,7 +222,8 @@ impl<'k> Project<'k> {
                 .into_iter()
                 .map(|b| &b.value)
                 .collect(),
-            Expr::Attr(o, field) if matches!(o.as_ref(), Expr::Name(s) if s == "self" || s == "this") => {
+            Expr::Attr(o, field) if matches!(o.as_ref(), Expr::Name(s) if s == "self" || s == "this") =>
+            {
                 let class = module.class_of(func)?;
                 module
                     .class_bindings(&class.name, field)
@@ -227,7 +236,9 @@ impl<'k> Project<'k> {
         let mut found: Option<(u32, String)> = None;
         for v in values {
             let Expr::Call(k) = v else { return None };
-            let Expr::Name(cls) = &module.call(*k).callee else { return None };
+            let Expr::Name(cls) = &module.call(*k).callee else {
+                return None;
+            };
             let at = if self.class_named(m, cls) {
                 (m, cls.clone())
             } else {
@@ -235,7 +246,9 @@ impl<'k> Project<'k> {
                 let (module_part, sym) = imp.path.rsplit_once('.')?;
                 let keys = match module.lang() {
                     Lang::Python => python_import_keys(&module.path, module_part),
-                    Lang::TypeScript | Lang::JavaScript => ts_import_keys(&module.path, module_part),
+                    Lang::TypeScript | Lang::JavaScript => {
+                        ts_import_keys(&module.path, module_part)
+                    }
                     Lang::Rust => return None,
                 };
                 let om = keys
@@ -500,7 +513,15 @@ impl<'k> Project<'k> {
                         .and_then(|i| self.imported_binding(m, &i.path))
                     {
                         let b = self.module(om).bindings[b].clone();
-                        self.trace_into(om, b.func, &b.value, b.span.start_byte, depth - 1, out, seen);
+                        self.trace_into(
+                            om,
+                            b.func,
+                            &b.value,
+                            b.span.start_byte,
+                            depth - 1,
+                            out,
+                            seen,
+                        );
                         return;
                     }
                     out.push(Origin::Unknown);
@@ -648,7 +669,11 @@ impl<'k> Project<'k> {
                     // Past a request method (`client.get(u).send()…json()`),
                     // the value is a request or a response, not the client.
                     let meth = call.method.as_deref().unwrap_or("");
-                    if lk.clients.iter().any(|cl| cl.methods.iter().any(|m| m == meth)) {
+                    if lk
+                        .clients
+                        .iter()
+                        .any(|cl| cl.methods.iter().any(|m| m == meth))
+                    {
                         return None;
                     }
                     let mut next = chain.clone();

@@ -182,12 +182,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Facts { file }) => {
-            let lang = mcp_audit::discover::language_of(file)
-                .ok_or_else(|| format!("{}: not a Python, TypeScript, JavaScript or Rust file", file.display()))?;
+            let lang = mcp_audit::discover::language_of(file).ok_or_else(|| {
+                format!(
+                    "{}: not a Python, TypeScript, JavaScript or Rust file",
+                    file.display()
+                )
+            })?;
             let src = std::fs::read_to_string(file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let shown = mcp_audit::discover::display_path(file, &std::env::current_dir().unwrap_or_default());
-            let m = mcp_audit::lang::lower(lang, &shown, &src).map_err(|e| format!("{shown}: {e}"))?;
+            let shown = mcp_audit::discover::display_path(
+                file,
+                &std::env::current_dir().unwrap_or_default(),
+            );
+            let m =
+                mcp_audit::lang::lower(lang, &shown, &src).map_err(|e| format!("{shown}: {e}"))?;
             emit(&cli.output, &format!("{m:#?}\n"))?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -220,9 +228,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         } else {
             cli.select.clone()
         },
-        ignore: [from_file(fc.and_then(|f| f.ignore.as_ref())), cli.ignore.clone()].concat(),
+        ignore: [
+            from_file(fc.and_then(|f| f.ignore.as_ref())),
+            cli.ignore.clone(),
+        ]
+        .concat(),
         knowledge: [
-            file.as_ref().map(|l| l.knowledge_paths()).unwrap_or_default(),
+            file.as_ref()
+                .map(|l| l.knowledge_paths())
+                .unwrap_or_default(),
             cli.knowledge.clone(),
         ]
         .concat(),
@@ -233,9 +247,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             .unwrap_or(mcp_audit::DEFAULT_MAX_FILE_SIZE),
         prefilter: !cli.no_prefilter,
         discover: mcp_audit::discover::Options {
-            exclude: [from_file(fc.and_then(|f| f.exclude.as_ref())), cli.exclude.clone()].concat(),
+            exclude: [
+                from_file(fc.and_then(|f| f.exclude.as_ref())),
+                cli.exclude.clone(),
+            ]
+            .concat(),
         },
-        per_path_ignores: file.as_ref().map(|l| l.per_path_ignores()).unwrap_or_default(),
+        per_path_ignores: file
+            .as_ref()
+            .map(|l| l.per_path_ignores())
+            .unwrap_or_default(),
         baseline,
     };
     let fail_on = cli

@@ -26,7 +26,9 @@ fn tools(lang: Lang, path: &str, src: &str) -> Vec<(String, String)> {
 }
 
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[test]
@@ -88,7 +90,10 @@ app = MCPServer("z")
 def lookup(q: str) -> str:
     return q
 "#;
-    assert_eq!(tools(Lang::Python, "s.py", src), pairs(&[("lookup", "lookup")]));
+    assert_eq!(
+        tools(Lang::Python, "s.py", src),
+        pairs(&[("lookup", "lookup")])
+    );
 }
 
 #[test]
@@ -159,7 +164,11 @@ impl ServerHandler for Low {
 "#;
     assert_eq!(
         tools(Lang::Rust, "s.rs", src),
-        pairs(&[("increment", "increment"), ("get_value", "get"), ("*", "call_tool")])
+        pairs(&[
+            ("increment", "increment"),
+            ("get_value", "get"),
+            ("*", "call_tool")
+        ])
     );
 }
 

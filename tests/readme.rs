@@ -5,7 +5,8 @@ use mcp_audit::rules::REGISTRY;
 
 #[test]
 fn readme_rule_table_matches_the_registry() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for r in REGISTRY {
         let row = format!(
             "| {} | {} | {} | {} | {} |",
@@ -18,12 +19,17 @@ fn readme_rule_table_matches_the_registry() {
         assert!(readme.contains(&row), "README lacks the row:\n{row}");
     }
     let rows = readme.lines().filter(|l| l.starts_with("| MCP")).count();
-    assert_eq!(rows, REGISTRY.len(), "README lists rules the registry does not have");
+    assert_eq!(
+        rows,
+        REGISTRY.len(),
+        "README lists rules the registry does not have"
+    );
 }
 
 #[test]
 fn readme_starts_with_the_two_commands() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let block: Vec<&str> = readme
         .split("```sh")
         .nth(1)
@@ -42,9 +48,16 @@ fn readme_starts_with_the_two_commands() {
 fn the_examples_have_findings_in_every_language() {
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
     let report = mcp_audit::scan(&mcp_audit::Config::default(), &["examples".into()]).unwrap();
-    for dir in ["examples/python-weather", "examples/typescript-crm", "examples/rust-status"] {
+    for dir in [
+        "examples/python-weather",
+        "examples/typescript-crm",
+        "examples/rust-status",
+    ] {
         assert!(
-            report.findings.iter().any(|f| f.location.path.starts_with(dir)),
+            report
+                .findings
+                .iter()
+                .any(|f| f.location.path.starts_with(dir)),
             "no finding in {dir}"
         );
     }

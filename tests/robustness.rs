@@ -14,17 +14,26 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
+// Each starts with a word the prefilter looks for, so that it is parsed.
 fn deep_python() -> String {
-    format!("x = {}1{}\n", "(".repeat(20_000), ")".repeat(20_000))
+    format!(
+        "import requests\nx = {}1{}\n",
+        "(".repeat(20_000),
+        ")".repeat(20_000)
+    )
 }
 
 fn deep_ts() -> String {
-    format!("const x = {}1{};\n", "[".repeat(20_000), "]".repeat(20_000))
+    format!(
+        "fetch(u);\nconst x = {}1{};\n",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    )
 }
 
 fn deep_rust() -> String {
     format!(
-        "fn main() {{ let x = {}1{}; }}\n",
+        "use reqwest;\nfn main() {{ let x = {}1{}; }}\n",
         "(".repeat(20_000),
         ")".repeat(20_000)
     )
@@ -32,12 +41,12 @@ fn deep_rust() -> String {
 
 fn deep_blocks_python() -> String {
     // Deep statement nesting, not only expressions.
-    let mut s = String::new();
-    for i in 0..3_000 {
+    let mut s = String::from("import requests\n");
+    for i in 0..1_500 {
         s.push_str(&" ".repeat(i));
         s.push_str("if x:\n");
     }
-    s.push_str(&" ".repeat(3_000));
+    s.push_str(&" ".repeat(1_500));
     s.push_str("pass\n");
     s
 }

@@ -350,7 +350,6 @@ struct Lower<'t, 's> {
     stack_base: usize,
 }
 
-
 /// A plain string whose prefix has no `f`/`t` cannot hold interpolations.
 fn may_interpolate(text: &str) -> bool {
     text.bytes()

@@ -486,7 +486,6 @@ fn field<'t>(ks: &[Kid<'t>], f: u16) -> Option<Node<'t>> {
     ks.iter().find(|k| k.field == f).map(|k| k.node)
 }
 
-
 /// Module-level declarations are keyed by this function id.
 const TOP: u32 = u32::MAX;
 

@@ -113,7 +113,11 @@ pub fn summary(report: &Report) -> String {
         }
     );
     // Empty files (`__init__.py`) are common and harmless: counted, not listed.
-    let empty = report.skipped.iter().filter(|s| s.reason == "empty file").count();
+    let empty = report
+        .skipped
+        .iter()
+        .filter(|s| s.reason == "empty file")
+        .count();
     for s in report.skipped.iter().filter(|s| s.reason != "empty file") {
         let _ = writeln!(out, "  skipped {}: {}", s.path, s.reason);
     }

@@ -398,7 +398,8 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
             }
         }
         Lang::TypeScript | Lang::JavaScript => {
-            let cands: Vec<(&Expr, bool)> = ctor.positional(0).map(|a| (a, true)).into_iter().collect();
+            let cands: Vec<(&Expr, bool)> =
+                ctor.positional(0).map(|a| (a, true)).into_iter().collect();
             let v = options_setting(
                 p,
                 o.ctor.module,

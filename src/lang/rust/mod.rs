@@ -164,12 +164,6 @@ struct L<'a, 's> {
     stack_base: usize,
 }
 
-/// Stack the walk may use before it gives up with `TooDeep`. The depth
-/// guard counts levels; this one bounds bytes, whatever the frames cost
-/// (a debug build's frames are several times a release build's). Worker
-/// threads get 2 MiB by default.
-const STACK_BUDGET: usize = 1 << 20;
-
 #[inline(always)]
 fn stack_addr() -> usize {
     let probe = 0u8;
@@ -300,7 +294,7 @@ impl<'a, 's> L<'a, 's> {
     /// `Builder::enter` plus the stack budget. Pair with `self.b.leave()`.
     fn guard(&mut self) -> R<()> {
         self.b.enter()?;
-        if self.stack_base.abs_diff(stack_addr()) > STACK_BUDGET {
+        if self.stack_base.abs_diff(stack_addr()) > super::stack_budget() {
             return Err(LowerError::TooDeep);
         }
         Ok(())
