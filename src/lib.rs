@@ -4,11 +4,12 @@
 //! [`scan`] is the one entry point: discover → read, prefilter, parse and
 //! lower each file in parallel (the tree is dropped as soon as its facts are
 //! built) → link the facts of all files → run the rules per module in
-//! parallel → sort and fingerprint.
+//! parallel → sort and fingerprint → grade.
 
 pub mod discover;
 pub mod facts;
 pub mod finding;
+pub mod grade;
 pub mod knowledge;
 pub mod lang;
 pub mod link;
@@ -89,6 +90,8 @@ pub struct Report {
     pub rules_run: Vec<&'static str>,
     /// The text of every file with a finding, by display path.
     pub sources: BTreeMap<String, Arc<str>>,
+    /// Scores and letters from `findings` (see [`grade`]).
+    pub grades: grade::Grades,
 }
 
 /// The rules `config` selects.
@@ -184,6 +187,8 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     assign_fingerprints(&mut findings, &sources);
     skipped.sort();
     skipped.dedup();
+    // After every step that adds or removes findings.
+    let grades = grade::grade(&findings);
     Ok(Report {
         findings,
         skipped,
@@ -192,6 +197,7 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         tools: project.modules.iter().map(|m| m.tools.len()).sum(),
         rules_run: rules.iter().map(|r| r.id).collect(),
         sources,
+        grades,
     })
 }
 

@@ -57,12 +57,18 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         let src = "x = 1\né = requests.get(u)\n";
-        // "é " is 3 bytes, 2 chars, 2 UTF-16 units.
-        assert_eq!(char_col(Some(src), 2, 4), 3);
-        assert_eq!(utf16_col(Some(src), 2, 4), 3);
+        // "é " is 3 bytes, 2 chars, 2 UTF-16 units: `=` is at byte 3.
+        assert_eq!(char_col(Some(src), 2, 3), 3);
+        assert_eq!(utf16_col(Some(src), 2, 3), 3);
         let emoji = "s = '😀'; requests.get(u)";
-        // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte 13.
-        assert_eq!(char_col(Some(emoji), 1, 13), 11);
-        assert_eq!(utf16_col(Some(emoji), 1, 13), 12);
+        // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte
+        // 12, after 9 chars (10 UTF-16 units).
+        assert_eq!(emoji.find("requests"), Some(12));
+        assert_eq!(char_col(Some(emoji), 1, 12), 10);
+        assert_eq!(utf16_col(Some(emoji), 1, 12), 11);
+        // A byte column inside a character counts from its start.
+        assert_eq!(utf16_col(Some(emoji), 1, 7), 6);
+        // No source: the byte column, 1-based.
+        assert_eq!(utf16_col(None, 1, 12), 13);
     }
 }
