@@ -1,6 +1,8 @@
 //! Renders a [`Report`](crate::Report) for people and machines.
 
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod terminal;
 
 use crate::facts::Span;
