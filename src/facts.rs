@@ -293,6 +293,10 @@ pub struct Call {
     pub func: Option<FuncId>,
     /// Syntactic contexts between `func`'s body and this call, outermost first.
     pub ctx: Vec<Ctx>,
+    /// Not written as a call: `link` made it from a function handed to an
+    /// offloading call (`asyncio.to_thread(requests.get, url)` is
+    /// `requests.get(url)` run through call `via`).
+    pub via: Option<CallId>,
 }
 
 impl Call {
@@ -762,6 +766,7 @@ mod tests {
             is_macro: false,
             func,
             ctx: vec![],
+            via: None,
         }
     }
 

@@ -60,6 +60,24 @@ pub struct Pack {
     /// Functions whose call schedules a callback after a delay (`setTimeout`).
     #[serde(default)]
     pub timers: Vec<String>,
+    #[serde(default)]
+    pub offload: Vec<Offload>,
+}
+
+/// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
+/// **kwargs)`, `loop.run_in_executor(None, f, *args)`, `functools.partial`):
+/// the handed function is judged as if called with the remaining arguments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offload {
+    /// Full paths (`asyncio.to_thread`)…
+    #[serde(default)]
+    pub callee: Vec<String>,
+    /// …or a method name on any receiver (`run_in_executor`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Index of the function argument; the arguments after it are its own.
+    pub func_arg: usize,
 }
 
 /// A library that talks to an upstream.
@@ -208,6 +226,7 @@ pub struct LangKnowledge {
     pub transparent_methods: Vec<String>,
     pub transparent_functions: Vec<String>,
     pub timers: Vec<String>,
+    pub offload: Vec<Offload>,
 }
 
 #[derive(Debug, Default)]
@@ -296,6 +315,7 @@ impl Knowledge {
             .transparent_functions
             .extend(pack.transparent_functions);
         target.timers.extend(pack.timers);
+        target.offload.extend(pack.offload);
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 //! built) → link the facts of all files → run the rules per module in
 //! parallel → sort and fingerprint → grade.
 
+pub mod config;
 pub mod discover;
 pub mod facts;
 pub mod finding;
@@ -15,6 +16,7 @@ pub mod lang;
 pub mod link;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 
 use finding::{fnv1a, Finding, Skipped};
 use knowledge::Knowledge;
@@ -45,6 +47,11 @@ pub struct Config {
     /// finding; off only to prove that.
     pub prefilter: bool,
     pub discover: discover::Options,
+    /// Config `per-path-ignores`: findings of these rules (all, when empty)
+    /// under paths matching the glob are dropped.
+    pub per_path_ignores: Vec<(globset::GlobMatcher, Vec<String>)>,
+    /// Report only findings this baseline does not know.
+    pub baseline: Option<suppress::Baseline>,
 }
 
 impl Default for Config {
@@ -57,6 +64,8 @@ impl Default for Config {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             prefilter: true,
             discover: discover::Options::default(),
+            per_path_ignores: Vec::new(),
+            baseline: None,
         }
     }
 }
@@ -159,7 +168,7 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     }
     let files_parsed = modules.len();
     let project = link::Project::new(modules, &kb);
-    let mut findings: Vec<Finding> = pool.install(|| {
+    let findings: Vec<Finding> = pool.install(|| {
         (0..project.modules.len() as u32)
             .into_par_iter()
             .flat_map_iter(|m| {
@@ -171,6 +180,16 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
             })
             .collect()
     });
+    let rules_run: Vec<&'static str> = rules.iter().map(|r| r.id).collect();
+    let suppressions: BTreeMap<String, Vec<suppress::Suppression>> = project
+        .modules
+        .iter()
+        .zip(&texts)
+        .map(|(m, t)| (m.path.clone(), suppress::parse(m, t)))
+        .filter(|(_, s)| !s.is_empty())
+        .collect();
+    let findings = suppress::apply_inline(findings, &suppressions, &rules_run);
+    let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
 
@@ -185,6 +204,9 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         }
     }
     assign_fingerprints(&mut findings, &sources);
+    if let Some(b) = &config.baseline {
+        findings = b.filter(findings);
+    }
     skipped.sort();
     skipped.dedup();
     // After every step that adds or removes findings.
@@ -195,7 +217,7 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         files_discovered: files.len(),
         files_parsed,
         tools: project.modules.iter().map(|m| m.tools.len()).sum(),
-        rules_run: rules.iter().map(|r| r.id).collect(),
+        rules_run,
         sources,
         grades,
     })

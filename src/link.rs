@@ -63,7 +63,10 @@ pub struct Project<'k> {
 }
 
 impl<'k> Project<'k> {
-    pub fn new(modules: Vec<Module>, kb: &'k Knowledge) -> Project<'k> {
+    pub fn new(mut modules: Vec<Module>, kb: &'k Knowledge) -> Project<'k> {
+        for m in &mut modules {
+            add_offloaded_calls(m, kb.for_lang(m.lang()));
+        }
         let mut p = Project {
             modules,
             kb,
@@ -290,6 +293,30 @@ impl<'k> Project<'k> {
         None
     }
 
+    /// The last module-level binding named by an import path, in another
+    /// project module.
+    fn imported_binding(&self, from: u32, path: &str) -> Option<(u32, usize)> {
+        let lang = self.module(from).lang();
+        let (module_part, sym) = path.rsplit_once('.')?;
+        let from_path = &self.module(from).path;
+        let keys = match lang {
+            Lang::Python => python_import_keys(from_path, module_part),
+            Lang::TypeScript | Lang::JavaScript => ts_import_keys(from_path, module_part),
+            Lang::Rust => return None,
+        };
+        keys.iter()
+            .filter_map(|k| self.module_keys.get(k))
+            .flatten()
+            .filter(|&&m| m != from)
+            .find_map(|&m| {
+                self.module(m)
+                    .bindings
+                    .iter()
+                    .rposition(|b| b.name == sym && b.scope == BindScope::Module)
+                    .map(|b| (m, b))
+            })
+    }
+
     fn resolve_rust_path(&self, from: u32, path: &str) -> Option<FuncRef> {
         let (crate_root, own) = rust_module_path(&self.module(from).path);
         let (head, sym) = path.rsplit_once("::")?;
@@ -411,6 +438,24 @@ impl<'k> Project<'k> {
                 }
                 let bs = module.bindings_at(func, n, pos);
                 if bs.is_empty() {
+                    // `from .clients import http` / `import { api } from "./client"`:
+                    // a module-level binding of another project module.
+                    if let Some((om, b)) = module
+                        .import(n)
+                        .and_then(|i| self.imported_binding(m, &i.path))
+                    {
+                        let b = self.module(om).bindings[b].clone();
+                        self.trace_into(
+                            om,
+                            b.func,
+                            &b.value,
+                            b.span.start_byte,
+                            depth - 1,
+                            out,
+                            seen,
+                        );
+                        return;
+                    }
                     out.push(Origin::Unknown);
                     return;
                 }
@@ -952,6 +997,59 @@ impl<'k> Project<'k> {
         out.sort_by_key(|t| (t.span, t.func));
         out.dedup_by_key(|t| t.func);
         out
+    }
+}
+
+/// Adds a call for each function handed to an offloading call
+/// (`asyncio.to_thread(requests.get, url, timeout=5)` → `requests.get(url,
+/// timeout=5)`), so that rules judge what actually runs.
+fn add_offloaded_calls(m: &mut Module, lk: &LangKnowledge) {
+    if lk.offload.is_empty() {
+        return;
+    }
+    let mut extra = Vec::new();
+    for (id, c) in m.calls.iter().enumerate() {
+        let Some(o) = lk.offload.iter().find(|o| {
+            c.path.as_deref().is_some_and(|p| any_matches(&o.callee, p))
+                || o.method.is_some() && c.method == o.method
+        }) else {
+            continue;
+        };
+        // The function argument, by position among the non-keyword arguments.
+        let Some(pos) = c
+            .args
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.name.is_none())
+            .nth(o.func_arg)
+            .map(|(i, _)| i)
+        else {
+            continue;
+        };
+        let f = &c.args[pos].value;
+        if !matches!(f, Expr::Name(_) | Expr::Attr(..)) {
+            continue;
+        }
+        let mut call = c.clone();
+        call.callee = f.clone();
+        call.method = None;
+        call.receiver = None;
+        if let Expr::Attr(recv, meth) = f {
+            call.method = Some(meth.clone());
+            call.receiver = Some((**recv).clone());
+        }
+        call.args = c.args[pos + 1..].to_vec();
+        call.ctx.push(Ctx::Arg {
+            call: id as CallId,
+            index: pos as u32,
+        });
+        call.via = Some(id as CallId);
+        call.is_new = false;
+        extra.push(call);
+    }
+    if !extra.is_empty() {
+        m.calls.extend(extra);
+        m.finish();
     }
 }
 

@@ -57,13 +57,26 @@ struct Cli {
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     ignore: Vec<String>,
 
-    /// Exit 1 when a finding of this severity or higher is reported.
-    #[arg(long, value_enum, default_value_t = FailOn::Low)]
-    fail_on: FailOn,
+    /// Exit 1 when a finding of this severity or higher is reported [default: low].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
 
-    /// Exit 1 when the overall grade is below this (F: never).
-    #[arg(long, value_enum, ignore_case = true, default_value_t = MinGrade::F)]
-    min_grade: MinGrade,
+    /// Use this config file instead of looking for mcp-audit.toml or
+    /// [tool.mcp-audit] in pyproject.toml above the first path.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Record today's findings in FILE as the baseline, and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// Exit 1 when the overall grade is below this (F: never) [default: F].
+    #[arg(long, value_enum, ignore_case = true)]
+    min_grade: Option<MinGrade>,
 
     /// An extra knowledge pack (TOML, same format as rules/*.toml). Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -73,9 +86,9 @@ struct Cli {
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
 
-    /// Skip files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = mcp_audit::DEFAULT_MAX_FILE_SIZE)]
-    max_file_size: u64,
+    /// Skip files larger than this many bytes [default: 2097152].
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
 
     /// Parse every file, even those that mention nothing a rule looks at
     /// (for checking that the prefilter changes nothing).
@@ -102,7 +115,8 @@ enum Format {
     Github,
 }
 
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum FailOn {
     Low,
     Medium,
@@ -204,17 +218,78 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         None => {}
     }
-    let config = Config {
-        select: cli.select.clone(),
-        ignore: cli.ignore.clone(),
-        knowledge: cli.knowledge.clone(),
-        jobs: cli.jobs,
-        max_file_size: cli.max_file_size,
-        prefilter: !cli.no_prefilter,
-        discover: mcp_audit::discover::Options {
-            exclude: cli.exclude.clone(),
+    let file = match &cli.config {
+        Some(p) => Some(mcp_audit::config::load(p).map_err(|e| e.to_string())?),
+        None => match cli.paths.first().and_then(|p| mcp_audit::config::find(p)) {
+            Some(p) => Some(mcp_audit::config::load(&p).map_err(|e| e.to_string())?),
+            None => None,
         },
     };
+    let fc = file.as_ref().map(|l| &l.file);
+    let from_file = |v: Option<&Vec<String>>| v.cloned().unwrap_or_default();
+    let baseline = match &cli.baseline {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read baseline {}: {e}", p.display()))?;
+            Some(
+                serde_json::from_str::<mcp_audit::suppress::Baseline>(&text)
+                    .map_err(|e| format!("invalid baseline {}: {e}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    let config = Config {
+        // The command line's selection replaces the file's; ignores add up.
+        select: if cli.select.is_empty() {
+            from_file(fc.and_then(|f| f.select.as_ref()))
+        } else {
+            cli.select.clone()
+        },
+        ignore: [
+            from_file(fc.and_then(|f| f.ignore.as_ref())),
+            cli.ignore.clone(),
+        ]
+        .concat(),
+        knowledge: [
+            file.as_ref()
+                .map(|l| l.knowledge_paths())
+                .unwrap_or_default(),
+            cli.knowledge.clone(),
+        ]
+        .concat(),
+        jobs: cli.jobs,
+        max_file_size: cli
+            .max_file_size
+            .or(fc.and_then(|f| f.max_file_size))
+            .unwrap_or(mcp_audit::DEFAULT_MAX_FILE_SIZE),
+        prefilter: !cli.no_prefilter,
+        discover: mcp_audit::discover::Options {
+            exclude: [
+                from_file(fc.and_then(|f| f.exclude.as_ref())),
+                cli.exclude.clone(),
+            ]
+            .concat(),
+        },
+        per_path_ignores: file
+            .as_ref()
+            .map(|l| l.per_path_ignores())
+            .unwrap_or_default(),
+        baseline,
+    };
+    let fail_on = cli
+        .fail_on
+        .or_else(|| {
+            fc.and_then(|f| f.fail_on.as_deref())
+                .and_then(|v| FailOn::from_str(v, true).ok())
+        })
+        .unwrap_or(FailOn::Low);
+    let min_grade = cli
+        .min_grade
+        .or_else(|| {
+            fc.and_then(|f| f.min_grade.as_deref())
+                .and_then(|v| MinGrade::from_str(v, true).ok())
+        })
+        .unwrap_or(MinGrade::F);
     let report = scan(&config, &cli.paths).map_err(|e| e.to_string())?;
     let text = match cli.format {
         Format::Terminal => {
@@ -245,11 +320,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         write_file(path, &report::json::render(&report))?;
     }
     emit(&cli.output, &text)?;
-    let failed_severity = cli
-        .fail_on
+    if let Some(p) = &cli.write_baseline {
+        let b = mcp_audit::suppress::Baseline::of(&report.findings);
+        let json = serde_json::to_string_pretty(&b).expect("baseline serializes") + "\n";
+        std::fs::write(p, json).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        eprintln!(
+            "mcp-audit: wrote a baseline of {} finding{} to {}",
+            b.findings.len(),
+            if b.findings.len() == 1 { "" } else { "s" },
+            p.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let failed_severity = fail_on
         .threshold()
         .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    let failed_grade = report.grades.overall.grade < cli.min_grade.letter();
+    let failed_grade = report.grades.overall.grade < min_grade.letter();
     Ok(if failed_severity || failed_grade {
         ExitCode::from(1)
     } else {

@@ -19,16 +19,22 @@ struct Annotations {
     ok: BTreeSet<(String, u32, String)>,
 }
 
+/// The rule keys at the start of `list` (`MCP101, unbounded-await (why)`):
+/// ids and names, up to the first word that is neither. A word shaped like
+/// a key that names no rule is a typo in the fixture, and fails the test.
 fn rule_ids(list: &str) -> Vec<String> {
-    list.split(|c: char| c == ',' || c.is_whitespace())
-        .map(str::trim)
-        .take_while(|s| !s.is_empty())
-        .map(|s| {
-            rules::lookup(s)
-                .map(|r| r.id.to_string())
-                .unwrap_or_else(|| panic!("annotation names unknown rule {s:?}"))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for word in list.split(|c: char| c == ',' || c.is_whitespace()) {
+        if word.is_empty() {
+            continue;
+        }
+        match rules::lookup(word) {
+            Some(r) => out.push(r.id.to_string()),
+            None if word.starts_with("MCP") => panic!("annotation names unknown rule {word:?}"),
+            None => break,
+        }
+    }
+    out
 }
 
 fn annotations(dir: &Path) -> Annotations {
@@ -97,7 +103,7 @@ fn every_fixture_folder_reports_exactly_what_it_annotates() {
         let ann = annotations(&dir);
         let report = scan(&Config::default(), std::slice::from_ref(&dir)).unwrap();
         assert!(
-            report.skipped.is_empty(),
+            report.skipped.iter().all(|s| s.reason == "empty file"),
             "{}: fixtures must all scan: {:?}",
             dir.display(),
             report.skipped

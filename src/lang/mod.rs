@@ -138,6 +138,7 @@ impl<'s> Builder<'s> {
             is_macro: false,
             func: self.func,
             ctx: self.ctx.clone(),
+            via: None,
         });
         id
     }

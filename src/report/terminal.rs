@@ -115,8 +115,17 @@ pub fn summary(report: &Report) -> String {
             format!(", {} skipped", report.skipped.len())
         }
     );
-    for s in &report.skipped {
+    // Empty files (`__init__.py`) are common and harmless: counted, not listed.
+    let empty = report
+        .skipped
+        .iter()
+        .filter(|s| s.reason == "empty file")
+        .count();
+    for s in report.skipped.iter().filter(|s| s.reason != "empty file") {
         let _ = writeln!(out, "  skipped {}: {}", s.path, s.reason);
+    }
+    if empty > 0 {
+        let _ = writeln!(out, "  skipped {empty} empty file{}", plural(empty));
     }
     out
 }

@@ -160,10 +160,8 @@ fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
         {
             return Some(Via::Function(cl));
         }
-        // A path we know is a library, but not an upstream call.
-        if module.lang() != Lang::Rust || !path.contains("::") {
-            return None;
-        }
+        // Otherwise it may still be a method of a client imported from
+        // another project module (`from .clients import session`).
     }
     let method = call.method.as_deref()?;
     if !lk
@@ -280,15 +278,15 @@ fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
                 .as_deref()
                 .and_then(|m| client.options_arg_by_method.get(m).copied())
                 .or(client.options_arg);
-            let mut candidates: Vec<&Expr> = Vec::new();
+            let mut candidates: Vec<(&Expr, bool)> = Vec::new();
             if let Some(i) = idx {
                 if let Some(a) = call.positional(i) {
-                    candidates.push(a);
+                    candidates.push((a, true));
                 }
             }
             if idx != Some(0) {
                 if let Some(a) = call.positional(0) {
-                    candidates.push(a);
+                    candidates.push((a, false));
                 }
             }
             options_setting(
@@ -299,7 +297,6 @@ fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
                 &candidates,
                 &client.timeout,
                 client,
-                idx,
             )
         }
         Lang::Rust => {
@@ -321,8 +318,8 @@ fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
     }
 }
 
-/// Looks for `keys` in the options objects among `candidates`. The
-/// candidate at `idx` (the declared options argument) must be seen through;
+/// Looks for `keys` in the options objects among `candidates`. A candidate
+/// marked `true` is the declared options argument and must be seen through;
 /// others only count when they turn out to be object literals.
 #[allow(clippy::too_many_arguments)]
 fn options_setting(
@@ -330,14 +327,11 @@ fn options_setting(
     m: u32,
     func: Option<FuncId>,
     pos: u32,
-    candidates: &[&Expr],
+    candidates: &[(&Expr, bool)],
     keys: &[String],
     client: &Client,
-    idx: Option<usize>,
 ) -> Verdict {
-    let call_args_declared = idx.is_some();
-    for (n, cand) in candidates.iter().enumerate() {
-        let declared = n == 0 && call_args_declared;
+    for &(cand, declared) in candidates {
         for o in p.trace(m, func, cand, pos) {
             match o {
                 Origin::Lit(om, of, Expr::Object(obj)) => {
@@ -393,7 +387,8 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
             }
         }
         Lang::TypeScript | Lang::JavaScript => {
-            let cands: Vec<&Expr> = ctor.positional(0).into_iter().collect();
+            let cands: Vec<(&Expr, bool)> =
+                ctor.positional(0).map(|a| (a, true)).into_iter().collect();
             let v = options_setting(
                 p,
                 o.ctor.module,
@@ -402,7 +397,6 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
                 &cands,
                 &client.client_timeout,
                 client,
-                if cands.is_empty() { None } else { Some(0) },
             );
             if v != Verdict::Unbounded(String::new()) {
                 return v;

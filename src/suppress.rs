@@ -1,0 +1,263 @@
+//! Suppressions: inline ignores, per-path ignores from the config, and the
+//! baseline.
+//!
+//! Inline, in any comment (found through the comment nodes the adapters
+//! record, so a string that looks like one does not count):
+//!
+//! - `# mcp-audit: ignore[MCP101] reason` / `// mcp-audit: ignore[unbounded-await] reason`
+//!   at the end of the flagged line, or alone on the line just above it;
+//! - `mcp-audit: ignore-file[MCP101]` anywhere in the file: the whole file;
+//! - `ignore` / `ignore-file` with no brackets: every rule.
+//!
+//! A suppression that silences nothing is itself reported (MCP001
+//! unused-suppression), so stale ones do not pile up; only for rules that
+//! ran, since one that did not cannot have matched.
+
+use crate::facts::{Module, Span};
+use crate::finding::{Axis, Finding, Location, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+pub const UNUSED_ID: &str = "MCP001";
+pub const UNUSED_NAME: &str = "unused-suppression";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    pub span: Span,
+    /// The line it covers; `None` for a file-level suppression.
+    pub line: Option<u32>,
+    /// Rule ids; empty = every rule.
+    pub rules: Vec<String>,
+    /// Rule keys written that name no rule.
+    pub unknown: Vec<String>,
+}
+
+/// The suppressions written in a module's comments.
+pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = Vec::new();
+    for c in &module.comments {
+        let Some(at) = c.text.find("mcp-audit:") else {
+            continue;
+        };
+        let rest = c.text[at + "mcp-audit:".len()..].trim_start();
+        let (file_level, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
+            (true, r)
+        } else if let Some(r) = rest.strip_prefix("ignore") {
+            (false, r)
+        } else {
+            continue;
+        };
+        let mut rules = Vec::new();
+        let mut unknown = Vec::new();
+        if let Some(list) = rest.strip_prefix('[') {
+            let Some(end) = list.find(']') else { continue };
+            for key in list[..end]
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+            {
+                match rule_id(key) {
+                    Some(id) => rules.push(id.to_string()),
+                    None => unknown.push(key.to_string()),
+                }
+            }
+        } else if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+            // `ignored`, `ignore-me`: not our syntax.
+            continue;
+        }
+        let line = if file_level {
+            None
+        } else {
+            let l = c.span.start_line;
+            let alone = lines
+                .get(l as usize - 1)
+                .is_some_and(|t| t.trim_start().starts_with(c.text.trim_start()));
+            Some(if alone { l + 1 } else { l })
+        };
+        out.push(Suppression {
+            span: c.span,
+            line,
+            rules,
+            unknown,
+        });
+    }
+    out
+}
+
+fn rule_id(key: &str) -> Option<&'static str> {
+    if key.eq_ignore_ascii_case(UNUSED_ID) || key.eq_ignore_ascii_case(UNUSED_NAME) {
+        return Some(UNUSED_ID);
+    }
+    crate::rules::lookup(key).map(|r| r.id)
+}
+
+impl Suppression {
+    fn covers(&self, f: &Finding) -> bool {
+        let line_ok = self.line.is_none_or(|l| l == f.location.span.start_line);
+        line_ok && (self.rules.is_empty() || self.rules.iter().any(|r| r == f.rule_id))
+    }
+}
+
+/// Drops the findings the modules' inline suppressions cover, and reports
+/// the suppressions that covered nothing among `rules_run`.
+pub fn apply_inline(
+    findings: Vec<Finding>,
+    suppressions: &BTreeMap<String, Vec<Suppression>>,
+    rules_run: &[&str],
+) -> Vec<Finding> {
+    let mut used: HashSet<(String, usize)> = HashSet::new();
+    let mut kept = Vec::with_capacity(findings.len());
+    for f in findings {
+        let hit = suppressions
+            .get(&f.location.path)
+            .and_then(|ss| ss.iter().position(|s| s.covers(&f)));
+        match hit {
+            Some(i) => {
+                used.insert((f.location.path.clone(), i));
+            }
+            None => kept.push(f),
+        }
+    }
+    for (path, ss) in suppressions {
+        for (i, s) in ss.iter().enumerate() {
+            let ran_all = s.rules.iter().all(|r| rules_run.contains(&r.as_str()));
+            let unused = !used.contains(&(path.clone(), i)) && ran_all;
+            if unused || !s.unknown.is_empty() {
+                let what = if !s.unknown.is_empty() {
+                    format!("suppression names no known rule: {}", s.unknown.join(", "))
+                } else if s.rules.is_empty() {
+                    "suppression matches no finding".to_string()
+                } else {
+                    format!("suppression of {} matches no finding", s.rules.join(", "))
+                };
+                kept.push(Finding {
+                    rule_id: UNUSED_ID,
+                    rule_name: UNUSED_NAME,
+                    axis: Axis::Maintenance,
+                    severity: Severity::Low,
+                    location: Location {
+                        path: path.clone(),
+                        span: s.span,
+                    },
+                    message: what,
+                    help: "remove the suppression, or fix the rule id it names".into(),
+                    related: Vec::new(),
+                    fix: None,
+                    fingerprint: String::new(),
+                });
+            }
+        }
+    }
+    kept
+}
+
+/// Per-path ignores from the config: glob → rule ids or names.
+pub fn apply_per_path(
+    findings: Vec<Finding>,
+    per_path: &[(globset::GlobMatcher, Vec<String>)],
+) -> Vec<Finding> {
+    if per_path.is_empty() {
+        return findings;
+    }
+    findings
+        .into_iter()
+        .filter(|f| {
+            !per_path.iter().any(|(glob, ids)| {
+                glob.is_match(&f.location.path)
+                    && (ids.is_empty() || ids.iter().any(|i| i == f.rule_id))
+            })
+        })
+        .collect()
+}
+
+/// The baseline file: today's findings by fingerprint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Baseline {
+    pub version: u32,
+    pub findings: Vec<BaselineEntry>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BaselineEntry {
+    pub fingerprint: String,
+    pub rule: String,
+    pub path: String,
+    pub message: String,
+}
+
+impl Baseline {
+    pub fn of(findings: &[Finding]) -> Baseline {
+        Baseline {
+            version: 1,
+            findings: findings
+                .iter()
+                .map(|f| BaselineEntry {
+                    fingerprint: f.fingerprint.clone(),
+                    rule: f.rule_id.to_string(),
+                    path: f.location.path.clone(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Keeps the findings the baseline does not know.
+    pub fn filter(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        let known: HashSet<&str> = self
+            .findings
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect();
+        findings
+            .into_iter()
+            .filter(|f| !known.contains(f.fingerprint.as_str()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Lang;
+
+    fn sups(lang: Lang, path: &str, src: &str) -> Vec<Suppression> {
+        let m = crate::lang::lower(lang, path, src).unwrap();
+        parse(&m, src)
+    }
+
+    #[test]
+    fn inline_forms_and_their_lines() {
+        let src = "import requests\n\
+                   requests.get(u)  # mcp-audit: ignore[MCP101] upstream is local\n\
+                   # mcp-audit: ignore[unbounded-await, MCP999]\n\
+                   requests.get(u)\n\
+                   x = '# mcp-audit: ignore[MCP101]'\n\
+                   # mcp-audit: ignore-file\n\
+                   # mcp-audit: ignored\n";
+        let s = sups(Lang::Python, "a.py", src);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert_eq!(s[0].line, Some(2));
+        assert_eq!(s[0].rules, vec!["MCP101"]);
+        assert_eq!(s[1].line, Some(4));
+        assert_eq!(s[1].unknown, vec!["MCP999"]);
+        assert_eq!(s[2].line, None);
+        assert!(s[2].rules.is_empty());
+    }
+
+    #[test]
+    fn typescript_and_rust_comments() {
+        let s = sups(
+            Lang::TypeScript,
+            "a.ts",
+            "fetch(u); // mcp-audit: ignore[MCP101]\n",
+        );
+        assert_eq!(s[0].line, Some(1));
+        let s = sups(
+            Lang::Rust,
+            "a.rs",
+            "fn f() {\n    /* mcp-audit: ignore[MCP101] */\n    g();\n}\n",
+        );
+        assert_eq!(s[0].line, Some(3));
+    }
+}
