@@ -163,13 +163,16 @@ pub struct ArtifactLocation {
     pub uri_base_id: Option<&'static str>,
 }
 
+/// A text region. Without columns it is the whole of its lines.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Region {
     start_line: u32,
-    start_column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
     end_line: u32,
-    end_column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -349,7 +352,7 @@ fn result(report: &Report, f: &Finding, cwd: &Path) -> SarifResult {
             id: i + 1,
             physical_location: PhysicalLocation {
                 artifact_location: artifact_location(&r.location.path, cwd),
-                region: region(
+                region: shown_region(
                     report.sources.get(&r.location.path).map(|s| s.as_ref()),
                     &r.location.span,
                 ),
@@ -392,7 +395,7 @@ fn result(report: &Report, f: &Finding, cwd: &Path) -> SarifResult {
         locations: vec![Location {
             physical_location: PhysicalLocation {
                 artifact_location: artifact_location(&f.location.path, cwd),
-                region: region(src, &f.location.span),
+                region: shown_region(src, &f.location.span),
             },
         }],
         related_locations: related,
@@ -441,12 +444,29 @@ pub fn escape_message(s: &str) -> String {
     out
 }
 
+/// The region of `span`, columns in UTF-16 code units.
 fn region(src: Option<&str>, span: &Span) -> Region {
     Region {
         start_line: span.start_line.max(1),
-        start_column: utf16_col(src, span.start_line, span.start_col),
+        start_column: Some(utf16_col(src, span.start_line, span.start_col)),
         end_line: span.end_line.max(span.start_line).max(1),
-        end_column: utf16_col(src, span.end_line, span.end_col),
+        end_column: Some(utf16_col(src, span.end_line, span.end_col)),
+    }
+}
+
+/// A location to show rather than to edit: an empty span (a tool handler's
+/// head is a point) is widened to its whole line, which is what a viewer
+/// can highlight.
+fn shown_region(src: Option<&str>, span: &Span) -> Region {
+    if span.start_line == span.end_line && span.start_col == span.end_col {
+        Region {
+            start_line: span.start_line.max(1),
+            start_column: None,
+            end_line: span.start_line.max(1),
+            end_column: None,
+        }
+    } else {
+        region(src, span)
     }
 }
 
@@ -638,6 +658,20 @@ mod tests {
         assert_eq!(rep["deletedRegion"]["startColumn"], 15 + 14);
         assert_eq!(rep["deletedRegion"]["endColumn"], 15 + 14);
         assert_eq!(rep["insertedContent"]["text"], ", timeout=10");
+    }
+
+    #[test]
+    fn a_point_is_shown_as_its_whole_line() {
+        let mut rep = report();
+        rep.findings[0].related[0].location.span = span(3, 0, 0, 17);
+        let v: serde_json::Value = serde_json::from_str(&render(&rep)).unwrap();
+        let region =
+            &v["runs"][0]["results"][0]["relatedLocations"][0]["physicalLocation"]["region"];
+        assert_eq!(region, &serde_json::json!({"startLine": 3, "endLine": 3}));
+        // An insertion point in a fix keeps its columns.
+        let del = &v["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0]
+            ["deletedRegion"];
+        assert_eq!(del["startColumn"], del["endColumn"]);
     }
 
     #[test]
