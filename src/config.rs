@@ -89,12 +89,12 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         message,
     };
     let file: FileConfig = if path.file_name().is_some_and(|n| n == "pyproject.toml") {
-        let doc: toml::Table =
-            toml::from_str(&text).map_err(|e| invalid(one_line(&e.to_string())))?;
+        let doc: toml::Table = toml::from_str(&text).map_err(|e| invalid(one_line(&e.to_string())))?;
         match doc.get("tool").and_then(|t| t.get("mcp-audit")) {
-            Some(t) => t.clone().try_into().map_err(|e: toml::de::Error| {
-                invalid(format!("[tool.mcp-audit]: {}", one_line(&e.to_string())))
-            })?,
+            Some(t) => t
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| invalid(format!("[tool.mcp-audit]: {}", one_line(&e.to_string()))))?,
             None => FileConfig::default(),
         }
     } else {
@@ -109,22 +109,16 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     }
     if let Some(g) = &file.min_grade {
         if !matches!(g.as_str(), "A" | "B" | "C" | "D" | "F") {
-            return Err(invalid(format!(
-                "min-grade = {g:?}: expected one of A, B, C, D, F"
-            )));
+            return Err(invalid(format!("min-grade = {g:?}: expected one of A, B, C, D, F")));
         }
     }
     for (k, ids) in file.per_path_ignores.iter().flatten() {
         if globset::Glob::new(k).is_err() {
-            return Err(invalid(format!(
-                "per-path-ignores: {k:?} is not a valid glob"
-            )));
+            return Err(invalid(format!("per-path-ignores: {k:?} is not a valid glob")));
         }
         for id in ids {
             if crate::rules::lookup(id).is_none() {
-                return Err(invalid(format!(
-                    "per-path-ignores.{k:?}: unknown rule {id:?}"
-                )));
+                return Err(invalid(format!("per-path-ignores.{k:?}: unknown rule {id:?}")));
             }
         }
     }
@@ -153,13 +147,7 @@ impl Loaded {
             .knowledge
             .iter()
             .flatten()
-            .map(|p| {
-                if p.is_absolute() {
-                    p.clone()
-                } else {
-                    base.join(p)
-                }
-            })
+            .map(|p| if p.is_absolute() { p.clone() } else { base.join(p) })
             .collect()
     }
 

@@ -185,6 +185,9 @@ impl<'k> Project<'k> {
                     self.method_in(m, &class, meth)
                 }
                 _ => {
+                    if let Some((cm, class)) = self.instance_class(m, c.func, obj, c.span.start_byte) {
+                        return self.method_in(cm, &class, meth);
+                    }
                     let path = c.path.as_deref()?;
                     if lang == Lang::Rust {
                         return None;
@@ -197,6 +200,58 @@ impl<'k> Project<'k> {
             },
             _ => None,
         }
+    }
+
+    /// The project class `obj` is an instance of, when it is bound to a
+    /// constructor call in this module (`api = Api(..)`, `this.crm = new
+    /// Crm()`): the module that defines the class, and its name. Done on the
+    /// facts directly: it runs while call targets are still being resolved.
+    fn instance_class(&self, m: u32, func: Option<FuncId>, obj: &Expr, pos: u32) -> Option<(u32, String)> {
+        let module = self.module(m);
+        let values: Vec<&Expr> = match obj {
+            Expr::Name(n) if !module.is_param(func, n) => module
+                .bindings_at(func, n, pos)
+                .into_iter()
+                .map(|b| &b.value)
+                .collect(),
+            Expr::Attr(o, field) if matches!(o.as_ref(), Expr::Name(s) if s == "self" || s == "this") => {
+                let class = module.class_of(func)?;
+                module
+                    .class_bindings(&class.name, field)
+                    .into_iter()
+                    .map(|b| &b.value)
+                    .collect()
+            }
+            _ => return None,
+        };
+        let mut found: Option<(u32, String)> = None;
+        for v in values {
+            let Expr::Call(k) = v else { return None };
+            let Expr::Name(cls) = &module.call(*k).callee else { return None };
+            let at = if self.class_named(m, cls) {
+                (m, cls.clone())
+            } else {
+                let imp = module.import(cls)?;
+                let (module_part, sym) = imp.path.rsplit_once('.')?;
+                let keys = match module.lang() {
+                    Lang::Python => python_import_keys(&module.path, module_part),
+                    Lang::TypeScript | Lang::JavaScript => ts_import_keys(&module.path, module_part),
+                    Lang::Rust => return None,
+                };
+                let om = keys
+                    .iter()
+                    .filter_map(|k| self.module_keys.get(k))
+                    .flatten()
+                    .copied()
+                    .find(|&om| self.class_named(om, sym))?;
+                (om, sym.to_string())
+            };
+            match &found {
+                Some(f) if *f != at => return None,
+                _ => found = Some(at),
+            }
+        }
+        found
     }
 
     fn class_named(&self, m: u32, name: &str) -> bool {
@@ -445,15 +500,7 @@ impl<'k> Project<'k> {
                         .and_then(|i| self.imported_binding(m, &i.path))
                     {
                         let b = self.module(om).bindings[b].clone();
-                        self.trace_into(
-                            om,
-                            b.func,
-                            &b.value,
-                            b.span.start_byte,
-                            depth - 1,
-                            out,
-                            seen,
-                        );
+                        self.trace_into(om, b.func, &b.value, b.span.start_byte, depth - 1, out, seen);
                         return;
                     }
                     out.push(Origin::Unknown);
@@ -596,6 +643,12 @@ impl<'k> Project<'k> {
                     // derived object (`pool.acquire()`); keep walking.
                     let recv = call.receiver.as_ref()?;
                     if call.method.is_none() || call.path.is_some() && cm.lang() != Lang::Rust {
+                        return None;
+                    }
+                    // Past a request method (`client.get(u).send()…json()`),
+                    // the value is a request or a response, not the client.
+                    let meth = call.method.as_deref().unwrap_or("");
+                    if lk.clients.iter().any(|cl| cl.methods.iter().any(|m| m == meth)) {
                         return None;
                     }
                     let mut next = chain.clone();

@@ -105,6 +105,12 @@ enum Command {
         /// Rule id (MCP101) or name (unbounded-await).
         rule: String,
     },
+    /// Print the facts extracted from one file (calls, bindings, imports,
+    /// functions), as the rules see them: for writing knowledge packs.
+    Facts {
+        /// A Python, TypeScript/JavaScript or Rust file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -214,6 +220,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map(|(_, b)| b.trim_start())
                 .unwrap_or("");
             emit(&cli.output, &format!("{header}{body}"))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Facts { file }) => {
+            let lang = mcp_audit::discover::language_of(file)
+                .ok_or_else(|| format!("{}: not a Python, TypeScript, JavaScript or Rust file", file.display()))?;
+            let src = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let shown = mcp_audit::discover::display_path(file, &std::env::current_dir().unwrap_or_default());
+            let m = mcp_audit::lang::lower(lang, &shown, &src).map_err(|e| format!("{shown}: {e}"))?;
+            emit(&cli.output, &format!("{m:#?}\n"))?;
             return Ok(ExitCode::SUCCESS);
         }
         None => {}

@@ -52,11 +52,7 @@ pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
         let mut unknown = Vec::new();
         if let Some(list) = rest.strip_prefix('[') {
             let Some(end) = list.find(']') else { continue };
-            for key in list[..end]
-                .split(',')
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-            {
+            for key in list[..end].split(',').map(str::trim).filter(|k| !k.is_empty()) {
                 match rule_id(key) {
                     Some(id) => rules.push(id.to_string()),
                     None => unknown.push(key.to_string()),
@@ -125,7 +121,10 @@ pub fn apply_inline(
             let unused = !used.contains(&(path.clone(), i)) && ran_all;
             if unused || !s.unknown.is_empty() {
                 let what = if !s.unknown.is_empty() {
-                    format!("suppression names no known rule: {}", s.unknown.join(", "))
+                    format!(
+                        "suppression names no known rule: {}",
+                        s.unknown.join(", ")
+                    )
                 } else if s.rules.is_empty() {
                     "suppression matches no finding".to_string()
                 } else {
@@ -204,11 +203,7 @@ impl Baseline {
 
     /// Keeps the findings the baseline does not know.
     pub fn filter(&self, findings: Vec<Finding>) -> Vec<Finding> {
-        let known: HashSet<&str> = self
-            .findings
-            .iter()
-            .map(|e| e.fingerprint.as_str())
-            .collect();
+        let known: HashSet<&str> = self.findings.iter().map(|e| e.fingerprint.as_str()).collect();
         findings
             .into_iter()
             .filter(|f| !known.contains(f.fingerprint.as_str()))
@@ -247,17 +242,9 @@ mod tests {
 
     #[test]
     fn typescript_and_rust_comments() {
-        let s = sups(
-            Lang::TypeScript,
-            "a.ts",
-            "fetch(u); // mcp-audit: ignore[MCP101]\n",
-        );
+        let s = sups(Lang::TypeScript, "a.ts", "fetch(u); // mcp-audit: ignore[MCP101]\n");
         assert_eq!(s[0].line, Some(1));
-        let s = sups(
-            Lang::Rust,
-            "a.rs",
-            "fn f() {\n    /* mcp-audit: ignore[MCP101] */\n    g();\n}\n",
-        );
+        let s = sups(Lang::Rust, "a.rs", "fn f() {\n    /* mcp-audit: ignore[MCP101] */\n    g();\n}\n");
         assert_eq!(s[0].line, Some(3));
     }
 }

@@ -8,8 +8,8 @@
 
 use super::{span_of, unquote, Builder, LowerError};
 use crate::facts::{
-    BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
-    Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
+    BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr,
+    FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
 };
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -400,7 +400,11 @@ impl<'t, 's> Lower<'t, 's> {
     }
 
     /// Visits every child of `n` (named or not) with its field id (0: none).
-    fn each(&mut self, n: Node<'t>, mut f: impl FnMut(&mut Self, Node<'t>, u16) -> R<()>) -> R<()> {
+    fn each(
+        &mut self,
+        n: Node<'t>,
+        mut f: impl FnMut(&mut Self, Node<'t>, u16) -> R<()>,
+    ) -> R<()> {
         let mut c = self.cursor(n);
         if c.goto_first_child() {
             loop {
@@ -416,11 +420,7 @@ impl<'t, 's> Lower<'t, 's> {
     }
 
     /// Visits the named children of `n`, recording comments.
-    fn each_named(
-        &mut self,
-        n: Node<'t>,
-        mut f: impl FnMut(&mut Self, Node<'t>) -> R<()>,
-    ) -> R<()> {
+    fn each_named(&mut self, n: Node<'t>, mut f: impl FnMut(&mut Self, Node<'t>) -> R<()>) -> R<()> {
         let mut c = self.cursor(n);
         if c.goto_first_child() {
             loop {
@@ -718,9 +718,7 @@ impl<'t, 's> Lower<'t, 's> {
     /// A dotted name as `a.b.c`, whatever whitespace it was written with.
     fn dotted(&self, n: Node) -> String {
         let t = self.text(n);
-        if t.bytes()
-            .any(|b| b.is_ascii_whitespace() || b == b'\\' || b == b'#')
-        {
+        if t.bytes().any(|b| b.is_ascii_whitespace() || b == b'\\' || b == b'#') {
             // Rare: `a . b`, line continuations or comments inside.
             let mut out = String::new();
             let mut c = n.walk();
@@ -919,13 +917,8 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn function_def(&mut self, n: Node<'t>, decorators: Vec<Decorator>) -> R<()> {
         let f = &self.t.f;
-        let (fname, fparams, fret, ftp, fbody) = (
-            f.name,
-            f.parameters,
-            f.return_type,
-            f.type_parameters,
-            f.body,
-        );
+        let (fname, fparams, fret, ftp, fbody) =
+            (f.name, f.parameters, f.return_type, f.type_parameters, f.body);
         let mut is_async = false;
         let (mut name, mut params, mut ret, mut tparams, mut body) = (None, None, None, None, None);
         let mut errors = Vec::new();
@@ -960,8 +953,7 @@ impl<'t, 's> Lower<'t, 's> {
         } else {
             FuncKind::Def
         };
-        let exported =
-            (self.b.func.is_none() || kind == FuncKind::Method) && !name.starts_with('_');
+        let exported = (self.b.func.is_none() || kind == FuncKind::Method) && !name.starts_with('_');
         let (id, saved) = self.b.begin_function(name.to_owned(), kind, span_of(n));
         {
             let func = self.b.func_mut(id);
@@ -1089,11 +1081,7 @@ impl<'t, 's> Lower<'t, 's> {
         self.target(left, value.clone(), span)?;
         let last = more.len() - 1;
         for (i, t) in more.into_iter().enumerate() {
-            let v = if i == last {
-                value.take()
-            } else {
-                value.clone()
-            };
+            let v = if i == last { value.take() } else { value.clone() };
             self.target(t, v, span)?;
         }
         Ok(())
@@ -2196,13 +2184,7 @@ if __name__ == "__main__":
         let exit = m
             .exits
             .iter()
-            .find(|e| {
-                e.ctx
-                    == vec![Ctx::Catch {
-                        try_id: 0,
-                        clause: 0,
-                    }]
-            })
+            .find(|e| e.ctx == vec![Ctx::Catch { try_id: 0, clause: 0 }])
             .unwrap();
         assert_eq!(exit.kind, ExitKind::Return);
         let Some(Expr::Template(parts)) = &exit.value else {
@@ -2315,22 +2297,10 @@ def make(server):
         };
         let stop = m.call(*stop);
         assert_eq!(stop.path.as_deref(), Some("tenacity.stop_after_attempt"));
-        assert_eq!(
-            stop.ctx,
-            vec![Ctx::Arg {
-                call: rid,
-                index: 0
-            }]
-        );
+        assert_eq!(stop.ctx, vec![Ctx::Arg { call: rid, index: 0 }]);
         assert_eq!(stop.func, Some(make));
         let (_, w) = call(&m, "wait_exponential");
-        assert_eq!(
-            w.ctx,
-            vec![Ctx::Arg {
-                call: rid,
-                index: 1
-            }]
-        );
+        assert_eq!(w.ctx, vec![Ctx::Arg { call: rid, index: 1 }]);
         assert_eq!(h.decorators[2].expr, name("staticmethod"));
         let (_, d) = call(&m, "dispatch");
         assert_eq!(d.func, Some(hid));
@@ -2531,10 +2501,7 @@ def configure(session):
             binding(&m, "requests.adapters.DEFAULT_RETRIES").scope,
             BindScope::Module
         );
-        assert_eq!(
-            binding(&m, "session.timeout").scope,
-            BindScope::Function(cid)
-        );
+        assert_eq!(binding(&m, "session.timeout").scope, BindScope::Function(cid));
         assert_eq!(binding(&m, "obj.timeout").scope, BindScope::Function(cid));
         // The module-level `_client` shadows nothing: calls resolve through imports.
         let (_, sess) = call(&m, "Session");
@@ -2564,12 +2531,7 @@ async def main(lock):
         assert_eq!(c.path.as_deref(), Some("httpx.AsyncClient"));
         let (sid, _) = call(&m, "stream");
         let (_, aread) = call(&m, "aread");
-        assert_eq!(
-            aread.ctx,
-            vec![Ctx::With {
-                items: vec![cid, sid]
-            }]
-        );
+        assert_eq!(aread.ctx, vec![Ctx::With { items: vec![cid, sid] }]);
         let client = binding(&m, "client");
         assert_eq!(client.value, Expr::Call(cid));
         assert_eq!(client.scope, BindScope::Function(fid));
@@ -2627,22 +2589,13 @@ def check(token):
         assert_eq!(call(&m, "verify").1.ctx, vec![Ctx::Try(0)]);
         assert_eq!(
             call(&m, "log").1.ctx,
-            vec![Ctx::Catch {
-                try_id: 0,
-                clause: 0
-            }]
+            vec![Ctx::Catch { try_id: 0, clause: 0 }]
         );
         assert_eq!(call(&m, "after").1.ctx, vec![]);
         assert_eq!(call(&m, "cleanup").1.ctx, vec![Ctx::Finally(0)]);
         // `raise ToolError(str(err)) from err`
         let raise = m.exits.iter().find(|e| e.kind == ExitKind::Raise).unwrap();
-        assert_eq!(
-            raise.ctx,
-            vec![Ctx::Catch {
-                try_id: 0,
-                clause: 1
-            }]
-        );
+        assert_eq!(raise.ctx, vec![Ctx::Catch { try_id: 0, clause: 1 }]);
         let Some(Expr::Call(te)) = raise.value else {
             panic!()
         };
@@ -2656,13 +2609,7 @@ def check(token):
             .iter()
             .find(|e| e.value == Some(Expr::Bool(true)))
             .unwrap();
-        assert_eq!(
-            ret.ctx,
-            vec![Ctx::Catch {
-                try_id: 0,
-                clause: 2
-            }]
-        );
+        assert_eq!(ret.ctx, vec![Ctx::Catch { try_id: 0, clause: 2 }]);
         let t2 = &m.tries[1];
         assert_eq!(t2.clauses[0].types, vec!["ExceptionGroup"]);
         assert_eq!(t2.clauses[0].binding.as_deref(), Some("eg"));
@@ -2699,22 +2646,13 @@ def fetch_with_retry(url):
         };
         assert_eq!(m.call(it).name(), Some("enumerate"));
         assert_eq!(m.call(it).ctx, vec![]);
-        assert_eq!(
-            call(&m, "delays").1.ctx,
-            vec![Ctx::Arg { call: it, index: 0 }]
-        );
+        assert_eq!(call(&m, "delays").1.ctx, vec![Ctx::Arg { call: it, index: 0 }]);
         assert_eq!(call(&m, "get").1.ctx, vec![Ctx::Loop(0), Ctx::Try(0)]);
         let (_, sleep) = call(&m, "sleep");
         assert_eq!(sleep.path.as_deref(), Some("time.sleep"));
         assert_eq!(
             sleep.ctx,
-            vec![
-                Ctx::Loop(0),
-                Ctx::Catch {
-                    try_id: 0,
-                    clause: 0
-                }
-            ]
+            vec![Ctx::Loop(0), Ctx::Catch { try_id: 0, clause: 0 }]
         );
         assert_eq!(m.tries[0].ctx, vec![Ctx::Loop(0)]);
         assert_eq!(call(&m, "give_up").1.ctx, vec![]);
@@ -2731,13 +2669,7 @@ def fetch_with_retry(url):
                 (ExitKind::Return, vec![Ctx::Loop(0), Ctx::Try(0)]),
                 (
                     ExitKind::Continue,
-                    vec![
-                        Ctx::Loop(0),
-                        Ctx::Catch {
-                            try_id: 0,
-                            clause: 0
-                        }
-                    ]
+                    vec![Ctx::Loop(0), Ctx::Catch { try_id: 0, clause: 0 }]
                 ),
                 (ExitKind::Break, vec![Ctx::Loop(1), Ctx::Finally(1)]),
             ]
@@ -2896,17 +2828,8 @@ ell = ...
         assert!(matches!(*elt, Expr::Array(ref kv) if kv.len() == 2));
         assert!(matches!(*iter, Expr::Call(_)));
         let (gid, gen) = call(&m, "sum");
-        assert!(matches!(
-            gen.positional(0),
-            Some(Expr::Comprehension { .. })
-        ));
-        assert_eq!(
-            call(&m, "len").1.ctx,
-            vec![Ctx::Arg {
-                call: gid,
-                index: 0
-            }]
-        );
+        assert!(matches!(gen.positional(0), Some(Expr::Comprehension { .. })));
+        assert_eq!(call(&m, "len").1.ctx, vec![Ctx::Arg { call: gid, index: 0 }]);
         // Walrus: both names are bound to the call.
         let Expr::Call(mid) = v("m") else { panic!() };
         assert_eq!(v("opt"), Expr::Call(mid));
@@ -2987,13 +2910,7 @@ gather = asyncio.gather(*[fetch(u) for u in urls], return_exceptions=True)
             panic!("{:?}", g.args)
         };
         assert!(matches!(**inner, Expr::Comprehension { .. }));
-        assert_eq!(
-            call(&m, "fetch").1.ctx,
-            vec![Ctx::Arg {
-                call: aid,
-                index: 0
-            }]
-        );
+        assert_eq!(call(&m, "fetch").1.ctx, vec![Ctx::Arg { call: aid, index: 0 }]);
     }
 
     #[test]
@@ -3015,9 +2932,7 @@ async def tool(cmd):
     type Alias = list[int]
 "#,
         );
-        for n in [
-            "allowed", "get", "post", "check", "key", "print", "len", "produce",
-        ] {
+        for n in ["allowed", "get", "post", "check", "key", "print", "len", "produce"] {
             assert_eq!(calls(&m, n).len(), 1, "{n}");
             assert_eq!(call(&m, n).1.func, Some(0), "{n}");
         }

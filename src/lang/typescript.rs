@@ -14,8 +14,9 @@
 
 use super::{span_of, Builder, LowerError};
 use crate::facts::{
-    BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr, FuncId,
-    FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
+    BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr,
+    FuncId, FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try,
+    TryKind,
 };
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
@@ -822,10 +823,9 @@ impl<'t, 's> Lower<'t, 's> {
         let arg = args.named_child(0)?;
         let mut path = match (self.txt(callee), self.kind(arg)) {
             ("require", K::Str) => unquote_js(self.txt(arg)).to_string(),
-            (
-                "__importDefault" | "__importStar" | "__toESM" | "_interopRequireDefault",
-                K::Call,
-            ) => self.require_path(arg)?,
+            ("__importDefault" | "__importStar" | "__toESM" | "_interopRequireDefault", K::Call) => {
+                self.require_path(arg)?
+            }
             _ => return None,
         };
         for p in props.iter().rev() {
@@ -1035,10 +1035,7 @@ impl<'t, 's> Lower<'t, 's> {
                 }
                 K::ImportRequireClause => {
                     // `import fs = require("fs")`
-                    let local = k
-                        .node
-                        .named_child(0)
-                        .filter(|c| self.kind(*c) == K::Identifier);
+                    let local = k.node.named_child(0).filter(|c| self.kind(*c) == K::Identifier);
                     let src = k.node.child_by_field_id(f.source);
                     if let (Some(local), Some(src)) = (local, src) {
                         self.b.m.imports.push(Import {
@@ -1724,10 +1721,7 @@ impl<'t, 's> Lower<'t, 's> {
             }
             _ => self.expr(v)?,
         };
-        let class = self
-            .b
-            .class
-            .map(|c| self.b.m.classes[c as usize].name.clone());
+        let class = self.b.class.map(|c| self.b.m.classes[c as usize].name.clone());
         if let (Some(name), Some(class)) = (name, class) {
             self.bind(name.to_string(), expr, span_of(n), BindScope::Class(class));
         }
@@ -1978,7 +1972,9 @@ impl<'t, 's> Lower<'t, 's> {
             }
             let s = k.node.start_byte();
             if s > pos {
-                parts.push(TemplatePart::Lit(src.get(pos..s).unwrap_or("").to_string()));
+                parts.push(TemplatePart::Lit(
+                    src.get(pos..s).unwrap_or("").to_string(),
+                ));
             }
             let sub = self.kids(k.node);
             let mut e = None;
@@ -1988,7 +1984,9 @@ impl<'t, 's> Lower<'t, 's> {
                 }
             }
             self.done(sub);
-            parts.push(TemplatePart::Expr(e.unwrap_or_else(|| Expr::unknown(""))));
+            parts.push(TemplatePart::Expr(
+                e.unwrap_or_else(|| Expr::unknown("")),
+            ));
             pos = k.node.end_byte();
         }
         self.done(ks);
@@ -2295,56 +2293,18 @@ mod tests {
     #[test]
     fn scratch_print() {
         let path = std::env::var("DUMP").unwrap_or_default();
-        if path.is_empty() {
-            return;
-        }
+        if path.is_empty() { return; }
         let src = std::fs::read_to_string(&path).unwrap();
-        let lang = if path.ends_with(".js") {
-            Lang::JavaScript
-        } else {
-            Lang::TypeScript
-        };
+        let lang = if path.ends_with(".js") { Lang::JavaScript } else { Lang::TypeScript };
         let m = crate::lang::lower(lang, &path, &src).unwrap();
-        println!("IMPORTS");
-        for i in &m.imports {
-            println!("  {} -> {}", i.local, i.path);
-        }
-        println!("FUNCS");
-        for (i, f) in m.functions.iter().enumerate() {
-            println!("  #{i} {:?} {:?} async={} exp={} class={:?} parent={:?} ctx={:?} params={:?} decos={:?} body={:?} line={}", f.name, f.kind, f.is_async, f.exported, f.class, f.parent, f.ctx, f.params, f.decorators.iter().map(|d| &d.expr).collect::<Vec<_>>(), f.expr_body, f.span.start_line);
-        }
-        println!("CLASSES");
-        for c in &m.classes {
-            println!(
-                "  {:?} bases={:?} decos={}",
-                c.name,
-                c.bases,
-                c.decorators.len()
-            );
-        }
-        println!("CALLS");
-        for (i, c) in m.calls.iter().enumerate() {
-            println!("  #{i} path={:?} callee={:?} new={} aw={} func={:?} ctx={:?} line={}\n      args={:?}", c.path, c.callee, c.is_new, c.awaited, c.func, c.ctx, c.span.start_line, c.args.iter().map(|a| &a.value).collect::<Vec<_>>());
-        }
-        println!("BINDINGS");
-        for b in &m.bindings {
-            println!(
-                "  {} = {:?} scope={:?} func={:?}",
-                b.name, b.value, b.scope, b.func
-            );
-        }
+        println!("IMPORTS"); for i in &m.imports { println!("  {} -> {}", i.local, i.path); }
+        println!("FUNCS"); for (i, f) in m.functions.iter().enumerate() { println!("  #{i} {:?} {:?} async={} exp={} class={:?} parent={:?} ctx={:?} params={:?} decos={:?} body={:?} line={}", f.name, f.kind, f.is_async, f.exported, f.class, f.parent, f.ctx, f.params, f.decorators.iter().map(|d| &d.expr).collect::<Vec<_>>(), f.expr_body, f.span.start_line); }
+        println!("CLASSES"); for c in &m.classes { println!("  {:?} bases={:?} decos={}", c.name, c.bases, c.decorators.len()); }
+        println!("CALLS"); for (i, c) in m.calls.iter().enumerate() { println!("  #{i} path={:?} callee={:?} new={} aw={} func={:?} ctx={:?} line={}\n      args={:?}", c.path, c.callee, c.is_new, c.awaited, c.func, c.ctx, c.span.start_line, c.args.iter().map(|a| &a.value).collect::<Vec<_>>()); }
+        println!("BINDINGS"); for b in &m.bindings { println!("  {} = {:?} scope={:?} func={:?}", b.name, b.value, b.scope, b.func); }
         println!("LOOPS {:?}", m.loops);
         println!("TRIES {:?}", m.tries);
-        println!("EXITS");
-        for e in &m.exits {
-            println!(
-                "  {:?} {:?} func={:?} ctx={:?}",
-                e.kind, e.value, e.func, e.ctx
-            );
-        }
-        println!(
-            "COMMENTS {:?}",
-            m.comments.iter().map(|c| &c.text).collect::<Vec<_>>()
-        );
+        println!("EXITS"); for e in &m.exits { println!("  {:?} {:?} func={:?} ctx={:?}", e.kind, e.value, e.func, e.ctx); }
+        println!("COMMENTS {:?}", m.comments.iter().map(|c| &c.text).collect::<Vec<_>>());
     }
 }

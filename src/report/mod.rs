@@ -59,9 +59,9 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         let src = "x = 1\né = requests.get(u)\n";
-        // "é " is 3 bytes, 2 chars, 2 UTF-16 units: `=` is at byte 3.
-        assert_eq!(char_col(Some(src), 2, 3), 3);
-        assert_eq!(utf16_col(Some(src), 2, 3), 3);
+        // `requests` starts at byte 5 of line 2: "é = " is 5 bytes, 4 chars.
+        assert_eq!(char_col(Some(src), 2, 5), 5);
+        assert_eq!(utf16_col(Some(src), 2, 5), 5);
         let emoji = "s = '😀'; requests.get(u)";
         // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte
         // 12, after 9 chars (10 UTF-16 units).

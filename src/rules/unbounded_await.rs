@@ -287,6 +287,17 @@ fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
             if idx != Some(0) {
                 if let Some(a) = call.positional(0) {
                     candidates.push((a, false));
+                    // `fetch(new Request(url, init))`: the request carries the init.
+                    for o in p.trace(c.module, call.func, a, call.span.start_byte) {
+                        if let Origin::Call(r) = o {
+                            let rc = p.module(r.module).call(r.call);
+                            if rc.is_new && rc.path.as_deref() == Some("Request") {
+                                if let Some(init) = rc.positional(1) {
+                                    candidates.push((init, true));
+                                }
+                            }
+                        }
+                    }
                 }
             }
             options_setting(
@@ -387,8 +398,7 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
             }
         }
         Lang::TypeScript | Lang::JavaScript => {
-            let cands: Vec<(&Expr, bool)> =
-                ctor.positional(0).map(|a| (a, true)).into_iter().collect();
+            let cands: Vec<(&Expr, bool)> = ctor.positional(0).map(|a| (a, true)).into_iter().collect();
             let v = options_setting(
                 p,
                 o.ctor.module,

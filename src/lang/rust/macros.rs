@@ -79,8 +79,8 @@ fn classify(short: &str, delim: &str) -> Kind {
         "format" | "format_args" | "print" | "println" | "eprint" | "eprintln" | "write"
         | "writeln" | "panic" | "todo" | "unimplemented" | "unreachable" | "anyhow" | "bail"
         | "eyre" | "ensure" | "assert" | "assert_eq" | "assert_ne" | "debug_assert"
-        | "debug_assert_eq" | "debug_assert_ne" | "trace" | "debug" | "info" | "warn" | "error"
-        | "event" | "dbg" => Kind::Format,
+        | "debug_assert_eq" | "debug_assert_ne" | "trace" | "debug" | "info" | "warn"
+        | "error" | "event" | "dbg" => Kind::Format,
         "vec" | "join" | "try_join" | "matches" => Kind::Args,
         _ if delim == "{" => Kind::Block,
         _ => Kind::Args,
@@ -115,17 +115,10 @@ fn inner_of(tt: Node) -> Option<Inner> {
 /// The tokens of a token tree, its delimiters left out.
 fn body_tokens<'t>(tt: Node<'t>) -> Vec<Node<'t>> {
     let mut ts = tokens(tt);
-    if ts
-        .last()
-        .is_some_and(|t| matches!(t.kind(), ")" | "]" | "}"))
-        && ts.len() > 1
-    {
+    if ts.last().is_some_and(|t| matches!(t.kind(), ")" | "]" | "}")) && ts.len() > 1 {
         ts.pop();
     }
-    if ts
-        .first()
-        .is_some_and(|t| matches!(t.kind(), "(" | "[" | "{"))
-    {
+    if ts.first().is_some_and(|t| matches!(t.kind(), "(" | "[" | "{")) {
         ts.remove(0);
     }
     ts
@@ -184,13 +177,10 @@ fn wrapper_args(root: Node) -> Option<Node> {
 /// `{}` / `{name}` / `{0:?}` placeholders of a format string, filled from
 /// the macro's arguments (the ones after the format string).
 fn template(args: &[Arg]) -> Option<Expr> {
-    let (fi, fmt) = args
-        .iter()
-        .enumerate()
-        .find_map(|(i, a)| match (&a.name, &a.value) {
-            (None, Expr::Str(s)) => Some((i, s.as_str())),
-            _ => None,
-        })?;
+    let (fi, fmt) = args.iter().enumerate().find_map(|(i, a)| match (&a.name, &a.value) {
+        (None, Expr::Str(s)) => Some((i, s.as_str())),
+        _ => None,
+    })?;
     let positional: Vec<&Expr> = args[fi + 1..]
         .iter()
         .filter(|a| a.name.is_none())
@@ -310,12 +300,9 @@ impl<'a, 's> L<'a, 's> {
         };
         match short {
             "bail" => {
-                let v = value.clone().or_else(|| {
-                    self.b.m.calls[id as usize]
-                        .args
-                        .first()
-                        .map(|a| a.value.clone())
-                });
+                let v = value
+                    .clone()
+                    .or_else(|| self.b.m.calls[id as usize].args.first().map(|a| a.value.clone()));
                 self.exit(n, ExitKind::Raise, v);
             }
             "panic" | "todo" | "unimplemented" | "unreachable" => {}
@@ -428,7 +415,9 @@ impl<'a, 's> L<'a, 's> {
                 // `vec![0; n]`
                 ";" => set(*t, b','),
                 // log's `target: "x"`
-                ":" if prev == Some("identifier") && (j == 1 || ts[j - 2].kind() == ",") => {
+                ":" if prev == Some("identifier")
+                    && (j == 1 || ts[j - 2].kind() == ",") =>
+                {
                     set(*t, b'=')
                 }
                 // tracing's `user = %id`, `?err`
@@ -498,11 +487,7 @@ impl<'a, 's> L<'a, 's> {
             let (s, e) = (p.start - inner.start, p.end - inner.start);
             buf[s..e].copy_from_slice(&src[s..e]);
             if k > 0 {
-                if let Some(c) = p
-                    .comma
-                    .checked_sub(inner.start)
-                    .and_then(|c| buf.get_mut(c))
-                {
+                if let Some(c) = p.comma.checked_sub(inner.start).and_then(|c| buf.get_mut(c)) {
                     *c = b',';
                 }
             }
@@ -576,9 +561,7 @@ impl<'a, 's> L<'a, 's> {
                 let eq = ts[i];
                 i += 1;
                 let fs = i;
-                while i < n
-                    && kind(i) != "=>"
-                    && !(kind(i) == "," && i + 1 < n && kind(i + 1) == "if")
+                while i < n && kind(i) != "=>" && !(kind(i) == "," && i + 1 < n && kind(i + 1) == "if")
                 {
                     i += 1;
                 }
@@ -602,8 +585,9 @@ impl<'a, 's> L<'a, 's> {
             }
             let arrow = ts[i];
             i += 1;
-            let braced =
-                i < n && kind(i) == "token_tree" && ts[i].child(0).is_some_and(|c| c.kind() == "{");
+            let braced = i < n
+                && kind(i) == "token_tree"
+                && ts[i].child(0).is_some_and(|c| c.kind() == "{");
             if braced {
                 push(ts[i], ts[i], arrow, Role::Other);
                 i += 1;
@@ -627,13 +611,7 @@ impl<'a, 's> L<'a, 's> {
         let mut fut = 0u32;
         self.lower_pieces(inner, &pieces, |l, i, node| {
             if roles[i] == Role::Future {
-                let v = l.in_ctx(
-                    Ctx::Arg {
-                        call: id,
-                        index: fut,
-                    },
-                    |l| l.expr(node),
-                )?;
+                let v = l.in_ctx(Ctx::Arg { call: id, index: fut }, |l| l.expr(node))?;
                 l.b.push_arg(id, None, v);
                 fut += 1;
             } else {
@@ -671,9 +649,7 @@ impl<'a, 's> L<'a, 's> {
                     _ => None,
                 },
                 k if is_string(k) => Some(J::Lit(Expr::Str(super::string_content(self.text(*t))))),
-                "integer_literal" | "float_literal" => {
-                    Some(J::Lit(Expr::Num(self.text(*t).into())))
-                }
+                "integer_literal" | "float_literal" => Some(J::Lit(Expr::Num(self.text(*t).into()))),
                 "boolean_literal" => Some(J::Lit(Expr::Bool(self.text(*t) == "true"))),
                 "identifier" if self.text(*t) == "null" => Some(J::Lit(Expr::Null)),
                 "identifier" => Some(J::Lit(Expr::Name(self.text(*t).into()))),

@@ -12,8 +12,8 @@ mod tests;
 
 use super::{Builder, LowerError};
 use crate::facts::{
-    BindScope, Binding, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr,
-    FuncKind, Loop, LoopKind, Module, Object, Param, Span, Try, TryKind,
+    BindScope, Binding, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
+    Loop, LoopKind, Module, Object, Param, Span, Try, TryKind,
 };
 use std::sync::OnceLock;
 use tree_sitter::{Node, Point, Tree};
@@ -68,11 +68,7 @@ fn fields() -> &'static Fields {
     static F: OnceLock<Fields> = OnceLock::new();
     F.get_or_init(|| {
         let lang: tree_sitter::Language = tree_sitter_rust::LANGUAGE.into();
-        let id = |n: &str| {
-            lang.field_id_for_name(n)
-                .map(|f| f.get())
-                .unwrap_or(u16::MAX)
-        };
+        let id = |n: &str| lang.field_id_for_name(n).map(|f| f.get()).unwrap_or(u16::MAX);
         Fields {
             alias: id("alias"),
             alternative: id("alternative"),
@@ -181,9 +177,7 @@ fn first_kid(n: Node<'_>) -> Option<Node<'_>> {
 
 fn has_token(n: Node, kind: &str) -> bool {
     let mut c = n.walk();
-    let found = n
-        .children(&mut c)
-        .any(|k| !k.is_named() && k.kind() == kind);
+    let found = n.children(&mut c).any(|k| !k.is_named() && k.kind() == kind);
     found
 }
 
@@ -403,21 +397,10 @@ impl<'a, 's> L<'a, 's> {
                     return Ok(Some((v, e)));
                 }
             }
-            "struct_item"
-            | "enum_item"
-            | "union_item"
-            | "type_item"
-            | "function_signature_item"
-            | "associated_type"
-            | "foreign_mod_item"
-            | "extern_crate_declaration"
-            | "macro_definition"
-            | "inner_attribute_item"
-            | "attribute_item"
-            | "empty_statement"
-            | "label"
-            | "line_comment"
-            | "block_comment" => {}
+            "struct_item" | "enum_item" | "union_item" | "type_item" | "function_signature_item"
+            | "associated_type" | "foreign_mod_item" | "extern_crate_declaration"
+            | "macro_definition" | "inner_attribute_item" | "attribute_item"
+            | "empty_statement" | "label" | "line_comment" | "block_comment" => {}
             _ => {
                 self.tail = tail;
                 let v = self.expr(n)?;
@@ -487,10 +470,7 @@ impl<'a, 's> L<'a, 's> {
             return;
         }
         let span = self.span(n);
-        self.b
-            .m
-            .imports
-            .push(crate::facts::Import { local, path, span });
+        self.b.m.imports.push(crate::facts::Import { local, path, span });
     }
 
     fn let_decl(&mut self, n: Node) -> R<()> {
@@ -626,9 +606,7 @@ impl<'a, 's> L<'a, 's> {
                     destructured: Vec::new(),
                 }),
                 "parameter" => {
-                    let ann = k
-                        .child_by_field_id(f.type_)
-                        .map(|t| self.text(t).to_string());
+                    let ann = k.child_by_field_id(f.type_).map(|t| self.text(t).to_string());
                     if let Some(p) = k.child_by_field_id(f.pattern) {
                         let mut param = self.pattern_param(p);
                         param.annotation = ann;
@@ -707,12 +685,10 @@ impl<'a, 's> L<'a, 's> {
         let mut t = t;
         loop {
             match t.kind() {
-                "reference_type" | "generic_type" | "pointer_type" => {
-                    match t.child_by_field_id(f.type_) {
-                        Some(inner) => t = inner,
-                        None => break,
-                    }
-                }
+                "reference_type" | "generic_type" | "pointer_type" => match t.child_by_field_id(f.type_) {
+                    Some(inner) => t = inner,
+                    None => break,
+                },
                 "scoped_type_identifier" => match t.child_by_field_id(f.name) {
                     Some(inner) => t = inner,
                     None => break,
@@ -741,9 +717,7 @@ impl<'a, 's> L<'a, 's> {
         };
         let (_, outer) = self.b.begin_class(class);
         let r = match n.child_by_field_id(f.body) {
-            Some(body) => self
-                .list(body, false, Member::Impl { trait_impl })
-                .map(|_| ()),
+            Some(body) => self.list(body, false, Member::Impl { trait_impl }).map(|_| ()),
             None => Ok(()),
         };
         self.b.end_class(outer);
@@ -787,9 +761,8 @@ impl<'a, 's> L<'a, 's> {
                     "parameter" => {
                         if let Some(p) = k.child_by_field_id(f.pattern) {
                             let mut param = self.pattern_param(p);
-                            param.annotation = k
-                                .child_by_field_id(f.type_)
-                                .map(|t| self.text(t).to_string());
+                            param.annotation =
+                                k.child_by_field_id(f.type_).map(|t| self.text(t).to_string());
                             params.push(param);
                         }
                     }
@@ -836,9 +809,7 @@ impl<'a, 's> L<'a, 's> {
                 Expr::Name(self.text(n).to_string())
             }
             "self" => Expr::Name("self".into()),
-            "scoped_identifier"
-            | "scoped_type_identifier"
-            | "generic_type"
+            "scoped_identifier" | "scoped_type_identifier" | "generic_type"
             | "generic_type_with_turbofish" => Expr::Name(self.path(n)),
             "generic_function" => match n.child_by_field_id(f.function) {
                 Some(inner) => self.expr(inner)?,
@@ -1196,9 +1167,7 @@ impl<'a, 's> L<'a, 's> {
                 match last_segment(&ty) {
                     "Err" => {
                         let binding = match inner.as_slice() {
-                            [one] if one.kind() == "identifier" => {
-                                Some(self.text(*one).to_string())
-                            }
+                            [one] if one.kind() == "identifier" => Some(self.text(*one).to_string()),
                             [one] if one.kind() == "captured_pattern" => first_kid(*one)
                                 .filter(|k| k.kind() == "identifier")
                                 .map(|k| self.text(k).to_string()),
@@ -1225,18 +1194,12 @@ impl<'a, 's> L<'a, 's> {
         let f = fields();
         let scrutinee = n.child_by_field_id(f.value);
         let arms: Vec<Node> = match n.child_by_field_id(f.body) {
-            Some(b) => kids(b)
-                .into_iter()
-                .filter(|a| a.kind() == "match_arm")
-                .collect(),
+            Some(b) => kids(b).into_iter().filter(|a| a.kind() == "match_arm").collect(),
             None => Vec::new(),
         };
         let errs: Vec<Option<Option<String>>> = arms
             .iter()
-            .map(|a| {
-                a.child_by_field_id(f.pattern)
-                    .and_then(|p| self.err_pattern(p))
-            })
+            .map(|a| a.child_by_field_id(f.pattern).and_then(|p| self.err_pattern(p)))
             .collect();
         if errs.iter().all(Option::is_none) {
             if let Some(s) = scrutinee {
@@ -1387,14 +1350,7 @@ impl<'a, 's> L<'a, 's> {
         })
     }
 
-    fn push_loop(
-        &mut self,
-        n: Node,
-        kind: LoopKind,
-        iter: Option<Expr>,
-        vars: Vec<String>,
-        cond: Option<Expr>,
-    ) -> u32 {
+    fn push_loop(&mut self, n: Node, kind: LoopKind, iter: Option<Expr>, vars: Vec<String>, cond: Option<Expr>) -> u32 {
         let id = self.b.m.loops.len() as u32;
         let lp = Loop {
             span: self.span(n),
