@@ -223,12 +223,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Facts { file }) => {
-            let lang = mcp_audit::discover::language_of(file)
-                .ok_or_else(|| format!("{}: not a Python, TypeScript, JavaScript or Rust file", file.display()))?;
+            let lang = mcp_audit::discover::language_of(file).ok_or_else(|| {
+                format!(
+                    "{}: not a Python, TypeScript, JavaScript or Rust file",
+                    file.display()
+                )
+            })?;
             let src = std::fs::read_to_string(file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let shown = mcp_audit::discover::display_path(file, &std::env::current_dir().unwrap_or_default());
-            let m = mcp_audit::lang::lower(lang, &shown, &src).map_err(|e| format!("{shown}: {e}"))?;
+            let shown = mcp_audit::discover::display_path(
+                file,
+                &std::env::current_dir().unwrap_or_default(),
+            );
+            let m =
+                mcp_audit::lang::lower(lang, &shown, &src).map_err(|e| format!("{shown}: {e}"))?;
             emit(&cli.output, &format!("{m:#?}\n"))?;
             return Ok(ExitCode::SUCCESS);
         }
