@@ -562,6 +562,11 @@ pub struct Module {
     pub func_calls: Vec<Vec<CallId>>,
     /// Calls made at module level; filled by `finish`.
     pub module_calls: Vec<CallId>,
+    /// Bindings by name; filled by `finish`.
+    pub binding_index: std::collections::HashMap<String, Vec<u32>>,
+    /// Names bound without a value we keep (loop variables, caught
+    /// errors), by the function they are bound in; filled by `finish`.
+    pub opaque_locals: std::collections::HashMap<String, Vec<Option<FuncId>>>,
 }
 
 impl Module {
@@ -600,20 +605,37 @@ impl Module {
     /// Bindings of `name` visible from `func`: the innermost function that
     /// binds it, else the module (Python `global` assignments count as module).
     pub fn bindings_of(&self, func: Option<FuncId>, name: &str) -> Vec<&Binding> {
+        let named: Vec<&Binding> = match self.binding_index.get(name) {
+            Some(ids) => ids.iter().map(|i| &self.bindings[*i as usize]).collect(),
+            // Before `finish` (adapters' own tests): scan.
+            None if self.binding_index.is_empty() => {
+                self.bindings.iter().filter(|b| b.name == name).collect()
+            }
+            None => return Vec::new(),
+        };
         for f in self.func_chain(func) {
-            let local: Vec<&Binding> = self
-                .bindings
+            let local: Vec<&Binding> = named
                 .iter()
-                .filter(|b| b.name == name && b.scope == BindScope::Function(f))
+                .copied()
+                .filter(|b| b.scope == BindScope::Function(f))
                 .collect();
             if !local.is_empty() {
                 return local;
             }
         }
-        self.bindings
-            .iter()
-            .filter(|b| b.name == name && b.scope == BindScope::Module)
+        named
+            .into_iter()
+            .filter(|b| b.scope == BindScope::Module)
             .collect()
+    }
+
+    /// Is `name` a loop variable or a caught error in `func` or a function
+    /// enclosing it: a local whose value we do not know?
+    pub fn is_opaque_local(&self, func: Option<FuncId>, name: &str) -> bool {
+        self.opaque_locals.get(name).is_some_and(|fs| {
+            fs.iter()
+                .any(|f| f.is_some() && self.func_chain(func).any(|g| Some(g) == *f))
+        })
     }
 
     /// The bindings of `name` that can hold at byte `pos` of the file: within
@@ -671,6 +693,26 @@ impl Module {
     /// imports, and indexes calls by function. Adapters call it last.
     pub fn finish(&mut self) {
         let lang = self.lang();
+        self.binding_index.clear();
+        for (i, b) in self.bindings.iter().enumerate() {
+            self.binding_index
+                .entry(b.name.clone())
+                .or_default()
+                .push(i as u32);
+        }
+        self.opaque_locals.clear();
+        for l in &self.loops {
+            for v in &l.vars {
+                self.opaque_locals.entry(v.clone()).or_default().push(l.func);
+            }
+        }
+        for t in &self.tries {
+            for c in &t.clauses {
+                if let Some(v) = &c.binding {
+                    self.opaque_locals.entry(v.clone()).or_default().push(t.func);
+                }
+            }
+        }
         let paths: Vec<Option<String>> = self
             .calls
             .iter()
@@ -712,7 +754,10 @@ impl Module {
                 }
                 // A parameter or a local variable is a value, not a module path
                 // (`const axios = require('axios')` is lowered as an import).
-                if self.is_param(func, n) || !self.bindings_of(func, n).is_empty() {
+                if self.is_param(func, n)
+                    || !self.bindings_of(func, n).is_empty()
+                    || self.is_opaque_local(func, n)
+                {
                     return None;
                 }
                 match self.import(n) {

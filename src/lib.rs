@@ -138,7 +138,9 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     let kb = Knowledge::load(&config.knowledge)?;
     let rules = selected_rules(config)?;
     let (files, mut skipped) = discover::discover(paths, &config.discover)?;
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK);
+    let mut pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .start_handler(|_| lang::set_stack_budget(WORKER_STACK / 2));
     if let Some(j) = config.jobs {
         pool = pool.num_threads(j.max(1));
     }

@@ -21,6 +21,34 @@ use tree_sitter::{Node, Parser, Tree};
 /// worker thread's stack allows.
 pub const MAX_DEPTH: u32 = 1_000;
 
+/// How much stack a walk may use, per thread. Depth alone is no guard:
+/// unoptimized builds spend several KiB of stack per nesting level. Threads
+/// whose stack size we do not know get a budget that fits the smallest
+/// common one (2 MiB); the scanner's workers, which it builds with a large
+/// stack, raise theirs so that `MAX_DEPTH` is what stops a walk.
+pub const DEFAULT_STACK_BUDGET: usize = 1 << 20;
+
+thread_local! {
+    static STACK_BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(DEFAULT_STACK_BUDGET) };
+}
+
+/// Sets this thread's stack budget for lowering (bytes).
+pub fn set_stack_budget(bytes: usize) {
+    STACK_BUDGET.with(|b| b.set(bytes));
+}
+
+/// This thread's stack budget for lowering (bytes).
+pub fn stack_budget() -> usize {
+    STACK_BUDGET.with(|b| b.get())
+}
+
+/// An address on the current stack, for measuring how much of it a walk used.
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let here = 0u8;
+    std::hint::black_box(&here) as *const u8 as usize
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LowerError {
     #[error("nesting deeper than {MAX_DEPTH} levels")]

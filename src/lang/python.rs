@@ -8,8 +8,8 @@
 
 use super::{span_of, unquote, Builder, LowerError};
 use crate::facts::{
-    BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr,
-    FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
+    BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
+    Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
 };
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -129,6 +129,7 @@ enum K {
     ComparisonOperator,
     ConditionalExpression,
     NamedExpression,
+    TypeAliasStatement,
     AsPattern,
     AsPatternTarget,
     Ellipsis,
@@ -230,6 +231,7 @@ fn kind_of(name: &str, named: bool) -> K {
         "comparison_operator" => K::ComparisonOperator,
         "conditional_expression" => K::ConditionalExpression,
         "named_expression" => K::NamedExpression,
+        "type_alias_statement" => K::TypeAliasStatement,
         "as_pattern" => K::AsPattern,
         "as_pattern_target" => K::AsPatternTarget,
         "ellipsis" => K::Ellipsis,
@@ -348,9 +350,6 @@ struct Lower<'t, 's> {
     stack_base: usize,
 }
 
-/// How much stack the walk may use. Optimized builds reach `MAX_DEPTH`
-/// well before this; unoptimized ones may not.
-const STACK_BUDGET: usize = 1 << 20;
 
 /// A plain string whose prefix has no `f`/`t` cannot hold interpolations.
 fn may_interpolate(text: &str) -> bool {
@@ -400,11 +399,7 @@ impl<'t, 's> Lower<'t, 's> {
     }
 
     /// Visits every child of `n` (named or not) with its field id (0: none).
-    fn each(
-        &mut self,
-        n: Node<'t>,
-        mut f: impl FnMut(&mut Self, Node<'t>, u16) -> R<()>,
-    ) -> R<()> {
+    fn each(&mut self, n: Node<'t>, mut f: impl FnMut(&mut Self, Node<'t>, u16) -> R<()>) -> R<()> {
         let mut c = self.cursor(n);
         if c.goto_first_child() {
             loop {
@@ -420,7 +415,11 @@ impl<'t, 's> Lower<'t, 's> {
     }
 
     /// Visits the named children of `n`, recording comments.
-    fn each_named(&mut self, n: Node<'t>, mut f: impl FnMut(&mut Self, Node<'t>) -> R<()>) -> R<()> {
+    fn each_named(
+        &mut self,
+        n: Node<'t>,
+        mut f: impl FnMut(&mut Self, Node<'t>) -> R<()>,
+    ) -> R<()> {
         let mut c = self.cursor(n);
         if c.goto_first_child() {
             loop {
@@ -522,7 +521,7 @@ impl<'t, 's> Lower<'t, 's> {
         self.b.enter()?;
         let here = 0u8;
         let sp = std::ptr::addr_of!(here) as usize;
-        if sp.abs_diff(self.stack_base) > STACK_BUDGET {
+        if sp.abs_diff(self.stack_base) > super::stack_budget() {
             return Err(LowerError::TooDeep);
         }
         Ok(())
@@ -606,6 +605,7 @@ impl<'t, 's> Lower<'t, 's> {
             K::BreakStatement => self.exit(n, ExitKind::Break),
             K::GlobalStatement => self.global(n),
             K::NonlocalStatement => self.nonlocal(n),
+            K::TypeAliasStatement => self.type_alias(n),
             _ => self.expr_inner(n).map(drop),
         }
     }
@@ -665,6 +665,92 @@ impl<'t, 's> Lower<'t, 's> {
         })
     }
 
+    /// `type X = ..`, or `type(x).attr = v` which the grammar also parses as
+    /// a type alias (`type` is a soft keyword): then the target is rebuilt,
+    /// with `type(x)` as a call.
+    fn type_alias(&mut self, n: Node<'t>) -> R<()> {
+        let f = &self.t.f;
+        let [left, right] = self.fields(n, [f.left, f.right])?;
+        let target = left.and_then(|l| l.named_child(0));
+        match target {
+            Some(t) if matches!(self.k(t), K::Attribute | K::Subscript) => {
+                let value = match right.and_then(|r| r.named_child(0)) {
+                    Some(r) => Some(self.expr(r)?),
+                    None => None,
+                };
+                let target = self.type_call_chain(t, n)?;
+                if let (Some(value), Some((name, scope))) = (value, self.attr_binding(&target)) {
+                    let func = self.b.func;
+                    self.b.m.bindings.push(Binding {
+                        name,
+                        value,
+                        span: span_of(n),
+                        scope,
+                        func,
+                    });
+                }
+                Ok(())
+            }
+            _ => {
+                for x in [left, right].into_iter().flatten() {
+                    self.scan(x)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The target of a misparsed `type(args).a[i] = v`: the leftmost
+    /// parenthesized expression (or tuple) holds the arguments of `type`.
+    fn type_call_chain(&mut self, n: Node<'t>, stmt: Node<'t>) -> R<Expr> {
+        self.guard()?;
+        let f = &self.t.f;
+        let r = match self.k(n) {
+            K::Attribute => {
+                let [obj, attr] = self.fields(n, [f.object, f.attribute])?;
+                let obj = match obj {
+                    Some(o) => self.type_call_chain(o, stmt)?,
+                    None => self.unk(n),
+                };
+                let attr = attr.map_or("", |a| self.text(a)).to_owned();
+                Ok(Expr::Attr(Box::new(obj), attr))
+            }
+            K::Subscript => {
+                let [value, sub] = self.fields(n, [f.value, f.subscript])?;
+                let value = match value {
+                    Some(v) => self.type_call_chain(v, stmt)?,
+                    None => self.unk(n),
+                };
+                let sub = self.opt_expr(sub, n)?;
+                Ok(Expr::Index(Box::new(value), Box::new(sub)))
+            }
+            K::ParenthesizedExpression | K::Tuple => {
+                let (s, e) = (span_of(stmt), span_of(n));
+                let span = Span {
+                    end_byte: e.end_byte,
+                    end_line: e.end_line,
+                    end_col: e.end_col,
+                    ..s
+                };
+                let id = self.b.reserve_call(span);
+                self.b.set_callee(id, Expr::Name("type".to_owned()));
+                let mut index = 0;
+                self.each_named(n, |s, c| {
+                    s.b.ctx.push(Ctx::Arg { call: id, index });
+                    let v = s.expr(c)?;
+                    s.b.ctx.pop();
+                    s.b.push_arg(id, None, v);
+                    index += 1;
+                    Ok(())
+                })?;
+                Ok(Expr::Call(id))
+            }
+            _ => self.expr(n),
+        };
+        self.b.leave();
+        r
+    }
+
     fn global(&mut self, n: Node<'t>) -> R<()> {
         self.each_named(n, |s, c| {
             if let Some(f) = s.b.func {
@@ -718,7 +804,9 @@ impl<'t, 's> Lower<'t, 's> {
     /// A dotted name as `a.b.c`, whatever whitespace it was written with.
     fn dotted(&self, n: Node) -> String {
         let t = self.text(n);
-        if t.bytes().any(|b| b.is_ascii_whitespace() || b == b'\\' || b == b'#') {
+        if t.bytes()
+            .any(|b| b.is_ascii_whitespace() || b == b'\\' || b == b'#')
+        {
             // Rare: `a . b`, line continuations or comments inside.
             let mut out = String::new();
             let mut c = n.walk();
@@ -917,8 +1005,13 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn function_def(&mut self, n: Node<'t>, decorators: Vec<Decorator>) -> R<()> {
         let f = &self.t.f;
-        let (fname, fparams, fret, ftp, fbody) =
-            (f.name, f.parameters, f.return_type, f.type_parameters, f.body);
+        let (fname, fparams, fret, ftp, fbody) = (
+            f.name,
+            f.parameters,
+            f.return_type,
+            f.type_parameters,
+            f.body,
+        );
         let mut is_async = false;
         let (mut name, mut params, mut ret, mut tparams, mut body) = (None, None, None, None, None);
         let mut errors = Vec::new();
@@ -953,7 +1046,8 @@ impl<'t, 's> Lower<'t, 's> {
         } else {
             FuncKind::Def
         };
-        let exported = (self.b.func.is_none() || kind == FuncKind::Method) && !name.starts_with('_');
+        let exported =
+            (self.b.func.is_none() || kind == FuncKind::Method) && !name.starts_with('_');
         let (id, saved) = self.b.begin_function(name.to_owned(), kind, span_of(n));
         {
             let func = self.b.func_mut(id);
@@ -1081,7 +1175,11 @@ impl<'t, 's> Lower<'t, 's> {
         self.target(left, value.clone(), span)?;
         let last = more.len() - 1;
         for (i, t) in more.into_iter().enumerate() {
-            let v = if i == last { value.take() } else { value.clone() };
+            let v = if i == last {
+                value.take()
+            } else {
+                value.clone()
+            };
             self.target(t, v, span)?;
         }
         Ok(())
@@ -1730,8 +1828,27 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn call(&mut self, n: Node<'t>) -> R<Expr> {
         let f = &self.t.f;
-        let [func, args] = self.fields(n, [f.function, f.arguments])?;
-        let id = self.b.reserve_call(span_of(n));
+        let [mut func, args] = self.fields(n, [f.function, f.arguments])?;
+        let mut span = span_of(n);
+        // The grammar sometimes reads `*a.b.c()` as a call of `*a.b.c`:
+        // lower it as the splat of a call of `a.b.c`.
+        let splat = match func {
+            Some(x) if matches!(self.k(x), K::ListSplat | K::DictionarySplat) => {
+                func = x.named_child(0);
+                if let Some(inner) = func {
+                    let s = span_of(inner);
+                    span = Span {
+                        start_byte: s.start_byte,
+                        start_line: s.start_line,
+                        start_col: s.start_col,
+                        ..span
+                    };
+                }
+                true
+            }
+            _ => false,
+        };
+        let id = self.b.reserve_call(span);
         let callee = self.opt_expr(func, n)?;
         self.b.set_callee(id, callee);
         if let Some(a) = args {
@@ -1742,6 +1859,9 @@ impl<'t, 's> Lower<'t, 's> {
                 let v = self.in_ctx(Ctx::Arg { call: id, index: 0 }, |s| s.expr(a))?;
                 self.b.push_arg(id, None, v);
             }
+        }
+        if splat {
+            return Ok(Expr::Spread(Box::new(Expr::Call(id))));
         }
         Ok(Expr::Call(id))
     }
@@ -2184,7 +2304,13 @@ if __name__ == "__main__":
         let exit = m
             .exits
             .iter()
-            .find(|e| e.ctx == vec![Ctx::Catch { try_id: 0, clause: 0 }])
+            .find(|e| {
+                e.ctx
+                    == vec![Ctx::Catch {
+                        try_id: 0,
+                        clause: 0,
+                    }]
+            })
             .unwrap();
         assert_eq!(exit.kind, ExitKind::Return);
         let Some(Expr::Template(parts)) = &exit.value else {
@@ -2297,10 +2423,22 @@ def make(server):
         };
         let stop = m.call(*stop);
         assert_eq!(stop.path.as_deref(), Some("tenacity.stop_after_attempt"));
-        assert_eq!(stop.ctx, vec![Ctx::Arg { call: rid, index: 0 }]);
+        assert_eq!(
+            stop.ctx,
+            vec![Ctx::Arg {
+                call: rid,
+                index: 0
+            }]
+        );
         assert_eq!(stop.func, Some(make));
         let (_, w) = call(&m, "wait_exponential");
-        assert_eq!(w.ctx, vec![Ctx::Arg { call: rid, index: 1 }]);
+        assert_eq!(
+            w.ctx,
+            vec![Ctx::Arg {
+                call: rid,
+                index: 1
+            }]
+        );
         assert_eq!(h.decorators[2].expr, name("staticmethod"));
         let (_, d) = call(&m, "dispatch");
         assert_eq!(d.func, Some(hid));
@@ -2501,7 +2639,10 @@ def configure(session):
             binding(&m, "requests.adapters.DEFAULT_RETRIES").scope,
             BindScope::Module
         );
-        assert_eq!(binding(&m, "session.timeout").scope, BindScope::Function(cid));
+        assert_eq!(
+            binding(&m, "session.timeout").scope,
+            BindScope::Function(cid)
+        );
         assert_eq!(binding(&m, "obj.timeout").scope, BindScope::Function(cid));
         // The module-level `_client` shadows nothing: calls resolve through imports.
         let (_, sess) = call(&m, "Session");
@@ -2531,7 +2672,12 @@ async def main(lock):
         assert_eq!(c.path.as_deref(), Some("httpx.AsyncClient"));
         let (sid, _) = call(&m, "stream");
         let (_, aread) = call(&m, "aread");
-        assert_eq!(aread.ctx, vec![Ctx::With { items: vec![cid, sid] }]);
+        assert_eq!(
+            aread.ctx,
+            vec![Ctx::With {
+                items: vec![cid, sid]
+            }]
+        );
         let client = binding(&m, "client");
         assert_eq!(client.value, Expr::Call(cid));
         assert_eq!(client.scope, BindScope::Function(fid));
@@ -2589,13 +2735,22 @@ def check(token):
         assert_eq!(call(&m, "verify").1.ctx, vec![Ctx::Try(0)]);
         assert_eq!(
             call(&m, "log").1.ctx,
-            vec![Ctx::Catch { try_id: 0, clause: 0 }]
+            vec![Ctx::Catch {
+                try_id: 0,
+                clause: 0
+            }]
         );
         assert_eq!(call(&m, "after").1.ctx, vec![]);
         assert_eq!(call(&m, "cleanup").1.ctx, vec![Ctx::Finally(0)]);
         // `raise ToolError(str(err)) from err`
         let raise = m.exits.iter().find(|e| e.kind == ExitKind::Raise).unwrap();
-        assert_eq!(raise.ctx, vec![Ctx::Catch { try_id: 0, clause: 1 }]);
+        assert_eq!(
+            raise.ctx,
+            vec![Ctx::Catch {
+                try_id: 0,
+                clause: 1
+            }]
+        );
         let Some(Expr::Call(te)) = raise.value else {
             panic!()
         };
@@ -2609,7 +2764,13 @@ def check(token):
             .iter()
             .find(|e| e.value == Some(Expr::Bool(true)))
             .unwrap();
-        assert_eq!(ret.ctx, vec![Ctx::Catch { try_id: 0, clause: 2 }]);
+        assert_eq!(
+            ret.ctx,
+            vec![Ctx::Catch {
+                try_id: 0,
+                clause: 2
+            }]
+        );
         let t2 = &m.tries[1];
         assert_eq!(t2.clauses[0].types, vec!["ExceptionGroup"]);
         assert_eq!(t2.clauses[0].binding.as_deref(), Some("eg"));
@@ -2646,13 +2807,22 @@ def fetch_with_retry(url):
         };
         assert_eq!(m.call(it).name(), Some("enumerate"));
         assert_eq!(m.call(it).ctx, vec![]);
-        assert_eq!(call(&m, "delays").1.ctx, vec![Ctx::Arg { call: it, index: 0 }]);
+        assert_eq!(
+            call(&m, "delays").1.ctx,
+            vec![Ctx::Arg { call: it, index: 0 }]
+        );
         assert_eq!(call(&m, "get").1.ctx, vec![Ctx::Loop(0), Ctx::Try(0)]);
         let (_, sleep) = call(&m, "sleep");
         assert_eq!(sleep.path.as_deref(), Some("time.sleep"));
         assert_eq!(
             sleep.ctx,
-            vec![Ctx::Loop(0), Ctx::Catch { try_id: 0, clause: 0 }]
+            vec![
+                Ctx::Loop(0),
+                Ctx::Catch {
+                    try_id: 0,
+                    clause: 0
+                }
+            ]
         );
         assert_eq!(m.tries[0].ctx, vec![Ctx::Loop(0)]);
         assert_eq!(call(&m, "give_up").1.ctx, vec![]);
@@ -2669,7 +2839,13 @@ def fetch_with_retry(url):
                 (ExitKind::Return, vec![Ctx::Loop(0), Ctx::Try(0)]),
                 (
                     ExitKind::Continue,
-                    vec![Ctx::Loop(0), Ctx::Catch { try_id: 0, clause: 0 }]
+                    vec![
+                        Ctx::Loop(0),
+                        Ctx::Catch {
+                            try_id: 0,
+                            clause: 0
+                        }
+                    ]
                 ),
                 (ExitKind::Break, vec![Ctx::Loop(1), Ctx::Finally(1)]),
             ]
@@ -2828,8 +3004,17 @@ ell = ...
         assert!(matches!(*elt, Expr::Array(ref kv) if kv.len() == 2));
         assert!(matches!(*iter, Expr::Call(_)));
         let (gid, gen) = call(&m, "sum");
-        assert!(matches!(gen.positional(0), Some(Expr::Comprehension { .. })));
-        assert_eq!(call(&m, "len").1.ctx, vec![Ctx::Arg { call: gid, index: 0 }]);
+        assert!(matches!(
+            gen.positional(0),
+            Some(Expr::Comprehension { .. })
+        ));
+        assert_eq!(
+            call(&m, "len").1.ctx,
+            vec![Ctx::Arg {
+                call: gid,
+                index: 0
+            }]
+        );
         // Walrus: both names are bound to the call.
         let Expr::Call(mid) = v("m") else { panic!() };
         assert_eq!(v("opt"), Expr::Call(mid));
@@ -2910,7 +3095,13 @@ gather = asyncio.gather(*[fetch(u) for u in urls], return_exceptions=True)
             panic!("{:?}", g.args)
         };
         assert!(matches!(**inner, Expr::Comprehension { .. }));
-        assert_eq!(call(&m, "fetch").1.ctx, vec![Ctx::Arg { call: aid, index: 0 }]);
+        assert_eq!(
+            call(&m, "fetch").1.ctx,
+            vec![Ctx::Arg {
+                call: aid,
+                index: 0
+            }]
+        );
     }
 
     #[test]
@@ -2932,7 +3123,9 @@ async def tool(cmd):
     type Alias = list[int]
 "#,
         );
-        for n in ["allowed", "get", "post", "check", "key", "print", "len", "produce"] {
+        for n in [
+            "allowed", "get", "post", "check", "key", "print", "len", "produce",
+        ] {
             assert_eq!(calls(&m, n).len(), 1, "{n}");
             assert_eq!(call(&m, n).1.func, Some(0), "{n}");
         }
@@ -3002,7 +3195,17 @@ class :
         assert_eq!(call(&m, "put").1.path.as_deref(), Some("requests.put"));
     }
 
+    /// Sources nested `n` deep in different ways (indentation-nested ones
+    /// at most 2,000 deep: their size grows with the square of the depth).
     fn deep_cases(n: usize) -> Vec<String> {
+        let indented = |head: &str| {
+            let n = n.min(2_000);
+            (0..n)
+                .map(|i| format!("{}{head}\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(n)
+                + "pass\n"
+        };
         vec![
             format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n)),
             format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n)),
@@ -3018,26 +3221,12 @@ class :
             format!("x = a{}\n", "[0]".repeat(n)),
             format!("x = {}\n", "a if b else ".repeat(n) + "c"),
             format!("x = {}1{}\n", "f(k=".repeat(n), ")".repeat(n)),
-            (0..n)
-                .map(|i| format!("{}if x:\n", " ".repeat(i)))
-                .collect::<String>()
-                + &" ".repeat(n)
-                + "pass\n",
-            (0..n)
-                .map(|i| format!("{}def f():\n", " ".repeat(i)))
-                .collect::<String>()
-                + &" ".repeat(n)
-                + "pass\n",
-            (0..n)
-                .map(|i| format!("{}class C:\n", " ".repeat(i)))
-                .collect::<String>()
-                + &" ".repeat(n)
-                + "pass\n",
-            (0..n)
-                .map(|i| format!("{}try:\n", " ".repeat(i)))
-                .collect::<String>()
-                + &" ".repeat(n)
-                + "pass\n",
+            indented("if x:"),
+            indented("def f():"),
+            indented("class C:"),
+            indented("try:"),
+            indented("with f() as x:"),
+            indented("for x in f():"),
         ]
     }
 
@@ -3062,9 +3251,117 @@ class :
         let src = format!("x = {}1{}\n", "f(".repeat(100), ")".repeat(100));
         assert_eq!(lower(&src).calls.len(), 100);
         // Long flat sequences are not nesting.
-        let src = "x = f(1)\n".repeat(20_000);
+        let src = "f(1)\n".repeat(20_000);
         assert_eq!(lower(&src).calls.len(), 20_000);
         let src = format!("x = [{}]\n", "g(), ".repeat(20_000));
         assert_eq!(lower(&src).calls.len(), 20_000);
+    }
+
+    #[test]
+    fn type_call_misparsed_as_type_alias() {
+        let m = lower(
+            r#"
+type Alias = list[int]
+def patch(mock, sig):
+    type(mock)._mock_check_sig = check(sig)
+    type(a, b)[0].c = 1
+"#,
+        );
+        let types = calls(&m, "type");
+        assert_eq!(types.len(), 2);
+        let (tid, t) = types[0];
+        assert_eq!(t.positional(0), Some(&name("mock")));
+        assert_eq!(t.span.start_line, 4);
+        assert_eq!(t.span.start_col, 4);
+        assert_eq!(t.span.end_col, 14);
+        assert_eq!(t.func, Some(0));
+        assert_eq!(types[1].1.args.len(), 2);
+        assert_eq!(call(&m, "check").1.func, Some(0));
+        assert!(m.calls_on(tid).next().is_none());
+        assert!(m.bindings.is_empty());
+    }
+
+    #[test]
+    fn splat_of_a_method_call() {
+        // tree-sitter-python reads this `*sys.version.split()` as a call
+        // whose callee is `*sys.version.split`.
+        let m = lower("print(\"==\", platform.python_implementation(), *sys.version.split())\n");
+        let (pid, p) = call(&m, "print");
+        let (sid, split) = call(&m, "split");
+        assert_eq!(split.receiver, Some(attr(name("sys"), "version")));
+        assert_eq!(split.path.as_deref(), Some("sys.version.split"));
+        assert_eq!(split.span.start_col, 47);
+        assert_eq!(
+            split.ctx,
+            vec![Ctx::Arg {
+                call: pid,
+                index: 2
+            }]
+        );
+        assert_eq!(p.args[2].value, Expr::Spread(Box::new(Expr::Call(sid))));
+        assert!(p.has_spread_arg());
+    }
+
+    #[test]
+    fn function_contexts() {
+        let m = lower(
+            r#"
+import asyncio
+async def serve(app, items):
+    results = await asyncio.gather(*map(lambda i: fetch(i), items))
+    async with lock():
+        def inner():
+            return work()
+    app.add_route("/x", handler=lambda req: handle(req))
+    return [await process(r) for r in results]
+"#,
+        );
+        let (sid, _) = func(&m, "serve");
+        let (gid, _) = call(&m, "gather");
+        let (mid, _) = call(&m, "map");
+        let lambdas: Vec<(FuncId, &Function)> = m
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind == FuncKind::Lambda)
+            .map(|(i, f)| (i as FuncId, f))
+            .collect();
+        assert_eq!(lambdas.len(), 2);
+        assert_eq!(lambdas[0].1.parent, Some(sid));
+        assert_eq!(
+            lambdas[0].1.ctx,
+            vec![
+                Ctx::Arg {
+                    call: gid,
+                    index: 0
+                },
+                Ctx::Arg {
+                    call: mid,
+                    index: 0
+                }
+            ]
+        );
+        assert_eq!(lambdas[0].1.params[0].name, "i");
+        let (_, fetch) = call(&m, "fetch");
+        assert_eq!(fetch.func, Some(lambdas[0].0));
+        assert_eq!(fetch.ctx, vec![], "contexts restart inside a function");
+        assert_eq!(fetch.path.as_deref(), Some("fetch"));
+        let (lid, _) = call(&m, "lock");
+        let (iid, inner) = func(&m, "inner");
+        assert_eq!(inner.ctx, vec![Ctx::With { items: vec![lid] }]);
+        assert_eq!(call(&m, "work").1.func, Some(iid));
+        let (rid, _) = call(&m, "add_route");
+        assert_eq!(
+            lambdas[1].1.ctx,
+            vec![Ctx::Arg {
+                call: rid,
+                index: 1
+            }]
+        );
+        assert_eq!(lambdas[1].1.name, "");
+        let (_, process) = call(&m, "process");
+        assert!(process.awaited);
+        assert_eq!(process.func, Some(sid));
+        assert!(m.calls.iter().all(|c| !c.is_new && !c.is_macro));
     }
 }

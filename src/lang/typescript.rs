@@ -14,9 +14,8 @@
 
 use super::{span_of, Builder, LowerError};
 use crate::facts::{
-    BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr,
-    FuncId, FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try,
-    TryKind,
+    BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr, FuncId,
+    FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
 };
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
@@ -36,7 +35,10 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
         decls: HashSet::new(),
         pending_scope: Vec::new(),
         exported_names: Vec::new(),
+        stack_base: 0,
     };
+    let base = 0u8;
+    l.stack_base = std::hint::black_box(&base) as *const u8 as usize;
     l.walk(root)?;
     l.finish();
     Ok(l.b.m)
@@ -444,7 +446,8 @@ fn grammar(lang: &Language) -> &'static Grammar {
     static TS: OnceLock<Grammar> = OnceLock::new();
     static TSX: OnceLock<Grammar> = OnceLock::new();
     static JS: OnceLock<Grammar> = OnceLock::new();
-    let known: [(&OnceLock<Grammar>, fn() -> Language); 3] = [
+    type Known<'a> = (&'a OnceLock<Grammar>, fn() -> Language);
+    let known: [Known; 3] = [
         (&TS, || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()),
         (&TSX, || tree_sitter_typescript::LANGUAGE_TSX.into()),
         (&JS, || tree_sitter_javascript::LANGUAGE.into()),
@@ -483,6 +486,7 @@ fn field<'t>(ks: &[Kid<'t>], f: u16) -> Option<Node<'t>> {
     ks.iter().find(|k| k.field == f).map(|k| k.node)
 }
 
+
 /// Module-level declarations are keyed by this function id.
 const TOP: u32 = u32::MAX;
 
@@ -500,6 +504,8 @@ struct Lower<'t, 's> {
     pending_scope: Vec<(usize, &'s str)>,
     /// Names exported by `export { a }`, `export default a`, `module.exports`.
     exported_names: Vec<String>,
+    /// The stack address `lower` started at.
+    stack_base: usize,
 }
 
 impl<'t, 's> Lower<'t, 's> {
@@ -549,6 +555,12 @@ impl<'t, 's> Lower<'t, 's> {
         if n.child_count() == 0 {
             return;
         }
+        // Most type annotations hold no comment: a text search is far
+        // cheaper than visiting their nodes.
+        let t = self.txt(n);
+        if !t.contains("//") && !t.contains("/*") {
+            return;
+        }
         let c = &mut self.cursor;
         c.reset(n);
         if !c.goto_first_child() {
@@ -594,6 +606,19 @@ impl<'t, 's> Lower<'t, 's> {
             }
         }
         e
+    }
+
+    /// Guards one level of recursion: the shared depth count, and the bytes
+    /// of stack used since `lower` began (unoptimised builds use far more
+    /// stack per level than the depth count assumes).
+    fn enter(&mut self) -> R<()> {
+        self.b.enter()?;
+        let here = 0u8;
+        let sp = std::hint::black_box(&here) as *const u8 as usize;
+        if self.stack_base.saturating_sub(sp) > super::stack_budget() {
+            return Err(LowerError::TooDeep);
+        }
+        Ok(())
     }
 
     fn with_ctx<T>(&mut self, ctx: Ctx, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
@@ -642,8 +667,9 @@ impl<'t, 's> Lower<'t, 's> {
             self.b.m.bindings[i].scope = scope;
         }
         if !self.exported_names.is_empty() {
+            let names: HashSet<&str> = self.exported_names.iter().map(String::as_str).collect();
             for f in &mut self.b.m.functions {
-                if f.parent.is_none() && self.exported_names.contains(&f.name) {
+                if f.parent.is_none() && names.contains(f.name.as_str()) {
                     f.exported = true;
                 }
             }
@@ -654,43 +680,63 @@ impl<'t, 's> Lower<'t, 's> {
     // -- statements ------------------------------------------------------
 
     fn walk(&mut self, n: Node<'t>) -> R<()> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.walk_inner(n);
         self.b.leave();
         r
     }
 
+    /// Picks the lowering of a statement (or any node met in statement
+    /// position). Function pointers keep this frame small, as in `expr_inner`.
     fn walk_inner(&mut self, n: Node<'t>) -> R<()> {
-        match self.kind(n) {
-            K::ExpressionStatement => self.walk_kids(n),
-            K::LexicalDeclaration => self.declaration(n, false, None),
-            K::FunctionDeclaration => self
-                .function(n, None, FuncKind::Def, false, Vec::new())
-                .map(drop),
-            K::ClassDeclaration => self.class(n, None, false, Vec::new()).map(drop),
-            K::ExportStatement => self.export(n),
-            K::ImportStatement => self.import(n),
-            K::Return => self.exit(n, ExitKind::Return),
-            K::Throw => self.exit(n, ExitKind::Raise),
-            K::Break => self.exit(n, ExitKind::Break),
-            K::Continue => self.exit(n, ExitKind::Continue),
-            K::For => self.for_c(n),
-            K::ForIn => self.for_each(n),
-            K::While => self.while_loop(n),
-            K::Do => self.do_while(n),
-            K::Try => self.try_statement(n),
-            K::TypeOnly => {
-                self.skip(n);
-                Ok(())
-            }
-            K::Comment => {
-                self.b.comment(n);
-                Ok(())
-            }
-            _ if n.child_count() == 0 => Ok(()),
-            k if k.is_expr() => self.expr(n).map(drop),
-            _ => self.walk_kids(n),
+        let k = self.kind(n);
+        let lower: fn(&mut Self, Node<'t>) -> R<()> = match k {
+            K::ExpressionStatement => Self::walk_kids,
+            K::LexicalDeclaration => Self::plain_declaration,
+            K::FunctionDeclaration => Self::function_declaration,
+            K::ClassDeclaration => Self::class_declaration,
+            K::ExportStatement => Self::export,
+            K::ImportStatement => Self::import,
+            K::Return | K::Throw | K::Break | K::Continue => Self::exit,
+            K::For => Self::for_c,
+            K::ForIn => Self::for_each,
+            K::While => Self::while_loop,
+            K::Do => Self::do_while,
+            K::Try => Self::try_statement,
+            K::TypeOnly | K::Comment => Self::skip_node,
+            _ if n.child_count() == 0 => return Ok(()),
+            k if k.is_expr() => Self::expr_statement,
+            _ => Self::walk_kids,
+        };
+        lower(self, n)
+    }
+
+    fn plain_declaration(&mut self, n: Node<'t>) -> R<()> {
+        self.declaration(n, false, None)
+    }
+
+    fn function_declaration(&mut self, n: Node<'t>) -> R<()> {
+        self.function(n, None, FuncKind::Def, false, Vec::new())?;
+        Ok(())
+    }
+
+    fn class_declaration(&mut self, n: Node<'t>) -> R<()> {
+        self.class(n, None, false, Vec::new())?;
+        Ok(())
+    }
+
+    fn skip_node(&mut self, n: Node<'t>) -> R<()> {
+        if self.kind(n) == K::Comment {
+            self.b.comment(n);
+        } else {
+            self.skip(n);
         }
+        Ok(())
+    }
+
+    fn expr_statement(&mut self, n: Node<'t>) -> R<()> {
+        self.expr(n)?;
+        Ok(())
     }
 
     fn walk_kids(&mut self, n: Node<'t>) -> R<()> {
@@ -811,30 +857,37 @@ impl<'t, 's> Lower<'t, 's> {
                     cur = cur.child_by_field_id(f.object)?;
                 }
                 K::Parenthesized | K::Wrapper | K::Await => cur = cur.named_child(0)?,
-                K::Call => break,
+                K::Call => {
+                    let callee = cur.child_by_field_id(f.function)?;
+                    let args = cur.child_by_field_id(f.arguments)?;
+                    if let Some(module) = self.required_module(callee, args) {
+                        let mut path = module.to_string();
+                        for p in props.iter().rev() {
+                            if *p != "default" {
+                                path.push('.');
+                                path.push_str(p);
+                            }
+                        }
+                        return Some(path);
+                    }
+                    // Compiled ES modules wrap the require.
+                    let wrapper = matches!(
+                        self.txt(callee),
+                        "__importDefault"
+                            | "__importStar"
+                            | "__toESM"
+                            | "_interopRequireDefault"
+                            | "_interopRequireWildcard"
+                    );
+                    let arg = args.named_child(0).filter(|a| self.kind(*a) == K::Call)?;
+                    if !wrapper || args.named_child_count() != 1 {
+                        return None;
+                    }
+                    cur = arg;
+                }
                 _ => return None,
             }
         }
-        let callee = cur.child_by_field_id(f.function)?;
-        let args = cur.child_by_field_id(f.arguments)?;
-        if args.named_child_count() != 1 {
-            return None;
-        }
-        let arg = args.named_child(0)?;
-        let mut path = match (self.txt(callee), self.kind(arg)) {
-            ("require", K::Str) => unquote_js(self.txt(arg)).to_string(),
-            ("__importDefault" | "__importStar" | "__toESM" | "_interopRequireDefault", K::Call) => {
-                self.require_path(arg)?
-            }
-            _ => return None,
-        };
-        for p in props.iter().rev() {
-            if *p != "default" {
-                path.push('.');
-                path.push_str(p);
-            }
-        }
-        Some(path)
     }
 
     /// `const { a, b: c } = require('m')`: imports a → m.a, c → m.b.
@@ -918,7 +971,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     /// Names bound by a destructuring pattern; default values are lowered.
     fn pattern(&mut self, p: Node<'t>, out: &mut Vec<&'s str>) -> R<()> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.pattern_inner(p, out);
         self.b.leave();
         r
@@ -1035,7 +1088,10 @@ impl<'t, 's> Lower<'t, 's> {
                 }
                 K::ImportRequireClause => {
                     // `import fs = require("fs")`
-                    let local = k.node.named_child(0).filter(|c| self.kind(*c) == K::Identifier);
+                    let local = k
+                        .node
+                        .named_child(0)
+                        .filter(|c| self.kind(*c) == K::Identifier);
                     let src = k.node.child_by_field_id(f.source);
                     if let (Some(local), Some(src)) = (local, src) {
                         self.b.m.imports.push(Import {
@@ -1102,7 +1158,13 @@ impl<'t, 's> Lower<'t, 's> {
         self.b.m.imports.push(Import { local, path, span });
     }
 
-    fn exit(&mut self, n: Node<'t>, kind: ExitKind) -> R<()> {
+    fn exit(&mut self, n: Node<'t>) -> R<()> {
+        let kind = match self.kind(n) {
+            K::Return => ExitKind::Return,
+            K::Throw => ExitKind::Raise,
+            K::Break => ExitKind::Break,
+            _ => ExitKind::Continue,
+        };
         let ks = self.kids(n);
         let mut value = None;
         if matches!(kind, ExitKind::Return | ExitKind::Raise) {
@@ -1328,7 +1390,7 @@ impl<'t, 's> Lower<'t, 's> {
         exported: bool,
         decorators: Vec<Decorator>,
     ) -> R<FuncId> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.function_inner(n, name, kind, exported, decorators);
         self.b.leave();
         r
@@ -1492,6 +1554,13 @@ impl<'t, 's> Lower<'t, 's> {
 
     /// The parameter a pattern declares (`this` declares none).
     fn param_of(&mut self, p: Node<'t>) -> R<Option<Param>> {
+        self.enter()?;
+        let r = self.param_of_inner(p);
+        self.b.leave();
+        r
+    }
+
+    fn param_of_inner(&mut self, p: Node<'t>) -> R<Option<Param>> {
         match self.kind(p) {
             K::Identifier => {
                 let name = self.txt(p);
@@ -1503,7 +1572,6 @@ impl<'t, 's> Lower<'t, 's> {
                 }))
             }
             K::RestPattern => match p.named_child(0) {
-                Some(inner) if self.kind(inner) == K::Identifier => self.param_of(inner),
                 Some(inner) => self.param_of(inner),
                 None => Ok(None),
             },
@@ -1559,7 +1627,7 @@ impl<'t, 's> Lower<'t, 's> {
         exported: bool,
         decorators: Vec<Decorator>,
     ) -> R<ClassId> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.class_inner(n, name_hint, exported, decorators);
         self.b.leave();
         r
@@ -1721,7 +1789,10 @@ impl<'t, 's> Lower<'t, 's> {
             }
             _ => self.expr(v)?,
         };
-        let class = self.b.class.map(|c| self.b.m.classes[c as usize].name.clone());
+        let class = self
+            .b
+            .class
+            .map(|c| self.b.m.classes[c as usize].name.clone());
         if let (Some(name), Some(class)) = (name, class) {
             self.bind(name.to_string(), expr, span_of(n), BindScope::Class(class));
         }
@@ -1731,51 +1802,71 @@ impl<'t, 's> Lower<'t, 's> {
     // -- expressions -------------------------------------------------------
 
     fn expr(&mut self, n: Node<'t>) -> R<Expr> {
-        self.b.enter()?;
+        self.enter()?;
         let r = self.expr_inner(n);
         self.b.leave();
         r
     }
 
+    /// Picks the lowering of an expression node. A table of plain function
+    /// pointers keeps this frame (on every level of recursion) small.
     fn expr_inner(&mut self, n: Node<'t>) -> R<Expr> {
-        match self.kind(n) {
-            K::Identifier => Ok(Expr::Name(self.txt(n).to_string())),
-            K::This => Ok(Expr::Name("this".to_string())),
-            K::Super => Ok(Expr::Name("super".to_string())),
-            K::Number => Ok(Expr::Num(self.txt(n).to_string())),
-            K::True => Ok(Expr::Bool(true)),
-            K::False => Ok(Expr::Bool(false)),
-            K::Null => Ok(Expr::Null),
-            K::Str => Ok(Expr::Str(unquote_js(self.txt(n)).to_string())),
-            K::TemplateString => self.template(n),
-            K::Member => self.member(n),
-            K::Subscript => self.subscript(n),
-            K::Call => self.call(n),
-            K::New => self.new_call(n),
-            K::Await => self.await_expr(n),
-            K::Arrow | K::FunctionExpr => self
-                .function(n, None, FuncKind::Lambda, false, Vec::new())
-                .map(Expr::Func),
-            K::Class => {
-                self.class(n, None, false, Vec::new())?;
-                Ok(self.unknown(n))
-            }
-            K::Object => self.object(n),
-            K::Array => self.array(n),
-            K::Spread => self.spread(n),
-            K::Binary => self.binary(n),
-            K::Unary => self.unary(n),
-            K::Ternary => self.ternary(n),
-            K::Parenthesized | K::Wrapper => self.inner(n),
-            K::Assignment => self.assignment(n),
-            K::AugmentedAssignment => self.augmented_assignment(n),
-            K::Sequence => self.sequence(n),
-            K::TypeOnly => {
-                self.skip(n);
-                Ok(self.unknown(n))
-            }
-            _ => self.opaque(n),
-        }
+        let lower: fn(&mut Self, Node<'t>) -> R<Expr> = match self.kind(n) {
+            K::Identifier => Self::name,
+            K::This | K::Super | K::Number | K::True | K::False | K::Null | K::Str => Self::literal,
+            K::TemplateString => Self::template,
+            K::Member => Self::member,
+            K::Subscript => Self::subscript,
+            K::Call => Self::call,
+            K::New => Self::new_call,
+            K::Await => Self::await_expr,
+            K::Arrow | K::FunctionExpr => Self::lambda,
+            K::Class => Self::class_expr,
+            K::Object => Self::object,
+            K::Array => Self::array,
+            K::Spread => Self::spread,
+            K::Binary => Self::binary,
+            K::Unary => Self::unary,
+            K::Ternary => Self::ternary,
+            K::Parenthesized | K::Wrapper => Self::inner,
+            K::Assignment => Self::assignment,
+            K::AugmentedAssignment => Self::augmented_assignment,
+            K::Sequence => Self::sequence,
+            K::TypeOnly => Self::type_expr,
+            _ => Self::opaque,
+        };
+        lower(self, n)
+    }
+
+    fn name(&mut self, n: Node<'t>) -> R<Expr> {
+        Ok(Expr::Name(self.txt(n).to_string()))
+    }
+
+    fn literal(&mut self, n: Node<'t>) -> R<Expr> {
+        Ok(match self.kind(n) {
+            K::This => Expr::Name("this".to_string()),
+            K::Super => Expr::Name("super".to_string()),
+            K::Number => Expr::Num(self.txt(n).to_string()),
+            K::True => Expr::Bool(true),
+            K::False => Expr::Bool(false),
+            K::Str => Expr::Str(unquote_js(self.txt(n)).to_string()),
+            _ => Expr::Null,
+        })
+    }
+
+    fn lambda(&mut self, n: Node<'t>) -> R<Expr> {
+        let id = self.function(n, None, FuncKind::Lambda, false, Vec::new())?;
+        Ok(Expr::Func(id))
+    }
+
+    fn class_expr(&mut self, n: Node<'t>) -> R<Expr> {
+        self.class(n, None, false, Vec::new())?;
+        Ok(self.unknown(n))
+    }
+
+    fn type_expr(&mut self, n: Node<'t>) -> R<Expr> {
+        self.skip(n);
+        Ok(self.unknown(n))
     }
 
     /// Anything else: its calls are still lowered.
@@ -1871,8 +1962,22 @@ impl<'t, 's> Lower<'t, 's> {
             }
             return Ok(self.unknown(n));
         }
+        if let (Some(c), Some(a)) = (callee, args) {
+            if let Some(module) = self.required_module(c, a) {
+                // `require('m')` loads a module, like `import`: its value is
+                // the module's path, so `require('m').get(u)` resolves to
+                // `m.get`.
+                return Ok(Expr::Name(module.to_string()));
+            }
+        }
         let id = self.b.reserve_call(span_of(n));
+        // tree-sitter-typescript parses `await a.get<T>(x)` as a call of
+        // `await a.get`: the call is what is awaited.
         let callee = match callee {
+            Some(c) if self.kind(c) == K::Await => {
+                self.b.call_mut(id).awaited = true;
+                self.inner(c)?
+            }
             Some(c) => self.expr(c)?,
             None => self.unknown(n),
         };
@@ -1881,6 +1986,18 @@ impl<'t, 's> Lower<'t, 's> {
             self.args(id, a)?;
         }
         Ok(Expr::Call(id))
+    }
+
+    /// `m` for `require('m')`.
+    fn required_module(&self, callee: Node<'t>, args: Node<'t>) -> Option<&'s str> {
+        if self.kind(callee) != K::Identifier
+            || self.txt(callee) != "require"
+            || args.named_child_count() != 1
+        {
+            return None;
+        }
+        let arg = args.named_child(0)?;
+        (self.kind(arg) == K::Str).then(|| unquote_js(self.txt(arg)))
     }
 
     fn new_call(&mut self, n: Node<'t>) -> R<Expr> {
@@ -1972,9 +2089,7 @@ impl<'t, 's> Lower<'t, 's> {
             }
             let s = k.node.start_byte();
             if s > pos {
-                parts.push(TemplatePart::Lit(
-                    src.get(pos..s).unwrap_or("").to_string(),
-                ));
+                parts.push(TemplatePart::Lit(src.get(pos..s).unwrap_or("").to_string()));
             }
             let sub = self.kids(k.node);
             let mut e = None;
@@ -1984,9 +2099,7 @@ impl<'t, 's> Lower<'t, 's> {
                 }
             }
             self.done(sub);
-            parts.push(TemplatePart::Expr(
-                e.unwrap_or_else(|| Expr::unknown("")),
-            ));
+            parts.push(TemplatePart::Expr(e.unwrap_or_else(|| Expr::unknown(""))));
             pos = k.node.end_byte();
         }
         self.done(ks);
@@ -2284,27 +2397,1066 @@ fn span_between(start: Node, end: Node) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::Lang;
+    use crate::facts::{Call, CallId, Function, Lang};
 
     fn ts(src: &str) -> Module {
-        crate::lang::lower(Lang::TypeScript, "t.ts", src).expect("lowers")
+        crate::lang::lower(Lang::TypeScript, "server.ts", src).expect("lowers")
+    }
+
+    fn js(src: &str) -> Module {
+        crate::lang::lower(Lang::JavaScript, "server.js", src).expect("lowers")
+    }
+
+    fn tsx(src: &str) -> Module {
+        crate::lang::lower(Lang::TypeScript, "App.tsx", src).expect("lowers")
+    }
+
+    /// The first call whose resolved path is `path`.
+    fn call<'m>(m: &'m Module, path: &str) -> (CallId, &'m Call) {
+        m.calls
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.path.as_deref() == Some(path))
+            .map(|(i, c)| (i as CallId, c))
+            .unwrap_or_else(|| panic!("no call to {path}: {:#?}", m.calls))
+    }
+
+    /// The first call of method / function `name`.
+    fn named<'m>(m: &'m Module, name: &str) -> (CallId, &'m Call) {
+        m.calls
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name() == Some(name))
+            .map(|(i, c)| (i as CallId, c))
+            .unwrap_or_else(|| panic!("no call named {name}: {:#?}", m.calls))
+    }
+
+    fn func<'m>(m: &'m Module, name: &str) -> (FuncId, &'m Function) {
+        m.functions
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == name)
+            .map(|(i, f)| (i as FuncId, f))
+            .unwrap_or_else(|| panic!("no function {name}: {:#?}", m.functions))
+    }
+
+    fn binding<'m>(m: &'m Module, name: &str) -> &'m Binding {
+        m.bindings
+            .iter()
+            .find(|b| b.name == name)
+            .unwrap_or_else(|| panic!("no binding {name}: {:#?}", m.bindings))
+    }
+
+    fn import<'m>(m: &'m Module, local: &str) -> &'m str {
+        m.import(local)
+            .map(|i| i.path.as_str())
+            .unwrap_or_else(|| panic!("no import {local}: {:#?}", m.imports))
+    }
+
+    fn name(n: &str) -> Expr {
+        Expr::Name(n.to_string())
+    }
+
+    fn attr(e: Expr, f: &str) -> Expr {
+        Expr::Attr(Box::new(e), f.to_string())
+    }
+
+    fn obj(e: &Expr) -> &Object {
+        match e {
+            Expr::Object(o) => o,
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    const WEATHER: &str = r#"import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import axios from "axios";
+import { fetch as uFetch } from "undici";
+import { z } from "zod";
+
+const BASE = "https://api.example.com";
+const api = axios.create({ baseURL: "https://api.example.com", timeout: 5000 });
+const server = new McpServer({ name: "weather", version: "1.0.0" });
+
+// Forecast tool
+server.tool("forecast", { city: z.string() }, async ({ city }, extra) => {
+  const opts = { signal: AbortSignal.timeout(5000) };
+  const r = await fetch(`${BASE}/forecast/${city}`, opts);
+  const r2 = await fetch(url, { ...init });
+  try { await api.get("/x"); } catch (err) { return { content: [{ type: "text", text: `failed: ${err.message}` }], isError: true }; }
+  return { content: [{ type: "text", text: await r.text() }] };
+});
+server.registerTool("alerts", { title: "Alerts", inputSchema: {} }, async (args, { signal }) => fetch(u, { signal }));
+class Client { private http = axios.create({ timeout: 1000 }); constructor() { this.db = new Pool({ max: 10 }); } }
+const data = await uFetch("https://x.test");
+"#;
+
+    #[test]
+    fn weather_server_imports_and_paths() {
+        let m = ts(WEATHER);
+        assert_eq!(
+            import(&m, "McpServer"),
+            "@modelcontextprotocol/sdk/server/mcp.js.McpServer"
+        );
+        assert_eq!(import(&m, "axios"), "axios");
+        assert_eq!(import(&m, "uFetch"), "undici.fetch");
+        assert_eq!(import(&m, "z"), "zod.z");
+
+        let (_, create) = call(&m, "axios.create");
+        assert_eq!(create.func, None);
+        let opts = obj(create.positional(0).unwrap());
+        assert_eq!(opts.get("timeout"), Some(&Expr::Num("5000".into())));
+        assert_eq!(
+            opts.get("baseURL"),
+            Some(&Expr::Str("https://api.example.com".into()))
+        );
+
+        let (_, ctor) = call(&m, "@modelcontextprotocol/sdk/server/mcp.js.McpServer");
+        assert!(ctor.is_new);
+        assert_eq!(ctor.callee, name("McpServer"));
+
+        let (_, u) = call(&m, "undici.fetch");
+        assert!(u.awaited);
+        assert_eq!(u.func, None);
+        assert_eq!(u.positional(0), Some(&Expr::Str("https://x.test".into())));
     }
 
     #[test]
-    fn scratch_print() {
-        let path = std::env::var("DUMP").unwrap_or_default();
-        if path.is_empty() { return; }
-        let src = std::fs::read_to_string(&path).unwrap();
-        let lang = if path.ends_with(".js") { Lang::JavaScript } else { Lang::TypeScript };
-        let m = crate::lang::lower(lang, &path, &src).unwrap();
-        println!("IMPORTS"); for i in &m.imports { println!("  {} -> {}", i.local, i.path); }
-        println!("FUNCS"); for (i, f) in m.functions.iter().enumerate() { println!("  #{i} {:?} {:?} async={} exp={} class={:?} parent={:?} ctx={:?} params={:?} decos={:?} body={:?} line={}", f.name, f.kind, f.is_async, f.exported, f.class, f.parent, f.ctx, f.params, f.decorators.iter().map(|d| &d.expr).collect::<Vec<_>>(), f.expr_body, f.span.start_line); }
-        println!("CLASSES"); for c in &m.classes { println!("  {:?} bases={:?} decos={}", c.name, c.bases, c.decorators.len()); }
-        println!("CALLS"); for (i, c) in m.calls.iter().enumerate() { println!("  #{i} path={:?} callee={:?} new={} aw={} func={:?} ctx={:?} line={}\n      args={:?}", c.path, c.callee, c.is_new, c.awaited, c.func, c.ctx, c.span.start_line, c.args.iter().map(|a| &a.value).collect::<Vec<_>>()); }
-        println!("BINDINGS"); for b in &m.bindings { println!("  {} = {:?} scope={:?} func={:?}", b.name, b.value, b.scope, b.func); }
-        println!("LOOPS {:?}", m.loops);
-        println!("TRIES {:?}", m.tries);
-        println!("EXITS"); for e in &m.exits { println!("  {:?} {:?} func={:?} ctx={:?}", e.kind, e.value, e.func, e.ctx); }
-        println!("COMMENTS {:?}", m.comments.iter().map(|c| &c.text).collect::<Vec<_>>());
+    fn weather_server_tool_handler() {
+        let m = ts(WEATHER);
+        let (tool_id, tool) = named(&m, "tool");
+        assert_eq!(tool.receiver, Some(name("server")));
+        assert_eq!(tool.method.as_deref(), Some("tool"));
+        // `server` is a local value, not a module path.
+        assert_eq!(tool.path, None);
+        assert_eq!(tool.args.len(), 3);
+        assert_eq!(tool.positional(0), Some(&Expr::Str("forecast".into())));
+        let schema = obj(tool.positional(1).unwrap());
+        let Some(Expr::Call(zs)) = schema.get("city") else {
+            panic!("{schema:?}")
+        };
+        assert_eq!(m.call(*zs).path.as_deref(), Some("zod.z.string"));
+        assert_eq!(
+            m.call(*zs).ctx,
+            vec![Ctx::Arg {
+                call: tool_id,
+                index: 1
+            }]
+        );
+        let Some(Expr::Func(h)) = tool.positional(2) else {
+            panic!("{:?}", tool.args)
+        };
+        let handler = m.func(*h);
+        assert!(handler.is_async);
+        assert_eq!(handler.kind, FuncKind::Lambda);
+        assert_eq!(handler.parent, None);
+        assert_eq!(
+            handler.ctx,
+            vec![Ctx::Arg {
+                call: tool_id,
+                index: 2
+            }]
+        );
+        assert_eq!(handler.params.len(), 2);
+        assert_eq!(handler.params[0].name, "{ city }");
+        assert_eq!(handler.params[0].destructured, vec!["city".to_string()]);
+        assert_eq!(handler.params[1].name, "extra");
+        assert_eq!(handler.span.start_line, 11);
+        assert_eq!(handler.expr_body, None);
+
+        // Calls inside the handler belong to it, with contexts relative to its body.
+        let fetches: Vec<&Call> = m
+            .calls
+            .iter()
+            .filter(|c| c.path.as_deref() == Some("fetch"))
+            .collect();
+        assert_eq!(fetches.len(), 3);
+        let f0 = fetches[0];
+        assert_eq!(f0.func, Some(*h));
+        assert!(f0.ctx.is_empty());
+        assert!(f0.awaited);
+        assert_eq!(
+            f0.positional(0),
+            Some(&Expr::Template(vec![
+                TemplatePart::Expr(name("BASE")),
+                TemplatePart::Lit("/forecast/".into()),
+                TemplatePart::Expr(name("city")),
+            ]))
+        );
+        assert_eq!(f0.positional(1), Some(&name("opts")));
+        // `fetch(url, { ...init })`: options we cannot see through.
+        let spread = obj(fetches[1].positional(1).unwrap());
+        assert!(spread.spread);
+        assert!(spread.entries.is_empty());
+        // The handler's own calls are indexed under it.
+        assert!(m.func_calls[*h as usize].len() >= 5);
+
+        let opts = binding(&m, "opts");
+        assert_eq!(opts.scope, BindScope::Function(*h));
+        assert_eq!(opts.func, Some(*h));
+        let Some(Expr::Call(t)) = obj(&opts.value).get("signal") else {
+            panic!("{opts:?}")
+        };
+        assert_eq!(m.call(*t).path.as_deref(), Some("AbortSignal.timeout"));
+        assert_eq!(binding(&m, "r").value, Expr::Call(call(&m, "fetch").0));
+        assert_eq!(binding(&m, "api").scope, BindScope::Module);
+
+        // try / catch, and the error leaking into the result.
+        assert_eq!(m.tries.len(), 1);
+        let t = &m.tries[0];
+        assert_eq!(t.func, Some(*h));
+        assert_eq!(t.clauses.len(), 1);
+        assert_eq!(t.clauses[0].binding.as_deref(), Some("err"));
+        assert!(t.clauses[0].types.is_empty());
+        assert!(!t.has_finally);
+        let (_, get) = named(&m, "get");
+        assert_eq!(get.ctx, vec![Ctx::Try(0)]);
+        assert!(get.awaited);
+        assert_eq!(get.receiver, Some(name("api")));
+        let exits: Vec<&Exit> = m.exits.iter().filter(|e| e.func == Some(*h)).collect();
+        assert_eq!(exits.len(), 2);
+        assert_eq!(exits[0].kind, ExitKind::Return);
+        assert_eq!(
+            exits[0].ctx,
+            vec![Ctx::Catch {
+                try_id: 0,
+                clause: 0
+            }]
+        );
+        let mut leaked = false;
+        exits[0].value.as_ref().unwrap().walk(&mut |e| {
+            if let Expr::Template(parts) = e {
+                leaked |= parts.contains(&TemplatePart::Expr(attr(name("err"), "message")));
+            }
+        });
+        assert!(leaked, "{:?}", exits[0].value);
+        let ok = obj(exits[0].value.as_ref().unwrap());
+        assert_eq!(ok.get("isError"), Some(&Expr::Bool(true)));
+        assert!(exits[1].ctx.is_empty());
+    }
+
+    #[test]
+    fn weather_server_register_tool_and_class() {
+        let m = ts(WEATHER);
+        let (reg_id, reg) = named(&m, "registerTool");
+        let config = obj(reg.positional(1).unwrap());
+        assert_eq!(config.get("title"), Some(&Expr::Str("Alerts".into())));
+        assert!(matches!(config.get("inputSchema"), Some(Expr::Object(_))));
+        let Some(Expr::Func(h)) = reg.positional(2) else {
+            panic!()
+        };
+        let handler = m.func(*h);
+        assert_eq!(
+            handler.ctx,
+            vec![Ctx::Arg {
+                call: reg_id,
+                index: 2
+            }]
+        );
+        assert_eq!(handler.params[1].destructured, vec!["signal".to_string()]);
+        let Some(Expr::Call(body)) = &handler.expr_body else {
+            panic!("{:?}", handler.expr_body)
+        };
+        let inner = m.call(*body);
+        assert_eq!(inner.path.as_deref(), Some("fetch"));
+        assert_eq!(inner.func, Some(*h));
+        assert_eq!(
+            obj(inner.positional(1).unwrap()).get("signal"),
+            Some(&name("signal"))
+        );
+
+        assert_eq!(m.classes.len(), 1);
+        assert_eq!(m.classes[0].name, "Client");
+        let http = binding(&m, "http");
+        assert_eq!(http.scope, BindScope::Class("Client".into()));
+        let Expr::Call(c) = http.value else { panic!() };
+        assert_eq!(m.call(c).path.as_deref(), Some("axios.create"));
+        let db = binding(&m, "db");
+        assert_eq!(db.scope, BindScope::Class("Client".into()));
+        let (ctor, f) = func(&m, "constructor");
+        assert_eq!(f.kind, FuncKind::Method);
+        assert_eq!(f.class, Some(0));
+        assert_eq!(db.func, Some(ctor));
+        let Expr::Call(pool) = db.value else { panic!() };
+        assert!(m.call(pool).is_new);
+        assert_eq!(m.call(pool).path.as_deref(), Some("Pool"));
+        assert_eq!(m.comments.len(), 1);
+        assert_eq!(m.comments[0].text, "// Forecast tool");
+        assert_eq!(m.comments[0].span.start_line, 10);
+    }
+
+    const COMMONJS: &str = r#"#!/usr/bin/env node
+'use strict';
+const axios = require('axios');
+const { Pool, Client: PgClient } = require('pg');
+const fetch = require('node-fetch').default;
+const sub = require('a/b').x.y;
+const { Server } = require("@modelcontextprotocol/sdk/server/index.js");
+const { CallToolRequestSchema } = require("@modelcontextprotocol/sdk/types.js");
+const lib = __importDefault(require("lib"));
+
+const server = new Server({ name: "db", version: "1.0.0" }, { capabilities: { tools: {} } });
+let client;
+async function getClient() {
+  if (!client) client = new PgClient({ connectionTimeoutMillis: 1000 });
+  return client;
+}
+axios.defaults.timeout = 5000;
+
+server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  const { name, arguments: args } = request.params;
+  for (let i = 0; i < 3; i++) {
+    try {
+      return await axios.post(url, args);
+    } catch (e) {
+      if (i === 2) throw e;
+      await sleep(2 ** i * 100);
+      continue;
+    } finally {
+      log("attempt");
+    }
+  }
+  for (const [k, v] of Object.entries(args)) { console.log(k, v); }
+  for (const key in args) {}
+  while (!done()) { break; }
+  do { n--; } while (n > 0);
+  switch (name) { case "a": return handleA(); default: throw new Error(`unknown ${name}`); }
+});
+module.exports = { getClient, helper: function () {} };
+exports.run = async () => {};
+require("child_process").execSync("ls");
+"#;
+
+    #[test]
+    fn commonjs_requires_are_imports_not_bindings() {
+        let m = js(COMMONJS);
+        assert_eq!(import(&m, "axios"), "axios");
+        assert_eq!(import(&m, "Pool"), "pg.Pool");
+        assert_eq!(import(&m, "PgClient"), "pg.Client");
+        assert_eq!(import(&m, "fetch"), "node-fetch");
+        assert_eq!(import(&m, "sub"), "a/b.x.y");
+        assert_eq!(
+            import(&m, "Server"),
+            "@modelcontextprotocol/sdk/server/index.js.Server"
+        );
+        assert_eq!(import(&m, "lib"), "lib");
+        // `require` is module loading, not a call; inline it resolves.
+        assert!(m.calls.iter().all(|c| c.name() != Some("require")));
+        let (_, exec) = call(&m, "child_process.execSync");
+        assert_eq!(exec.receiver, Some(name("child_process")));
+        for local in ["axios", "Pool", "PgClient", "fetch", "sub", "Server", "lib"] {
+            assert!(
+                m.bindings.iter().all(|b| b.name != local),
+                "binding for import {local}"
+            );
+        }
+        let (_, post) = call(&m, "axios.post");
+        assert!(post.awaited);
+        let (_, pg) = call(&m, "pg.Client");
+        assert!(pg.is_new);
+        // `client = ..` in getClient assigns the module's `let client`.
+        let client = binding(&m, "client");
+        assert_eq!(client.scope, BindScope::Module);
+        assert_eq!(client.func, Some(func(&m, "getClient").0));
+        let t = binding(&m, "axios.defaults.timeout");
+        assert_eq!(t.scope, BindScope::Module);
+        assert_eq!(t.value, Expr::Num("5000".into()));
+        // `module.exports = { getClient, .. }` and `exports.run = ..` export.
+        assert!(func(&m, "getClient").1.exported);
+        assert!(func(&m, "helper").1.exported);
+        assert!(func(&m, "run").1.exported);
+        assert!(func(&m, "run").1.is_async);
+    }
+
+    #[test]
+    fn loops_tries_and_exits() {
+        let m = js(COMMONJS);
+        let (_, handler) = named(&m, "setRequestHandler");
+        let Some(Expr::Func(h)) = handler.positional(1) else {
+            panic!()
+        };
+        let h = *h;
+        assert_eq!(m.loops.len(), 5);
+        let kinds: Vec<LoopKind> = m.loops.iter().map(|l| l.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                LoopKind::ForC,
+                LoopKind::ForEach,
+                LoopKind::ForEach,
+                LoopKind::While,
+                LoopKind::DoWhile
+            ]
+        );
+        let retry = &m.loops[0];
+        assert_eq!(retry.func, Some(h));
+        assert_eq!(retry.vars, vec!["i".to_string()]);
+        assert!(matches!(&retry.cond, Some(Expr::Binary { op, .. }) if op == "<"));
+        let each = &m.loops[1];
+        assert_eq!(each.vars, vec!["k".to_string(), "v".to_string()]);
+        let Some(Expr::Call(entries)) = each.iter else {
+            panic!()
+        };
+        // The iterable is outside the loop; the body inside.
+        assert!(m.call(entries).ctx.is_empty());
+        assert_eq!(named(&m, "log").1.ctx, vec![Ctx::Loop(0), Ctx::Finally(0)]);
+        let (_, console) = call(&m, "console.log");
+        assert_eq!(console.ctx, vec![Ctx::Loop(1)]);
+        assert_eq!(m.loops[2].vars, vec!["key".to_string()]);
+        assert_eq!(m.loops[2].iter, Some(name("args")));
+        let Some(Expr::Unary { op, operand }) = &m.loops[3].cond else {
+            panic!("{:?}", m.loops[3].cond)
+        };
+        assert_eq!(op, "!");
+        assert!(matches!(**operand, Expr::Call(_)));
+        assert!(matches!(&m.loops[4].cond, Some(Expr::Binary { op, .. }) if op == ">"));
+
+        let t = &m.tries[0];
+        assert!(t.has_finally);
+        assert_eq!(t.ctx, vec![Ctx::Loop(0)]);
+        assert_eq!(t.clauses[0].binding.as_deref(), Some("e"));
+        let (_, post) = call(&m, "axios.post");
+        assert_eq!(post.ctx, vec![Ctx::Loop(0), Ctx::Try(0)]);
+        let (_, sleep) = call(&m, "sleep");
+        let catch0 = Ctx::Catch {
+            try_id: 0,
+            clause: 0,
+        };
+        assert_eq!(sleep.ctx, vec![Ctx::Loop(0), catch0.clone()]);
+        assert!(sleep.awaited);
+        assert!(matches!(
+            sleep.positional(0),
+            Some(Expr::Binary { op, lhs, .. })
+                if op == "*" && matches!(&**lhs, Expr::Binary { op, .. } if op == "**")
+        ));
+
+        let kinds: Vec<(ExitKind, bool)> = m
+            .exits
+            .iter()
+            .filter(|e| e.func == Some(h))
+            .map(|e| (e.kind, e.value.is_some()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (ExitKind::Return, true),
+                (ExitKind::Raise, true),
+                (ExitKind::Continue, false),
+                (ExitKind::Break, false),
+                (ExitKind::Return, true),
+                (ExitKind::Raise, true),
+            ]
+        );
+        let raise = m.exits.iter().find(|e| e.kind == ExitKind::Raise).unwrap();
+        assert_eq!(raise.value, Some(name("e")));
+        assert_eq!(raise.ctx, vec![Ctx::Loop(0), catch0]);
+        let (_, err) = call(&m, "Error");
+        assert!(err.is_new);
+    }
+
+    #[test]
+    fn imports_of_every_form() {
+        let m = ts(r#"import d from "m1";
+import { a as b, c } from "m2";
+import * as ns from "m3";
+import e, { f } from "m4";
+import type { T } from "m5";
+import { type U, g } from "m6";
+import { default as h } from "m7";
+import "side-effect";
+import fs = require("fs");
+export { x } from "m8";
+const lazy = await import("m9");
+"#);
+        let got: Vec<(&str, &str)> = m
+            .imports
+            .iter()
+            .map(|i| (i.local.as_str(), i.path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("d", "m1"),
+                ("b", "m2.a"),
+                ("c", "m2.c"),
+                ("ns", "m3"),
+                ("e", "m4"),
+                ("f", "m4.f"),
+                ("g", "m6.g"),
+                ("h", "m7"),
+                ("fs", "fs"),
+            ]
+        );
+        assert_eq!(m.imports[1].span.start_line, 2);
+        // A dynamic import is neither an import nor a call.
+        assert!(m.calls.is_empty(), "{:?}", m.calls);
+    }
+
+    #[test]
+    fn exports_mark_functions() {
+        let m = ts(r#"export function a() {}
+export async function b() {}
+export const c = async (x: number) => x * 2;
+export default function d() {}
+function e() {}
+function f() {}
+const g = () => 1;
+export { e, g as gee };
+export class K { run() {} private hidden() {} #secret() {} protected p() {} }
+"#);
+        for (n, exported) in [
+            ("a", true),
+            ("b", true),
+            ("c", true),
+            ("d", true),
+            ("e", true),
+            ("f", false),
+            ("g", true),
+            ("run", true),
+            ("hidden", false),
+            ("#secret", false),
+            ("p", false),
+        ] {
+            assert_eq!(func(&m, n).1.exported, exported, "{n}");
+        }
+        let (c, cf) = func(&m, "c");
+        assert_eq!(cf.kind, FuncKind::Lambda);
+        assert!(cf.is_async);
+        assert_eq!(cf.params[0].annotation.as_deref(), Some("number"));
+        assert!(matches!(&cf.expr_body, Some(Expr::Binary { op, .. }) if op == "*"));
+        assert_eq!(binding(&m, "c").value, Expr::Func(c));
+        assert!(func(&m, "b").1.is_async);
+        assert!(!func(&m, "a").1.is_async);
+    }
+
+    #[test]
+    fn export_default_values() {
+        let m = ts("export default async () => { await work(); };\n");
+        assert_eq!(m.functions.len(), 1);
+        assert!(m.functions[0].exported);
+        assert!(m.functions[0].is_async);
+        assert_eq!(call(&m, "work").1.func, Some(0));
+        let m = ts("const server = makeServer();\nexport default server;\n");
+        assert_eq!(binding(&m, "server").scope, BindScope::Module);
+    }
+
+    #[test]
+    fn classes_decorators_and_parameter_properties() {
+        let src = r#"import { Injectable } from "@nestjs/common";
+@Injectable()
+export class WeatherService extends BaseService implements OnInit {
+  private readonly http = axios.create({ baseURL: BASE, timeout: 2000 });
+  static instances = 0;
+  #cache = new Map();
+  private apiKey: string;
+  constructor(private client: HttpClient, public readonly retries = defaultRetries()) {
+    super();
+    this.pool = new Pool({ connectionTimeoutMillis: 1000 });
+  }
+
+  @Tool({ name: "forecast" })
+  @Cached
+  async forecast(@Arg("city") city: string, days?: number): Promise<string> {
+    const res = await this.http.get<Forecast>(`/forecast/${city}`);
+    const handler = () => { this.last = res; };
+    return res.data;
+  }
+
+  get ready(): boolean { return true; }
+  onInit = async () => { await this.client.ping(); };
+}
+"#;
+        let m = ts(src);
+        assert_eq!(m.classes.len(), 1);
+        let class = &m.classes[0];
+        assert_eq!(class.name, "WeatherService");
+        assert_eq!(class.bases, vec!["BaseService".to_string()]);
+        assert_eq!(class.decorators.len(), 1);
+        let Expr::Call(inj) = class.decorators[0].expr else {
+            panic!()
+        };
+        assert_eq!(
+            m.call(inj).path.as_deref(),
+            Some("@nestjs/common.Injectable")
+        );
+        // The class span starts after its decorators.
+        assert_eq!(class.span.start_line, 3);
+
+        let cls = |n: &str| {
+            let b = binding(&m, n);
+            assert_eq!(b.scope, BindScope::Class("WeatherService".into()), "{n}");
+            b
+        };
+        let Expr::Call(h) = cls("http").value else {
+            panic!()
+        };
+        assert_eq!(m.call(h).path.as_deref(), Some("axios.create"));
+        assert_eq!(cls("instances").value, Expr::Num("0".into()));
+        assert!(matches!(cls("#cache").value, Expr::Call(_)));
+        assert!(cls("pool").func.is_some());
+        assert!(m.bindings.iter().all(|b| b.name != "apiKey"));
+        // `this.last = ..` in an arrow inside a method is still the class's.
+        cls("last");
+
+        let (ctor_id, ctor) = func(&m, "constructor");
+        assert_eq!(ctor.kind, FuncKind::Method);
+        let params: Vec<(&str, Option<&str>)> = ctor
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), p.annotation.as_deref()))
+            .collect();
+        assert_eq!(
+            params,
+            vec![("client", Some("HttpClient")), ("retries", None)]
+        );
+        assert_eq!(call(&m, "defaultRetries").1.func, Some(ctor_id));
+        assert_eq!(call(&m, "super").1.func, Some(ctor_id));
+
+        let (fid, f) = func(&m, "forecast");
+        assert_eq!(f.kind, FuncKind::Method);
+        assert_eq!(f.class, Some(0));
+        assert!(f.is_async);
+        assert!(f.exported);
+        assert_eq!(f.decorators.len(), 2);
+        let Expr::Call(tool) = f.decorators[0].expr else {
+            panic!()
+        };
+        assert_eq!(m.call(tool).path.as_deref(), Some("Tool"));
+        assert_eq!(
+            obj(m.call(tool).positional(0).unwrap()).get("name"),
+            Some(&Expr::Str("forecast".into()))
+        );
+        assert_eq!(m.call(tool).func, None);
+        assert_eq!(f.decorators[1].expr, name("Cached"));
+        // The method's span starts at `async`, after the decorators.
+        assert_eq!(f.span.start_line, 15);
+        assert_eq!(f.span.start_col, 2);
+        assert_eq!(&src[f.span.start_byte as usize..][..5], "async");
+        let params: Vec<(&str, Option<&str>)> = f
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), p.annotation.as_deref()))
+            .collect();
+        assert_eq!(
+            params,
+            vec![("city", Some("string")), ("days", Some("number"))]
+        );
+
+        // `await this.http.get<T>(..)`: the call is awaited, its receiver `this.http`.
+        let (_, get) = named(&m, "get");
+        assert_eq!(get.func, Some(fid));
+        assert!(get.awaited);
+        assert_eq!(get.receiver, Some(attr(name("this"), "http")));
+        assert_eq!(get.path, None);
+
+        assert_eq!(func(&m, "ready").1.kind, FuncKind::Method);
+        let (on_init, oi) = func(&m, "onInit");
+        assert_eq!(oi.kind, FuncKind::Method);
+        assert_eq!(oi.class, Some(0));
+        assert!(oi.is_async);
+        assert_eq!(cls("onInit").value, Expr::Func(on_init));
+        assert_eq!(named(&m, "ping").1.func, Some(on_init));
+    }
+
+    #[test]
+    fn javascript_class_decorators_and_fields() {
+        let m = js(r#"class Api {
+  @route("/x") async get() { return this.client.get("/x"); }
+  client = axios.create({ timeout: 10 });
+  static #count = 0;
+  static { init(); }
+}
+const Anon = class extends mixin(Base) { run() {} };
+"#);
+        let (_, get) = func(&m, "get");
+        assert_eq!(get.decorators.len(), 1);
+        assert_eq!(get.span.start_col, 15);
+        assert!(get.is_async);
+        assert_eq!(binding(&m, "client").scope, BindScope::Class("Api".into()));
+        assert_eq!(binding(&m, "#count").scope, BindScope::Class("Api".into()));
+        assert_eq!(call(&m, "init").1.func, None);
+        assert_eq!(m.classes[1].name, "Anon");
+        assert_eq!(m.classes[1].bases, vec!["mixin(Base)".to_string()]);
+        assert_eq!(call(&m, "mixin").1.func, None);
+        assert_eq!(func(&m, "run").1.class, Some(1));
+    }
+
+    #[test]
+    fn this_assignment_outside_a_class() {
+        let m = js("function Legacy() { this.client = makeClient(); }\n");
+        let b = binding(&m, "this.client");
+        assert_eq!(b.scope, BindScope::Function(0));
+    }
+
+    #[test]
+    fn assignment_scopes_follow_declarations() {
+        let m = js(r#"let shared;
+function outer(p) {
+  let local;
+  const inner = () => { local = open(); shared = open(); p = 1; implicit = 2; };
+  local ??= fallback();
+  opts.timeout = 5;
+  counter += 1;
+}
+const opts = {};
+"#);
+        let (outer, _) = func(&m, "outer");
+        let (inner, _) = func(&m, "inner");
+        let scope = |n: &str| binding(&m, n).scope.clone();
+        assert_eq!(scope("local"), BindScope::Function(outer));
+        assert_eq!(binding(&m, "local").func, Some(inner));
+        assert_eq!(scope("shared"), BindScope::Module);
+        assert_eq!(scope("p"), BindScope::Function(outer));
+        assert_eq!(scope("implicit"), BindScope::Module);
+        assert_eq!(scope("inner"), BindScope::Function(outer));
+        assert_eq!(scope("opts.timeout"), BindScope::Module);
+        let lazy: Vec<&Binding> = m.bindings.iter().filter(|b| b.name == "local").collect();
+        assert_eq!(lazy.len(), 2);
+        assert!(matches!(lazy[1].value, Expr::Call(_)));
+        assert!(m.bindings.iter().all(|b| b.name != "counter"));
+    }
+
+    #[test]
+    fn expressions() {
+        let m = ts(r#"const a = x ?? true;
+const b = !ok;
+const c = cond ? "yes" : null;
+const d = undefined;
+const e = (value as any) satisfies Foo;
+const f = maybe!;
+const g = <T>other;
+const h = `plain`;
+const i = arr[0];
+const j = a?.b?.c;
+const k = [1, ...rest, "s"];
+const l = { "quoted": 1, 2: "two", [computed]: 3, short, method() { return 1; } };
+const n = -1;
+const o = typeof x;
+const p = /re/g;
+const q = 'single';
+const r = (1, 2, go());
+"#);
+        let v = |n: &str| binding(&m, n).value.clone();
+        assert!(
+            matches!(v("a"), Expr::Binary { op, rhs, .. } if op == "??" && *rhs == Expr::Bool(true))
+        );
+        assert!(matches!(v("b"), Expr::Unary { op, .. } if op == "!"));
+        assert!(matches!(v("c"), Expr::Conditional { otherwise, .. } if *otherwise == Expr::Null));
+        assert_eq!(v("d"), Expr::Null);
+        assert_eq!(v("e"), name("value"));
+        assert_eq!(v("f"), name("maybe"));
+        assert_eq!(v("g"), name("other"));
+        assert_eq!(v("h"), Expr::Str("plain".into()));
+        assert_eq!(
+            v("i"),
+            Expr::Index(Box::new(name("arr")), Box::new(Expr::Num("0".into())))
+        );
+        assert_eq!(v("j"), attr(attr(name("a"), "b"), "c"));
+        assert_eq!(
+            v("k"),
+            Expr::Array(vec![
+                Expr::Num("1".into()),
+                Expr::Spread(Box::new(name("rest"))),
+                Expr::Str("s".into())
+            ])
+        );
+        let l = v("l");
+        let l = obj(&l);
+        assert!(l.spread);
+        let keys: Vec<&str> = l.entries.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["quoted", "2", "short", "method"]);
+        assert_eq!(l.get("short"), Some(&name("short")));
+        assert!(matches!(l.get("method"), Some(Expr::Func(_))));
+        assert_eq!(func(&m, "method").1.kind, FuncKind::Lambda);
+        assert!(matches!(v("n"), Expr::Unary { op, .. } if op == "-"));
+        assert!(matches!(v("o"), Expr::Unary { op, .. } if op == "typeof"));
+        assert!(matches!(v("p"), Expr::Unknown(t) if t == "/re/g"));
+        assert_eq!(v("q"), Expr::Str("single".into()));
+        assert_eq!(v("r"), Expr::Call(call(&m, "go").0));
+    }
+
+    #[test]
+    fn calls_chains_and_options() {
+        let src = "const res = await axios\n  .get(url, { timeout: 5000 })\n  .then((r) => r.data)\n  .catch(() => true);\nnew Client;\nobj?.method?.(1);\nhelper`tagged ${inner()}`;\n(async () => { await boot(); })();\n";
+        let m = ts(src);
+        let (catch_id, catch) = named(&m, "catch");
+        assert!(catch.awaited);
+        assert_eq!(catch.span.start_line, 1);
+        assert_eq!(catch.span.start_col, 18);
+        let Some(Expr::Call(then_id)) = &catch.receiver else {
+            panic!()
+        };
+        let then = m.call(*then_id);
+        assert_eq!(then.method.as_deref(), Some("then"));
+        assert!(!then.awaited);
+        let Some(Expr::Call(get_id)) = &then.receiver else {
+            panic!()
+        };
+        assert!(catch_id < *then_id && *then_id < *get_id);
+        let get = m.call(*get_id);
+        assert_eq!(get.path.as_deref(), Some("axios.get"));
+        assert_eq!(
+            obj(get.positional(1).unwrap()).get("timeout"),
+            Some(&Expr::Num("5000".into()))
+        );
+        // `.catch(() => true)`: a fail-open handler, as an expression body.
+        let Some(Expr::Func(cb)) = catch.positional(0) else {
+            panic!()
+        };
+        assert_eq!(m.func(*cb).expr_body, Some(Expr::Bool(true)));
+        assert_eq!(
+            m.func(*cb).ctx,
+            vec![Ctx::Arg {
+                call: catch_id,
+                index: 0
+            }]
+        );
+        assert_eq!(binding(&m, "res").value, Expr::Call(catch_id));
+        assert_eq!(m.calls_on(*get_id).count(), 1);
+
+        let (_, client) = named(&m, "Client");
+        assert!(client.is_new);
+        assert!(client.args.is_empty());
+        let (_, method) = call(&m, "obj.method");
+        assert_eq!(method.positional(0), Some(&Expr::Num("1".into())));
+        // A tagged template is not a call, but calls inside it are.
+        assert!(m.calls.iter().all(|c| c.name() != Some("helper")));
+        assert_eq!(call(&m, "inner").1.func, None);
+        // An IIFE's callee is the function.
+        let iife = m
+            .calls
+            .iter()
+            .find(|c| matches!(c.callee, Expr::Func(_)))
+            .unwrap();
+        let Expr::Func(f) = iife.callee else { panic!() };
+        assert_eq!(call(&m, "boot").1.func, Some(f));
+    }
+
+    #[test]
+    fn fastmcp_add_tool_names_object_lambdas() {
+        let m = ts(r#"import { FastMCP } from "fastmcp";
+const server = new FastMCP({ name: "x", version: "1.0.0" });
+server.addTool({
+  name: "fetch-page",
+  parameters: z.object({ url: z.string() }),
+  execute: async (args, { log }) => {
+    const page = await fetch(args.url);
+    return page.text();
+  },
+  async annotate() { return 1; },
+});
+"#);
+        let (add, add_call) = named(&m, "addTool");
+        let spec = obj(add_call.positional(0).unwrap());
+        assert_eq!(spec.get("name"), Some(&Expr::Str("fetch-page".into())));
+        let Some(Expr::Func(exec)) = spec.get("execute") else {
+            panic!()
+        };
+        let f = m.func(*exec);
+        assert_eq!(f.name, "execute");
+        assert!(f.is_async);
+        assert_eq!(
+            f.ctx,
+            vec![Ctx::Arg {
+                call: add,
+                index: 0
+            }]
+        );
+        assert_eq!(call(&m, "fetch").1.func, Some(*exec));
+        assert!(func(&m, "annotate").1.is_async);
+    }
+
+    #[test]
+    fn tsx_components() {
+        let m = tsx(r#"import React, { useEffect } from "react";
+export default function App({ items }: Props) {
+  useEffect(() => { load().then(setData); }, []);
+  const data = useQuery<Item[]>(() => fetchItems(), { staleTime: 1000 });
+  return (
+    <div onClick={() => track("click")} title={t("x")}>
+      {/* jsx comment */}
+      {items.map((i) => <Item key={i.id} value={format(i)} {...spread(i)} />)}
+    </div>
+  );
+}
+"#);
+        let (app, f) = func(&m, "App");
+        assert!(f.exported);
+        assert_eq!(f.params[0].destructured, vec!["items".to_string()]);
+        assert_eq!(f.params[0].annotation.as_deref(), Some("Props"));
+        assert_eq!(call(&m, "react.useEffect").1.func, Some(app));
+        for path in ["load", "fetchItems", "track", "t", "format", "spread"] {
+            call(&m, path);
+        }
+        assert_eq!(call(&m, "t").1.func, Some(app));
+        let (_, track) = call(&m, "track");
+        assert_eq!(m.func(track.func.unwrap()).parent, Some(app));
+        let (_, format) = call(&m, "format");
+        assert_eq!(m.func(format.func.unwrap()).params[0].name, "i");
+        assert_eq!(m.comments.len(), 1);
+        assert_eq!(m.comments[0].text, "/* jsx comment */");
+        let (_, q) = named(&m, "useQuery");
+        assert_eq!(
+            obj(q.positional(1).unwrap()).get("staleTime"),
+            Some(&Expr::Num("1000".into()))
+        );
+    }
+
+    #[test]
+    fn comments_everywhere_in_order() {
+        let m = ts(r#"// head
+interface Opts { // in an interface
+  timeout: number; /* typed */
+}
+type T = /* in a type */ string;
+const x = call( // in args
+  1, /* between */ 2);
+function f(a: /* param type */ string) { return a; } // trailing
+"#);
+        let texts: Vec<&str> = m.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "// head",
+                "// in an interface",
+                "/* typed */",
+                "/* in a type */",
+                "// in args",
+                "/* between */",
+                "/* param type */",
+                "// trailing",
+            ]
+        );
+        assert_eq!(m.comments[7].span.start_line, 8);
+    }
+
+    #[test]
+    fn syntax_errors_still_lower_calls() {
+        let m = ts("const a = fetch(url, { timeout: 1 };\nfunction broken( {\n  axios.get(x);\n}\nawait other();\n");
+        assert!(m.has_syntax_errors);
+        assert!(m.calls.iter().any(|c| c.name() == Some("fetch")));
+        assert!(m.calls.iter().any(|c| c.name() == Some("get")));
+        assert!(m.calls.iter().any(|c| c.name() == Some("other")));
+        let m = js("server.tool('x', async () => { await fetch(u) ");
+        assert!(m.calls.iter().any(|c| c.name() == Some("fetch")));
+    }
+
+    #[test]
+    fn ts_only_declarations_hold_no_code() {
+        let m = ts(r#"declare module "x" { export function y(): void; }
+declare const z: number;
+interface I { m(): void }
+type Fn = (a: string) => Promise<void>;
+abstract class A { abstract run(): void; go() { return act(); } }
+enum E { A = compute(), B = 2 }
+namespace NS { export function inner() { call(); } }
+function over(a: string): void;
+function over(a: any) { impl(); }
+"#);
+        let names: Vec<&str> = m.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, vec!["go", "inner", "over"]);
+        for path in ["act", "compute", "call", "impl"] {
+            call(&m, path);
+        }
+        assert_eq!(m.classes[0].name, "A");
+    }
+
+    fn deep(lang: Lang, path: &str, shape: (&str, &str, &str), n: usize) -> R<Module> {
+        let (open, mid, close) = shape;
+        let src = format!("{}{}{}", open.repeat(n), mid, close.repeat(n));
+        crate::lang::lower(lang, path, &src)
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let shapes: &[(&str, &str, &str)] = &[
+            ("[", "1", "]"),
+            ("f(", "1", ")"),
+            ("(", "1", ")"),
+            ("a.b(", "1", ").c"),
+            ("x = {a: ", "1", "}"),
+            ("() => ", "1", ""),
+            ("async (a) => { return ", "1", "}"),
+            ("if (a) {", "f()", "}"),
+            ("1 + ", "1", ""),
+            ("c ? 1 : ", "1", ""),
+            ("`${", "1", "}`"),
+            ("!", "1", ""),
+            ("await ", "1", ""),
+            ("new A(", "1", ")"),
+            ("for (const a of b) {", "f()", "}"),
+            ("try {", "f()", "} catch (e) {}"),
+            ("function f() {", "g()", "}"),
+            ("class A { m() {", "g()", "} }"),
+            ("x = y = ", "1", ""),
+            ("x = ", "a", ".b"),
+            ("<div>", "", "</div>"),
+            ("__importDefault(", "require('m')", ")"),
+        ];
+        for &shape in shapes {
+            for (lang, path) in [
+                (Lang::TypeScript, "t.ts"),
+                (Lang::JavaScript, "t.js"),
+                (Lang::TypeScript, "t.tsx"),
+            ] {
+                // JSX is not TypeScript syntax; TSX is TypeScript's grammar
+                // plus JSX.
+                let jsx = shape.0 == "<div>";
+                if (jsx && path == "t.ts") || (!jsx && path == "t.tsx") {
+                    continue;
+                }
+                let r = deep(lang, path, shape, 20_000);
+                assert!(
+                    matches!(r, Err(LowerError::TooDeep)),
+                    "{shape:?} {path}: {:?}",
+                    r.map(|m| m.calls.len())
+                );
+                // Nesting real code reaches is fine, even unoptimised.
+                assert!(deep(lang, path, shape, 25).is_ok(), "{shape:?} {path}");
+            }
+        }
+        // Destructuring patterns in parameters.
+        let pattern = |n: usize| format!("function f({}b{}) {{}}", "{a: ".repeat(n), "}".repeat(n));
+        for (lang, path) in [(Lang::TypeScript, "t.ts"), (Lang::JavaScript, "t.js")] {
+            let r = crate::lang::lower(lang, path, &pattern(20_000));
+            assert!(matches!(r, Err(LowerError::TooDeep)), "{path}");
+            let m = crate::lang::lower(lang, path, &pattern(25)).unwrap();
+            assert_eq!(m.functions[0].params[0].destructured, vec!["b".to_string()]);
+        }
+    }
+
+    #[test]
+    fn catch_without_binding_and_typed_catch() {
+        let m = ts("try { a(); } catch { b(); }\ntry { c(); } catch (e: unknown) { throw new Wrapped(e); } finally { d(); }\n");
+        assert_eq!(m.tries.len(), 2);
+        assert_eq!(m.tries[0].clauses[0].binding, None);
+        assert!(!m.tries[0].has_finally);
+        assert_eq!(m.tries[1].clauses[0].binding.as_deref(), Some("e"));
+        assert!(m.tries[1].clauses[0].types.is_empty());
+        assert_eq!(
+            call(&m, "b").1.ctx,
+            vec![Ctx::Catch {
+                try_id: 0,
+                clause: 0
+            }]
+        );
+        assert_eq!(call(&m, "d").1.ctx, vec![Ctx::Finally(1)]);
+        let (_, w) = call(&m, "Wrapped");
+        assert!(w.is_new);
+        assert_eq!(w.positional(0), Some(&name("e")));
+        assert_eq!(m.exits[0].kind, ExitKind::Raise);
+        assert_eq!(m.exits[0].value, Some(Expr::Call(call(&m, "Wrapped").0)));
+    }
+
+    #[test]
+    fn export_default_class_and_object() {
+        let m = ts("export default class extends Base { async handle() { await go(); } }\n");
+        assert_eq!(m.classes[0].bases, vec!["Base".to_string()]);
+        let (_, h) = func(&m, "handle");
+        assert!(h.exported);
+        assert_eq!(h.class, Some(0));
+        let m = js("export default { async fetch(request, env) { return handle(request); } };\n");
+        let (_, f) = func(&m, "fetch");
+        assert_eq!(f.params.len(), 2);
+        assert_eq!(call(&m, "handle").1.func, Some(0));
     }
 }

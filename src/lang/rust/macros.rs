@@ -24,20 +24,30 @@
 use super::{fields, first_kid, is_string, kids, last_segment, tokens, Member, Shift, L, R};
 use crate::facts::{Arg, CallId, Ctx, ExitKind, Expr, Object, TemplatePart};
 use std::cell::RefCell;
-use tree_sitter::{Node, Parser, Point, Tree};
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Point, Tree};
 
 /// Bodies this large are not re-parsed.
 const MAX_BODY: usize = 64 * 1024;
 
+/// Macros nested deeper than this inside re-parsed bodies are left as
+/// calls without arguments.
+const MAX_NESTING: u32 = 16;
+
 pub(super) struct MacroState {
     /// Bytes left to re-parse in this file.
     budget: usize,
+    /// Re-parsed bodies we are inside of.
+    nesting: u32,
+    /// Re-parsing an unknown macro's body: stop at the first error.
+    strict: bool,
 }
 
 impl MacroState {
     pub(super) fn new(src_len: usize) -> Self {
         MacroState {
             budget: src_len.saturating_mul(2).saturating_add(1 << 20),
+            nesting: 0,
+            strict: false,
         }
     }
 }
@@ -46,7 +56,11 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn parse(text: &str) -> Option<Tree> {
+/// Parses a wrapped macro body. With `strict`, gives up as soon as the
+/// parser meets an error: error recovery is what makes re-parsing a body
+/// that is not Rust (a DSL) expensive. The check runs every 100 parser
+/// operations, so where it stops does not depend on timing.
+fn parse(text: &str, strict: bool) -> Option<Tree> {
     PARSER.with(|p| {
         let mut p = p.try_borrow_mut().ok()?;
         if p.is_none() {
@@ -56,7 +70,17 @@ fn parse(text: &str) -> Option<Tree> {
                 .ok()?;
             *p = Some(parser);
         }
-        p.as_mut()?.parse(text, None)
+        let parser = p.as_mut()?;
+        let bytes = text.as_bytes();
+        let mut input = |i: usize, _: Point| bytes.get(i..).unwrap_or(&[]);
+        let mut give_up = |s: &ParseState| strict && s.has_error();
+        let opts = ParseOptions::new().progress_callback(&mut give_up);
+        let tree = parser.parse_with_options(&mut input, None, Some(opts));
+        if tree.is_none() {
+            // A halted parse would resume on the next call.
+            parser.reset();
+        }
+        tree
     })
 }
 
@@ -70,22 +94,30 @@ enum Kind {
     Args,
     /// Statements and items.
     Block,
+    /// A macro we do not know: re-parsed only when its tokens look like
+    /// expressions (or, braced, statements).
+    Unknown,
 }
 
-fn classify(short: &str, delim: &str) -> Kind {
+fn classify(short: &str) -> Kind {
     match short {
         "json" => Kind::Json,
         "select" | "select_biased" => Kind::Select,
         "format" | "format_args" | "print" | "println" | "eprint" | "eprintln" | "write"
         | "writeln" | "panic" | "todo" | "unimplemented" | "unreachable" | "anyhow" | "bail"
         | "eyre" | "ensure" | "assert" | "assert_eq" | "assert_ne" | "debug_assert"
-        | "debug_assert_eq" | "debug_assert_ne" | "trace" | "debug" | "info" | "warn"
-        | "error" | "event" | "dbg" => Kind::Format,
-        "vec" | "join" | "try_join" | "matches" => Kind::Args,
-        _ if delim == "{" => Kind::Block,
-        _ => Kind::Args,
+        | "debug_assert_eq" | "debug_assert_ne" | "trace" | "debug" | "info" | "warn" | "error"
+        | "event" | "dbg" => Kind::Format,
+        "vec" | "join" | "try_join" | "matches" | "pin" | "pin_mut" => Kind::Args,
+        "lazy_static" | "thread_local" | "task_local" | "stream" | "try_stream" => Kind::Block,
+        _ => Kind::Unknown,
     }
 }
+
+/// Identifiers that are keywords (or contextual ones) inside token trees.
+const KEYWORD_IDENTS: &[&str] = &[
+    "move", "dyn", "ref", "in", "else", "yield", "raw", "box", "union", "auto", "default",
+];
 
 /// The text between a token tree's delimiters.
 struct Inner {
@@ -115,10 +147,17 @@ fn inner_of(tt: Node) -> Option<Inner> {
 /// The tokens of a token tree, its delimiters left out.
 fn body_tokens<'t>(tt: Node<'t>) -> Vec<Node<'t>> {
     let mut ts = tokens(tt);
-    if ts.last().is_some_and(|t| matches!(t.kind(), ")" | "]" | "}")) && ts.len() > 1 {
+    if ts
+        .last()
+        .is_some_and(|t| matches!(t.kind(), ")" | "]" | "}"))
+        && ts.len() > 1
+    {
         ts.pop();
     }
-    if ts.first().is_some_and(|t| matches!(t.kind(), "(" | "[" | "{")) {
+    if ts
+        .first()
+        .is_some_and(|t| matches!(t.kind(), "(" | "[" | "{"))
+    {
         ts.remove(0);
     }
     ts
@@ -177,10 +216,13 @@ fn wrapper_args(root: Node) -> Option<Node> {
 /// `{}` / `{name}` / `{0:?}` placeholders of a format string, filled from
 /// the macro's arguments (the ones after the format string).
 fn template(args: &[Arg]) -> Option<Expr> {
-    let (fi, fmt) = args.iter().enumerate().find_map(|(i, a)| match (&a.name, &a.value) {
-        (None, Expr::Str(s)) => Some((i, s.as_str())),
-        _ => None,
-    })?;
+    let (fi, fmt) = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match (&a.name, &a.value) {
+            (None, Expr::Str(s)) => Some((i, s.as_str())),
+            _ => None,
+        })?;
     let positional: Vec<&Expr> = args[fi + 1..]
         .iter()
         .filter(|a| a.name.is_none())
@@ -300,9 +342,12 @@ impl<'a, 's> L<'a, 's> {
         };
         match short {
             "bail" => {
-                let v = value
-                    .clone()
-                    .or_else(|| self.b.m.calls[id as usize].args.first().map(|a| a.value.clone()));
+                let v = value.clone().or_else(|| {
+                    self.b.m.calls[id as usize]
+                        .args
+                        .first()
+                        .map(|a| a.value.clone())
+                });
                 self.exit(n, ExitKind::Raise, v);
             }
             "panic" | "todo" | "unimplemented" | "unreachable" => {}
@@ -324,19 +369,100 @@ impl<'a, 's> L<'a, 's> {
         if inner.end - inner.start >= MAX_BODY || inner.end == inner.start {
             return Ok(None);
         }
-        let delim = tt.child(0).map(|d| d.kind()).unwrap_or("(");
-        match classify(short, delim) {
-            Kind::Json => self.json_macro(id, tt, &inner),
+        if self.mac.nesting >= MAX_NESTING {
+            return Ok(None);
+        }
+        self.mac.nesting += 1;
+        let r = self.macro_kind(id, short, tt, &inner);
+        self.mac.nesting -= 1;
+        r
+    }
+
+    fn macro_kind(&mut self, id: CallId, short: &str, tt: Node, inner: &Inner) -> R<Option<Expr>> {
+        let mut kind = classify(short);
+        let unknown = kind == Kind::Unknown;
+        if unknown {
+            let ts = body_tokens(tt);
+            let braced = tt.child(0).is_some_and(|d| d.kind() == "{");
+            if self.plausible(&ts, true) {
+                kind = Kind::Args;
+            } else if braced && self.plausible(&ts, false) {
+                kind = Kind::Block;
+            } else {
+                return Ok(None);
+            }
+        }
+        let saved = std::mem::replace(&mut self.mac.strict, unknown);
+        let r = self.macro_kind_known(id, kind, tt, inner);
+        self.mac.strict = saved;
+        r
+    }
+
+    /// Could these top-level tokens be comma-separated expressions (`args`)
+    /// or statements? Rules out `quote!`'s `#x`, `macro_rules` fragments'
+    /// `$x`, items in an argument list, and DSLs that put two names or
+    /// literals next to each other.
+    fn plausible(&self, ts: &[Node], args: bool) -> bool {
+        let mut prev_atom = false;
+        for t in ts {
+            let k = t.kind();
+            if matches!(k, "#" | "$") {
+                return false;
+            }
+            if args
+                && matches!(
+                    k,
+                    "fn" | "struct"
+                        | "enum"
+                        | "impl"
+                        | "trait"
+                        | "pub"
+                        | "use"
+                        | "mod"
+                        | "static"
+                        | "type"
+                        | "where"
+                        | "let"
+                        | "extern"
+                        | "=>"
+                        | ";"
+                )
+            {
+                return false;
+            }
+            let atom = match k {
+                "identifier" => !KEYWORD_IDENTS.contains(&self.text(*t)),
+                "integer_literal" | "float_literal" | "string_literal" | "raw_string_literal"
+                | "char_literal" | "boolean_literal" => true,
+                _ => false,
+            };
+            if atom && prev_atom {
+                return false;
+            }
+            prev_atom = atom;
+        }
+        true
+    }
+
+    fn macro_kind_known(
+        &mut self,
+        id: CallId,
+        kind: Kind,
+        tt: Node,
+        inner: &Inner,
+    ) -> R<Option<Expr>> {
+        match kind {
+            Kind::Json => self.json_macro(id, tt, inner),
             Kind::Select => {
-                self.select_macro(id, tt, &inner)?;
+                self.select_macro(id, tt, inner)?;
                 Ok(None)
             }
             Kind::Block => {
-                self.block_macro(tt, &inner)?;
+                self.block_macro(tt, inner)?;
                 Ok(None)
             }
             kind => {
-                self.args_macro(id, tt, &inner)?;
+                self.args_macro(id, tt, inner)?;
                 if kind == Kind::Format {
                     Ok(template(&self.b.m.calls[id as usize].args))
                 } else {
@@ -353,6 +479,7 @@ impl<'a, 's> L<'a, 's> {
             shift,
             mac: &mut *self.mac,
             tail: false,
+            stack_base: self.stack_base,
         }
     }
 
@@ -370,7 +497,7 @@ impl<'a, 's> L<'a, 's> {
         text.push_str(pre);
         text.push_str(&body);
         text.push_str(post);
-        let tree = parse(&text)?;
+        let tree = parse(&text, self.mac.strict)?;
         let (byte, line, col) = self.shift.pos(inner.start, inner.point);
         let shift = Shift {
             byte: byte as i64 - pre.len() as i64,
@@ -399,6 +526,14 @@ impl<'a, 's> L<'a, 's> {
     /// `name!(a, b, key = c)`: arguments under `Ctx::Arg`.
     fn args_macro(&mut self, id: CallId, tt: Node, inner: &Inner) -> R<()> {
         let ts = body_tokens(tt);
+        // Without a nested token tree there is no call, closure or block:
+        // read the arguments off the tokens.
+        if !ts.iter().any(|t| t.kind() == "token_tree") {
+            if let Some(args) = self.simple_args(&ts) {
+                self.b.call_mut(id).args = args;
+                return Ok(());
+            }
+        }
         let mut buf = self.body_bytes(inner);
         let mut set = |t: Node, c: u8| {
             if let Some(b) = t
@@ -415,9 +550,7 @@ impl<'a, 's> L<'a, 's> {
                 // `vec![0; n]`
                 ";" => set(*t, b','),
                 // log's `target: "x"`
-                ":" if prev == Some("identifier")
-                    && (j == 1 || ts[j - 2].kind() == ",") =>
-                {
+                ":" if prev == Some("identifier") && (j == 1 || ts[j - 2].kind() == ",") => {
                     set(*t, b'=')
                 }
                 // tracing's `user = %id`, `?err`
@@ -458,6 +591,106 @@ impl<'a, 's> L<'a, 's> {
         Ok(())
     }
 
+    /// Arguments made of names, literals, field accesses and paths, split
+    /// at `,` (and `;`), or `None` for anything else.
+    fn simple_args(&self, ts: &[Node]) -> Option<Vec<Arg>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 0..=ts.len() {
+            if i < ts.len() && !matches!(ts[i].kind(), "," | ";") {
+                continue;
+            }
+            let seg = &ts[start..i];
+            start = i + 1;
+            if seg.is_empty() {
+                continue;
+            }
+            let (name, value) = match seg {
+                [k, eq, rest @ ..]
+                    if k.kind() == "identifier"
+                        && matches!(eq.kind(), "=" | ":")
+                        && !rest.is_empty() =>
+                {
+                    (Some(self.text(*k).to_string()), rest)
+                }
+                _ => (None, seg),
+            };
+            // tracing's `%x` / `?x`
+            let value = match value {
+                [sigil, rest @ ..] if matches!(sigil.kind(), "%" | "?") && !rest.is_empty() => rest,
+                v => v,
+            };
+            out.push(Arg {
+                name,
+                value: self.simple_expr(value)?,
+            });
+        }
+        Some(out)
+    }
+
+    fn simple_expr(&self, ts: &[Node]) -> Option<Expr> {
+        // Recurses once per prefix operator: keep it short.
+        if ts.len() > 32 {
+            return None;
+        }
+        let leaf = |t: Node| -> Option<Expr> {
+            let text = self.text(t);
+            Some(match t.kind() {
+                k if is_string(k) => Expr::Str(super::string_content(text)),
+                "integer_literal" | "float_literal" => Expr::Num(text.to_string()),
+                "boolean_literal" => Expr::Bool(text == "true"),
+                "char_literal" => {
+                    Expr::Str(text.trim_start_matches('b').trim_matches('\'').to_string())
+                }
+                "identifier" | "self" => Expr::Name(text.to_string()),
+                _ => return None,
+            })
+        };
+        match ts {
+            [t] => leaf(*t),
+            [op, rest @ ..] if matches!(op.kind(), "&" | "-" | "!" | "*") => {
+                let rest = match rest {
+                    [m, r @ ..] if m.kind() == "mutable_specifier" => r,
+                    r => r,
+                };
+                let inner = self.simple_expr(rest)?;
+                Some(match op.kind() {
+                    "&" => inner,
+                    k => Expr::Unary {
+                        op: k.to_string(),
+                        operand: Box::new(inner),
+                    },
+                })
+            }
+            [first, ..] if matches!(first.kind(), "identifier" | "self" | "crate" | "super") => {
+                // `a.b.c` or `a::b::C`
+                let dots = ts.iter().skip(1).step_by(2).all(|t| t.kind() == ".");
+                let colons = ts.iter().skip(1).step_by(2).all(|t| t.kind() == "::");
+                let names = ts.iter().step_by(2).all(|t| {
+                    matches!(
+                        t.kind(),
+                        "identifier" | "integer_literal" | "self" | "crate" | "super"
+                    )
+                });
+                if ts.len().is_multiple_of(2) || !names {
+                    return None;
+                }
+                if colons {
+                    Some(Expr::Name(self.tokens_text(ts)))
+                } else if dots {
+                    let mut e = leaf(*first)?;
+                    for t in ts.iter().skip(2).step_by(2) {
+                        e = Expr::Attr(Box::new(e), self.text(*t).to_string());
+                    }
+                    Some(e)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// `lazy_static! { static ref C: T = ..; }` and other item macros.
     fn block_macro(&mut self, tt: Node, inner: &Inner) -> R<()> {
         let ts = body_tokens(tt);
@@ -487,7 +720,11 @@ impl<'a, 's> L<'a, 's> {
             let (s, e) = (p.start - inner.start, p.end - inner.start);
             buf[s..e].copy_from_slice(&src[s..e]);
             if k > 0 {
-                if let Some(c) = p.comma.checked_sub(inner.start).and_then(|c| buf.get_mut(c)) {
+                if let Some(c) = p
+                    .comma
+                    .checked_sub(inner.start)
+                    .and_then(|c| buf.get_mut(c))
+                {
                     *c = b',';
                 }
             }
@@ -561,7 +798,9 @@ impl<'a, 's> L<'a, 's> {
                 let eq = ts[i];
                 i += 1;
                 let fs = i;
-                while i < n && kind(i) != "=>" && !(kind(i) == "," && i + 1 < n && kind(i + 1) == "if")
+                while i < n
+                    && kind(i) != "=>"
+                    && !(kind(i) == "," && i + 1 < n && kind(i + 1) == "if")
                 {
                     i += 1;
                 }
@@ -585,9 +824,8 @@ impl<'a, 's> L<'a, 's> {
             }
             let arrow = ts[i];
             i += 1;
-            let braced = i < n
-                && kind(i) == "token_tree"
-                && ts[i].child(0).is_some_and(|c| c.kind() == "{");
+            let braced =
+                i < n && kind(i) == "token_tree" && ts[i].child(0).is_some_and(|c| c.kind() == "{");
             if braced {
                 push(ts[i], ts[i], arrow, Role::Other);
                 i += 1;
@@ -611,7 +849,13 @@ impl<'a, 's> L<'a, 's> {
         let mut fut = 0u32;
         self.lower_pieces(inner, &pieces, |l, i, node| {
             if roles[i] == Role::Future {
-                let v = l.in_ctx(Ctx::Arg { call: id, index: fut }, |l| l.expr(node))?;
+                let v = l.in_ctx(
+                    Ctx::Arg {
+                        call: id,
+                        index: fut,
+                    },
+                    |l| l.expr(node),
+                )?;
                 l.b.push_arg(id, None, v);
                 fut += 1;
             } else {
@@ -639,7 +883,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn json_value(&mut self, ts: &[Node], sep: usize, pieces: &mut Vec<Piece>) -> R<J> {
-        self.b.enter()?;
+        self.guard()?;
         let lit = match ts {
             [] => Some(J::Lit(Expr::Null)),
             [t] => match t.kind() {
@@ -649,7 +893,9 @@ impl<'a, 's> L<'a, 's> {
                     _ => None,
                 },
                 k if is_string(k) => Some(J::Lit(Expr::Str(super::string_content(self.text(*t))))),
-                "integer_literal" | "float_literal" => Some(J::Lit(Expr::Num(self.text(*t).into()))),
+                "integer_literal" | "float_literal" => {
+                    Some(J::Lit(Expr::Num(self.text(*t).into())))
+                }
                 "boolean_literal" => Some(J::Lit(Expr::Bool(self.text(*t) == "true"))),
                 "identifier" if self.text(*t) == "null" => Some(J::Lit(Expr::Null)),
                 "identifier" => Some(J::Lit(Expr::Name(self.text(*t).into()))),
@@ -735,7 +981,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn attr_args(&mut self, tt: Node) -> R<Vec<Arg>> {
-        self.b.enter()?;
+        self.guard()?;
         let ts = body_tokens(tt);
         let mut out = Vec::new();
         for (_, seg) in split_commas(&ts) {

@@ -12,8 +12,8 @@ mod tests;
 
 use super::{Builder, LowerError};
 use crate::facts::{
-    BindScope, Binding, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
-    Loop, LoopKind, Module, Object, Param, Span, Try, TryKind,
+    BindScope, Binding, CallId, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr,
+    FuncKind, Loop, LoopKind, Module, Object, Param, Span, Try, TryKind,
 };
 use std::sync::OnceLock;
 use tree_sitter::{Node, Point, Tree};
@@ -31,6 +31,7 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
             shift: Shift::default(),
             mac: &mut mac,
             tail: false,
+            stack_base: stack_addr(),
         };
         l.comments(root);
         l.list(root, false, Member::No)?;
@@ -68,7 +69,11 @@ fn fields() -> &'static Fields {
     static F: OnceLock<Fields> = OnceLock::new();
     F.get_or_init(|| {
         let lang: tree_sitter::Language = tree_sitter_rust::LANGUAGE.into();
-        let id = |n: &str| lang.field_id_for_name(n).map(|f| f.get()).unwrap_or(u16::MAX);
+        let id = |n: &str| {
+            lang.field_id_for_name(n)
+                .map(|f| f.get())
+                .unwrap_or(u16::MAX)
+        };
         Fields {
             alias: id("alias"),
             alternative: id("alternative"),
@@ -155,6 +160,20 @@ struct L<'a, 's> {
     /// The next expression lowered is in tail position of a function or
     /// closure body (taken by `expr` on entry).
     tail: bool,
+    /// Where the walk's stack started (see [`L::guard`]).
+    stack_base: usize,
+}
+
+/// Stack the walk may use before it gives up with `TooDeep`. The depth
+/// guard counts levels; this one bounds bytes, whatever the frames cost
+/// (a debug build's frames are several times a release build's). Worker
+/// threads get 2 MiB by default.
+const STACK_BUDGET: usize = 1 << 20;
+
+#[inline(always)]
+fn stack_addr() -> usize {
+    let probe = 0u8;
+    std::hint::black_box(&probe) as *const u8 as usize
 }
 
 /// The named children of `n` (comments excluded).
@@ -170,15 +189,25 @@ fn tokens<'t>(n: Node<'t>) -> Vec<Node<'t>> {
 }
 
 fn first_kid(n: Node<'_>) -> Option<Node<'_>> {
-    let mut c = n.walk();
-    let k = n.named_children(&mut c).find(|k| !k.is_extra());
-    k
+    // Index access is linear, but the first named child is near the start.
+    (0..n.named_child_count())
+        .map_while(|i| n.named_child(i))
+        .find(|k| !k.is_extra())
 }
 
+/// Has `n` an anonymous child token `kind` (`async`, `;`)? For small nodes.
 fn has_token(n: Node, kind: &str) -> bool {
-    let mut c = n.walk();
-    let found = n.children(&mut c).any(|k| !k.is_named() && k.kind() == kind);
-    found
+    let count = n.child_count();
+    if count > 12 {
+        let mut c = n.walk();
+        let found = n
+            .children(&mut c)
+            .any(|k| !k.is_named() && k.kind() == kind);
+        return found;
+    }
+    (0..count)
+        .filter_map(|i| n.child(i))
+        .any(|k| !k.is_named() && k.kind() == kind)
 }
 
 /// A path as written, with generics / turbofish and whitespace removed:
@@ -187,7 +216,12 @@ fn clean_path(t: &str) -> String {
     let t = t.trim();
     if t.starts_with('<') {
         // `<T as Trait>::f`: keep it readable.
-        return t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        return t
+            .replace("< ", "<")
+            .replace(" >", ">")
+            .replace(" ::", "::")
+            .replace(":: ", "::");
     }
     let mut out = String::with_capacity(t.len());
     let mut depth = 0u32;
@@ -263,6 +297,15 @@ impl<'a, 's> L<'a, 's> {
         out
     }
 
+    /// `Builder::enter` plus the stack budget. Pair with `self.b.leave()`.
+    fn guard(&mut self) -> R<()> {
+        self.b.enter()?;
+        if self.stack_base.abs_diff(stack_addr()) > STACK_BUDGET {
+            return Err(LowerError::TooDeep);
+        }
+        Ok(())
+    }
+
     fn scope(&self) -> BindScope {
         match self.b.func {
             Some(f) => BindScope::Function(f),
@@ -307,19 +350,11 @@ impl<'a, 's> L<'a, 's> {
             if next != b'/' && next != b'*' {
                 continue;
             }
-            let Some(mut n) = root.descendant_for_byte_range(p, p + 2) else {
+            // The smallest named node around `//` / `/*` is the comment, if
+            // this is one (the tokens themselves are anonymous).
+            let Some(n) = root.named_descendant_for_byte_range(p, p + 2) else {
                 continue;
             };
-            // The lookup lands on the comment or on its `//` / `/*` token.
-            for _ in 0..3 {
-                if matches!(n.kind(), "line_comment" | "block_comment") || n.start_byte() < p {
-                    break;
-                }
-                match n.parent() {
-                    Some(par) if par.start_byte() == p => n = par,
-                    _ => break,
-                }
-            }
             if matches!(n.kind(), "line_comment" | "block_comment") && n.start_byte() == p {
                 let text = self.text(n).trim_end_matches(['\n', '\r']).to_string();
                 let span = self.span(n);
@@ -335,7 +370,7 @@ impl<'a, 's> L<'a, 's> {
     /// tail expression (its value) and the node it came from. With `tail`,
     /// that expression is in tail position of the enclosing function.
     fn list<'t>(&mut self, n: Node<'t>, tail: bool, member: Member) -> R<Option<(Expr, Node<'t>)>> {
-        self.b.enter()?;
+        self.guard()?;
         let ks = kids(n);
         let mut out = None;
         let mut attrs_from: Option<usize> = None;
@@ -397,10 +432,21 @@ impl<'a, 's> L<'a, 's> {
                     return Ok(Some((v, e)));
                 }
             }
-            "struct_item" | "enum_item" | "union_item" | "type_item" | "function_signature_item"
-            | "associated_type" | "foreign_mod_item" | "extern_crate_declaration"
-            | "macro_definition" | "inner_attribute_item" | "attribute_item"
-            | "empty_statement" | "label" | "line_comment" | "block_comment" => {}
+            "struct_item"
+            | "enum_item"
+            | "union_item"
+            | "type_item"
+            | "function_signature_item"
+            | "associated_type"
+            | "foreign_mod_item"
+            | "extern_crate_declaration"
+            | "macro_definition"
+            | "inner_attribute_item"
+            | "attribute_item"
+            | "empty_statement"
+            | "label"
+            | "line_comment"
+            | "block_comment" => {}
             _ => {
                 self.tail = tail;
                 let v = self.expr(n)?;
@@ -411,7 +457,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn use_tree(&mut self, n: Node, prefix: &str) -> R<()> {
-        self.b.enter()?;
+        self.guard()?;
         let f = fields();
         let join = |p: String| {
             if prefix.is_empty() {
@@ -470,7 +516,10 @@ impl<'a, 's> L<'a, 's> {
             return;
         }
         let span = self.span(n);
-        self.b.m.imports.push(crate::facts::Import { local, path, span });
+        self.b
+            .m
+            .imports
+            .push(crate::facts::Import { local, path, span });
     }
 
     fn let_decl(&mut self, n: Node) -> R<()> {
@@ -606,7 +655,9 @@ impl<'a, 's> L<'a, 's> {
                     destructured: Vec::new(),
                 }),
                 "parameter" => {
-                    let ann = k.child_by_field_id(f.type_).map(|t| self.text(t).to_string());
+                    let ann = k
+                        .child_by_field_id(f.type_)
+                        .map(|t| self.text(t).to_string());
                     if let Some(p) = k.child_by_field_id(f.pattern) {
                         let mut param = self.pattern_param(p);
                         param.annotation = ann;
@@ -685,10 +736,12 @@ impl<'a, 's> L<'a, 's> {
         let mut t = t;
         loop {
             match t.kind() {
-                "reference_type" | "generic_type" | "pointer_type" => match t.child_by_field_id(f.type_) {
-                    Some(inner) => t = inner,
-                    None => break,
-                },
+                "reference_type" | "generic_type" | "pointer_type" => {
+                    match t.child_by_field_id(f.type_) {
+                        Some(inner) => t = inner,
+                        None => break,
+                    }
+                }
                 "scoped_type_identifier" => match t.child_by_field_id(f.name) {
                     Some(inner) => t = inner,
                     None => break,
@@ -717,7 +770,9 @@ impl<'a, 's> L<'a, 's> {
         };
         let (_, outer) = self.b.begin_class(class);
         let r = match n.child_by_field_id(f.body) {
-            Some(body) => self.list(body, false, Member::Impl { trait_impl }).map(|_| ()),
+            Some(body) => self
+                .list(body, false, Member::Impl { trait_impl })
+                .map(|_| ()),
             None => Ok(()),
         };
         self.b.end_class(outer);
@@ -761,8 +816,9 @@ impl<'a, 's> L<'a, 's> {
                     "parameter" => {
                         if let Some(p) = k.child_by_field_id(f.pattern) {
                             let mut param = self.pattern_param(p);
-                            param.annotation =
-                                k.child_by_field_id(f.type_).map(|t| self.text(t).to_string());
+                            param.annotation = k
+                                .child_by_field_id(f.type_)
+                                .map(|t| self.text(t).to_string());
                             params.push(param);
                         }
                     }
@@ -796,134 +852,194 @@ impl<'a, 's> L<'a, 's> {
 
     fn expr(&mut self, n: Node) -> R<Expr> {
         let tail = std::mem::take(&mut self.tail);
-        self.b.enter()?;
-        let r = self.expr_inner(n, tail);
+        self.guard()?;
+        // A table of small handlers rather than one big `match`: this
+        // recursion is as deep as the code is nested, and a debug build
+        // gives a big function a stack slot for every arm's temporaries.
+        let h: Handler<'a, 's> = handler(n.kind());
+        let r = h(self, n, tail);
         self.b.leave();
         r
     }
 
-    fn expr_inner(&mut self, n: Node, tail: bool) -> R<Expr> {
-        let f = fields();
-        let e = match n.kind() {
-            "identifier" | "metavariable" | "type_identifier" | "primitive_type" => {
-                Expr::Name(self.text(n).to_string())
-            }
-            "self" => Expr::Name("self".into()),
-            "scoped_identifier" | "scoped_type_identifier" | "generic_type"
-            | "generic_type_with_turbofish" => Expr::Name(self.path(n)),
-            "generic_function" => match n.child_by_field_id(f.function) {
-                Some(inner) => self.expr(inner)?,
-                None => Expr::Name(self.path(n)),
-            },
-            "string_literal" | "raw_string_literal" => Expr::Str(string_content(self.text(n))),
-            "char_literal" => {
-                let t = self.text(n);
-                Expr::Str(t.trim_start_matches('b').trim_matches('\'').to_string())
-            }
-            "integer_literal" | "float_literal" => Expr::Num(self.text(n).to_string()),
-            "boolean_literal" => Expr::Bool(self.text(n) == "true"),
-            "field_expression" => self.field_expr(n)?,
-            "call_expression" => self.call(n)?,
-            "macro_invocation" => return self.macro_call(n, tail),
-            "await_expression" => {
-                let e = match first_kid(n) {
-                    Some(k) => self.expr(k)?,
-                    None => self.unknown(n),
-                };
-                if let Expr::Call(id) = e {
-                    self.b.call_mut(id).awaited = true;
-                }
-                e
-            }
-            "try_expression" | "parenthesized_expression" => match first_kid(n) {
-                Some(k) => self.expr(k)?,
-                None => self.unknown(n),
-            },
-            "reference_expression" | "type_cast_expression" => match n.child_by_field_id(f.value) {
-                Some(k) => self.expr(k)?,
-                None => self.unknown(n),
-            },
-            "unary_expression" => {
-                let op = n.child(0).map(|o| self.text(o)).unwrap_or("").to_string();
-                let operand = match first_kid(n) {
-                    Some(k) => self.expr(k)?,
-                    None => self.unknown(n),
-                };
-                Expr::Unary {
-                    op,
-                    operand: Box::new(operand),
-                }
-            }
-            "binary_expression" => self.binary(n)?,
-            "assignment_expression" => return self.assign(n),
-            "compound_assignment_expr" => {
-                for k in [n.child_by_field_id(f.left), n.child_by_field_id(f.right)]
-                    .into_iter()
-                    .flatten()
-                {
-                    self.expr(k)?;
-                }
-                return Ok(self.unknown(n));
-            }
-            "index_expression" => {
-                let ks = kids(n);
-                let a = match ks.first() {
-                    Some(&k) => self.expr(k)?,
-                    None => self.unknown(n),
-                };
-                let i = match ks.get(1) {
-                    Some(&k) => self.expr(k)?,
-                    None => self.unknown(n),
-                };
-                Expr::Index(Box::new(a), Box::new(i))
-            }
-            "tuple_expression" | "array_expression" => self.array(n)?,
-            "unit_expression" => Expr::unknown("()"),
-            "closure_expression" => self.closure(n, String::new())?,
-            "block" => return self.block_value(n, tail),
-            "unsafe_block" | "const_block" | "try_block" => {
-                let inner = n.child_by_field_id(f.body).or_else(|| first_kid(n));
-                return match inner {
-                    Some(b) => self.block_value(b, tail),
-                    None => Ok(self.unknown(n)),
-                };
-            }
-            // `async { .. }` is not a function: its calls run in the
-            // enclosing one, in the enclosing context.
-            "async_block" | "gen_block" => {
-                if let Some(b) = first_kid(n) {
-                    self.list(b, false, Member::No)?;
-                }
-                return Ok(self.unknown(n));
-            }
-            "if_expression" => return self.if_expr(n, tail),
-            "match_expression" => return self.match_expr(n, tail),
-            "for_expression" => return self.for_expr(n),
-            "while_expression" => return self.while_expr(n),
-            "loop_expression" => return self.loop_expr(n),
-            "return_expression" | "break_expression" | "continue_expression" => {
-                return self.exit_expr(n)
-            }
-            "struct_expression" => self.struct_expr(n)?,
-            "let_condition" => {
-                if let Some(v) = n.child_by_field_id(f.value) {
-                    self.expr(v)?;
-                }
-                return Ok(self.unknown(n));
-            }
-            _ => {
-                // Anything else (ranges, yield, let chains, ERROR nodes):
-                // walk its children so the calls inside are still found.
-                for k in kids(n) {
-                    self.stmt(k, &[], false, Member::No)?;
-                }
-                return Ok(self.unknown(n));
-            }
-        };
+    /// Records a tail expression's value as an `Exit`.
+    fn tailed(&mut self, n: Node, tail: bool, e: Expr) -> R<Expr> {
         if tail {
             self.exit(n, ExitKind::Tail, Some(e.clone()));
         }
         Ok(e)
+    }
+
+    fn h_leaf(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let t = self.text(n);
+        let e = match n.kind() {
+            "self" => Expr::Name("self".into()),
+            "scoped_identifier"
+            | "scoped_type_identifier"
+            | "generic_type"
+            | "generic_type_with_turbofish" => Expr::Name(clean_path(t)),
+            "string_literal" | "raw_string_literal" => Expr::Str(string_content(t)),
+            "char_literal" => Expr::Str(t.trim_start_matches('b').trim_matches('\'').to_string()),
+            "integer_literal" | "float_literal" => Expr::Num(t.to_string()),
+            "boolean_literal" => Expr::Bool(t == "true"),
+            "unit_expression" => Expr::unknown("()"),
+            _ => Expr::Name(t.to_string()),
+        };
+        self.tailed(n, tail, e)
+    }
+
+    /// `foo::<T>` as a value.
+    fn h_generic_fn(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = match n.child_by_field_id(fields().function) {
+            Some(inner) => self.expr(inner)?,
+            None => Expr::Name(self.path(n)),
+        };
+        self.tailed(n, tail, e)
+    }
+
+    /// Calls, field accesses, `.await` and `?`: see [`L::chain`].
+    fn h_chain(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = self.chain(n)?;
+        self.tailed(n, tail, e)
+    }
+
+    /// A call: a plain one directly (nested calls are common, keep their
+    /// recursion cheap), a method call as a chain.
+    fn h_call(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = if self.method_of(n).is_some() {
+            self.chain(n)?
+        } else {
+            self.call(n)?
+        };
+        self.tailed(n, tail, e)
+    }
+
+    /// `(x)`: `x`.
+    fn h_inner(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = match first_kid(n) {
+            Some(k) => self.expr(k)?,
+            None => self.unknown(n),
+        };
+        self.tailed(n, tail, e)
+    }
+
+    /// `&x`, `&mut x`, `x as T`: `x`.
+    fn h_value(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = match n.child_by_field_id(fields().value) {
+            Some(k) => self.expr(k)?,
+            None => self.unknown(n),
+        };
+        self.tailed(n, tail, e)
+    }
+
+    fn h_unary(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let op = n.child(0).map(|o| self.text(o)).unwrap_or("").to_string();
+        let operand = match first_kid(n) {
+            Some(k) => self.expr(k)?,
+            None => self.unknown(n),
+        };
+        let e = Expr::Unary {
+            op,
+            operand: Box::new(operand),
+        };
+        self.tailed(n, tail, e)
+    }
+
+    fn h_binary(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = self.binary(n)?;
+        self.tailed(n, tail, e)
+    }
+
+    fn h_assign(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        self.assign(n)
+    }
+
+    fn h_compound(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        let f = fields();
+        if let Some(l) = n.child_by_field_id(f.left) {
+            self.expr(l)?;
+        }
+        if let Some(r) = n.child_by_field_id(f.right) {
+            self.expr(r)?;
+        }
+        Ok(self.unknown(n))
+    }
+
+    fn h_index(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let ks = kids(n);
+        let a = match ks.first() {
+            Some(&k) => self.expr(k)?,
+            None => self.unknown(n),
+        };
+        let i = match ks.get(1) {
+            Some(&k) => self.expr(k)?,
+            None => self.unknown(n),
+        };
+        self.tailed(n, tail, Expr::Index(Box::new(a), Box::new(i)))
+    }
+
+    fn h_array(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = self.array(n)?;
+        self.tailed(n, tail, e)
+    }
+
+    fn h_closure(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = self.closure(n, String::new())?;
+        self.tailed(n, tail, e)
+    }
+
+    fn h_block(&mut self, n: Node, tail: bool) -> R<Expr> {
+        self.block_value(n, tail)
+    }
+
+    /// `unsafe { .. }`, `const { .. }`, `try { .. }`: the block's value.
+    fn h_wrapped_block(&mut self, n: Node, tail: bool) -> R<Expr> {
+        match n.child_by_field_id(fields().body).or_else(|| first_kid(n)) {
+            Some(b) => self.block_value(b, tail),
+            None => Ok(self.unknown(n)),
+        }
+    }
+
+    /// `async { .. }` is not a function: its calls run in the enclosing
+    /// one, in the enclosing context.
+    fn h_async(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        if let Some(b) = first_kid(n) {
+            self.list(b, false, Member::No)?;
+        }
+        Ok(self.unknown(n))
+    }
+
+    fn h_loop(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        match n.kind() {
+            "for_expression" => self.for_expr(n),
+            "while_expression" => self.while_expr(n),
+            _ => self.loop_expr(n),
+        }
+    }
+
+    fn h_exit(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        self.exit_expr(n)
+    }
+
+    fn h_struct(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let e = self.struct_expr(n)?;
+        self.tailed(n, tail, e)
+    }
+
+    fn h_let_condition(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        if let Some(v) = n.child_by_field_id(fields().value) {
+            self.expr(v)?;
+        }
+        Ok(self.unknown(n))
+    }
+
+    /// Anything else (ranges, yield, let chains, ERROR nodes): walk its
+    /// children so the calls inside are still found.
+    fn h_other(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        for k in kids(n) {
+            self.stmt(k, &[], false, Member::No)?;
+        }
+        Ok(self.unknown(n))
     }
 
     /// A block used as a value: its tail expression.
@@ -934,41 +1050,115 @@ impl<'a, 's> L<'a, 's> {
         })
     }
 
-    fn field_expr(&mut self, n: Node) -> R<Expr> {
+    /// A method chain `a.b(x).c(y).await?.d` nests to the left, one level
+    /// per link: walk its spine without recursing (builder chains can be
+    /// long). Calls are reserved outermost first, like a recursive walk
+    /// would; the receiver of each link is the previous link's value.
+    fn chain(&mut self, n: Node) -> R<Expr> {
         let f = fields();
-        let obj = match n.child_by_field_id(f.value) {
-            Some(v) => self.expr(v)?,
-            None => self.unknown(n),
+        let mut spine: Vec<Node> = Vec::new();
+        let mut cur = n;
+        loop {
+            let next = match cur.kind() {
+                "call_expression" => match self.method_of(cur) {
+                    Some(fe) => fe.child_by_field_id(f.value),
+                    None => break,
+                },
+                "field_expression" => cur.child_by_field_id(f.value),
+                "await_expression" | "try_expression" => first_kid(cur),
+                _ => break,
+            };
+            let Some(next) = next else { break };
+            spine.push(cur);
+            cur = next;
+        }
+        let ids: Vec<Option<CallId>> = spine
+            .iter()
+            .map(|s| (s.kind() == "call_expression").then(|| self.b.reserve_call(self.span(*s))))
+            .collect();
+        let mut acc = if spine.is_empty() {
+            // A call whose callee is not a member: `f(x)`, `Client::new()`.
+            return self.call(cur);
+        } else {
+            self.expr(cur)?
         };
-        let field = n
-            .child_by_field_id(f.field)
-            .map(|x| self.text(x))
-            .unwrap_or("");
-        Ok(Expr::Attr(Box::new(obj), field.to_string()))
+        let mut fields_deep = 0;
+        for (&s, id) in spine.iter().zip(ids).rev() {
+            match s.kind() {
+                "call_expression" => {
+                    let Some(id) = id else { continue };
+                    let field = self
+                        .method_of(s)
+                        .and_then(|fe| fe.child_by_field_id(f.field))
+                        .map(|x| self.text(x))
+                        .unwrap_or("");
+                    self.b
+                        .set_callee(id, Expr::Attr(Box::new(acc), field.to_string()));
+                    self.call_args(id, s)?;
+                    acc = Expr::Call(id);
+                }
+                "field_expression" => {
+                    // `a.b.c`: the Expr nests, so the depth counts.
+                    self.b.enter()?;
+                    fields_deep += 1;
+                    let field = s
+                        .child_by_field_id(f.field)
+                        .map(|x| self.text(x))
+                        .unwrap_or("");
+                    acc = Expr::Attr(Box::new(acc), field.to_string());
+                }
+                "await_expression" => {
+                    if let Expr::Call(id) = acc {
+                        self.b.call_mut(id).awaited = true;
+                    }
+                }
+                _ => {} // `?`
+            }
+        }
+        for _ in 0..fields_deep {
+            self.b.leave();
+        }
+        Ok(acc)
     }
 
-    fn call(&mut self, n: Node) -> R<Expr> {
+    /// The `field_expression` callee of a method call (`x.m(..)`, `x.m::<T>(..)`).
+    fn method_of<'t>(&self, call: Node<'t>) -> Option<Node<'t>> {
         let f = fields();
+        let mut func = call.child_by_field_id(f.function)?;
+        if func.kind() == "generic_function" {
+            func = func.child_by_field_id(f.function)?;
+        }
+        (func.kind() == "field_expression").then_some(func)
+    }
+
+    /// A call whose callee is not a member access.
+    fn call(&mut self, n: Node) -> R<Expr> {
         let id = self.b.reserve_call(self.span(n));
-        let callee = match n.child_by_field_id(f.function) {
-            // Inline so that a method chain costs one level per link.
-            Some(func) if func.kind() == "field_expression" => self.field_expr(func)?,
+        let callee = match n.child_by_field_id(fields().function) {
             Some(func) => self.expr(func)?,
             None => Expr::Unknown(String::new()),
         };
         self.b.set_callee(id, callee);
-        if let Some(args) = n.child_by_field_id(f.arguments) {
-            let mut i = 0u32;
-            for k in kids(args) {
-                if k.kind() == "attribute_item" {
-                    continue;
-                }
-                let v = self.in_ctx(Ctx::Arg { call: id, index: i }, |l| l.expr(k))?;
-                self.b.push_arg(id, None, v);
-                i += 1;
-            }
-        }
+        self.call_args(id, n)?;
         Ok(Expr::Call(id))
+    }
+
+    fn call_args(&mut self, id: CallId, n: Node) -> R<()> {
+        let Some(args) = n.child_by_field_id(fields().arguments) else {
+            return Ok(());
+        };
+        let mut i = 0u32;
+        for k in kids(args) {
+            if k.kind() == "attribute_item" {
+                continue;
+            }
+            self.b.ctx.push(Ctx::Arg { call: id, index: i });
+            let v = self.expr(k)?;
+            self.b.ctx.pop();
+            self.b.push_arg(id, None, v);
+            i += 1;
+        }
+        Ok(())
     }
 
     /// `a + b + c` nests to the left: walk that spine without recursing.
@@ -980,6 +1170,8 @@ impl<'a, 's> L<'a, 's> {
             if l.kind() != "binary_expression" {
                 break;
             }
+            // Each level counts: the `Expr` built is as deep as the spine.
+            self.b.enter()?;
             spine.push(l);
             leftmost = l;
         }
@@ -1002,6 +1194,9 @@ impl<'a, 's> L<'a, 's> {
                 lhs: Box::new(acc),
                 rhs: Box::new(rhs),
             };
+        }
+        for _ in 1..spine.len() {
+            self.b.leave();
         }
         Ok(acc)
     }
@@ -1136,7 +1331,8 @@ impl<'a, 's> L<'a, 's> {
         let (v, node) = match n.kind() {
             "block" => match self.list(n, tail, Member::No)? {
                 Some(t) => t,
-                None => return Ok(None),
+                // `{ ..; return v; }`, `{ ..; bail!(..); }`: the exit's value.
+                None => return Ok(self.last_statement_exit(n)),
             },
             _ => {
                 self.tail = tail;
@@ -1153,34 +1349,70 @@ impl<'a, 's> L<'a, 's> {
         Ok(Some(v))
     }
 
-    /// For `Err(e)` (also `Ok(Err(e))`, `Result::Err(e)`, `Err(a) | Err(b)`):
-    /// `Some(binding)`.
-    fn err_pattern(&self, p: Node) -> Option<Option<String>> {
-        let f = fields();
-        match p.kind() {
-            "match_pattern" => first_kid(p).and_then(|k| self.err_pattern(k)),
-            "or_pattern" => kids(p).into_iter().find_map(|k| self.err_pattern(k)),
-            "tuple_struct_pattern" => {
-                let ty = p.child_by_field_id(f.type_)?;
-                let ty = self.path(ty);
-                let inner: Vec<Node> = kids(p).into_iter().skip(1).collect();
-                match last_segment(&ty) {
-                    "Err" => {
-                        let binding = match inner.as_slice() {
-                            [one] if one.kind() == "identifier" => Some(self.text(*one).to_string()),
-                            [one] if one.kind() == "captured_pattern" => first_kid(*one)
-                                .filter(|k| k.kind() == "identifier")
-                                .map(|k| self.text(k).to_string()),
-                            _ => None,
-                        };
-                        Some(binding)
-                    }
-                    "Ok" | "Some" if inner.len() == 1 => self.err_pattern(inner[0]),
-                    _ => None,
-                }
+    /// The value of the exit the block's last statement (`return v;`,
+    /// `bail!(..);`) just recorded.
+    fn last_statement_exit(&self, block: Node) -> Option<Expr> {
+        let last = kids(block).pop()?;
+        let e = match last.kind() {
+            "expression_statement" => first_kid(last)?,
+            _ => last,
+        };
+        if !matches!(e.kind(), "return_expression" | "macro_invocation") {
+            return None;
+        }
+        let span = self.span(e);
+        match self.b.m.exits.last() {
+            Some(x) if x.span == span && matches!(x.kind, ExitKind::Return | ExitKind::Raise) => {
+                x.value.clone()
             }
             _ => None,
         }
+    }
+
+    /// For `Err(e)` (also `Ok(Err(e))`, `Result::Err(e)`, `Err(a) | Err(b)`):
+    /// `Some(binding)`. Looks at a bounded number of sub-patterns, without
+    /// recursing (patterns can nest deeply).
+    fn err_pattern(&self, p: Node) -> Option<Option<String>> {
+        let f = fields();
+        let mut todo = vec![p];
+        let mut budget = 64;
+        while let Some(p) = todo.pop() {
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
+            match p.kind() {
+                "match_pattern" => todo.extend(first_kid(p)),
+                "or_pattern" => {
+                    let mut ks = kids(p);
+                    ks.reverse();
+                    todo.extend(ks);
+                }
+                "tuple_struct_pattern" => {
+                    let Some(ty) = p.child_by_field_id(f.type_) else {
+                        continue;
+                    };
+                    let ty = self.path(ty);
+                    let inner: Vec<Node> = kids(p).into_iter().skip(1).collect();
+                    match (last_segment(&ty), inner.as_slice()) {
+                        ("Err", [one]) if one.kind() == "identifier" => {
+                            return Some(Some(self.text(*one).to_string()));
+                        }
+                        ("Err", [one]) if one.kind() == "captured_pattern" => {
+                            let name = first_kid(*one)
+                                .filter(|k| k.kind() == "identifier")
+                                .map(|k| self.text(k).to_string());
+                            return Some(name);
+                        }
+                        ("Err", _) => return Some(None),
+                        ("Ok" | "Some", [one]) => todo.push(*one),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     fn is_ok_pattern(&self, p: Node) -> bool {
@@ -1194,12 +1426,18 @@ impl<'a, 's> L<'a, 's> {
         let f = fields();
         let scrutinee = n.child_by_field_id(f.value);
         let arms: Vec<Node> = match n.child_by_field_id(f.body) {
-            Some(b) => kids(b).into_iter().filter(|a| a.kind() == "match_arm").collect(),
+            Some(b) => kids(b)
+                .into_iter()
+                .filter(|a| a.kind() == "match_arm")
+                .collect(),
             None => Vec::new(),
         };
         let errs: Vec<Option<Option<String>>> = arms
             .iter()
-            .map(|a| a.child_by_field_id(f.pattern).and_then(|p| self.err_pattern(p)))
+            .map(|a| {
+                a.child_by_field_id(f.pattern)
+                    .and_then(|p| self.err_pattern(p))
+            })
             .collect();
         if errs.iter().all(Option::is_none) {
             if let Some(s) = scrutinee {
@@ -1221,8 +1459,9 @@ impl<'a, 's> L<'a, 's> {
                 continue;
             };
             let value = self.in_ctx(Ctx::Catch { try_id, clause }, |l| l.arm(a, tail))?;
+            // The pattern, without its guard.
             let span = match a.child_by_field_id(f.pattern) {
-                Some(p) => self.span(p),
+                Some(p) => self.span(first_kid(p).unwrap_or(p)),
                 None => self.span(a),
             };
             self.b.m.tries[try_id as usize].clauses.push(CatchClause {
@@ -1350,7 +1589,14 @@ impl<'a, 's> L<'a, 's> {
         })
     }
 
-    fn push_loop(&mut self, n: Node, kind: LoopKind, iter: Option<Expr>, vars: Vec<String>, cond: Option<Expr>) -> u32 {
+    fn push_loop(
+        &mut self,
+        n: Node,
+        kind: LoopKind,
+        iter: Option<Expr>,
+        vars: Vec<String>,
+        cond: Option<Expr>,
+    ) -> u32 {
         let id = self.b.m.loops.len() as u32;
         let lp = Loop {
             span: self.span(n),
@@ -1417,5 +1663,51 @@ impl<'a, 's> L<'a, 's> {
         };
         self.exit(n, kind, value);
         Ok(self.unknown(n))
+    }
+}
+
+type Handler<'a, 's> = for<'t> fn(&mut L<'a, 's>, Node<'t>, bool) -> R<Expr>;
+
+fn handler<'a, 's>(kind: &str) -> Handler<'a, 's> {
+    match kind {
+        "identifier"
+        | "metavariable"
+        | "type_identifier"
+        | "primitive_type"
+        | "self"
+        | "scoped_identifier"
+        | "scoped_type_identifier"
+        | "generic_type"
+        | "generic_type_with_turbofish"
+        | "string_literal"
+        | "raw_string_literal"
+        | "char_literal"
+        | "integer_literal"
+        | "float_literal"
+        | "boolean_literal"
+        | "unit_expression" => L::h_leaf,
+        "generic_function" => L::h_generic_fn,
+        "call_expression" => L::h_call,
+        "field_expression" | "await_expression" | "try_expression" => L::h_chain,
+        "macro_invocation" => L::macro_call,
+        "parenthesized_expression" => L::h_inner,
+        "reference_expression" | "type_cast_expression" => L::h_value,
+        "unary_expression" => L::h_unary,
+        "binary_expression" => L::h_binary,
+        "assignment_expression" => L::h_assign,
+        "compound_assignment_expr" => L::h_compound,
+        "index_expression" => L::h_index,
+        "tuple_expression" | "array_expression" => L::h_array,
+        "closure_expression" => L::h_closure,
+        "block" => L::h_block,
+        "unsafe_block" | "const_block" | "try_block" => L::h_wrapped_block,
+        "async_block" | "gen_block" => L::h_async,
+        "if_expression" => L::if_expr,
+        "match_expression" => L::match_expr,
+        "for_expression" | "while_expression" | "loop_expression" => L::h_loop,
+        "return_expression" | "break_expression" | "continue_expression" => L::h_exit,
+        "struct_expression" => L::h_struct,
+        "let_condition" => L::h_let_condition,
+        _ => L::h_other,
     }
 }
