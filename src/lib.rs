@@ -4,12 +4,13 @@
 //! [`scan`] is the one entry point: discover → read, prefilter, parse and
 //! lower each file in parallel (the tree is dropped as soon as its facts are
 //! built) → link the facts of all files → run the rules per module in
-//! parallel → sort and fingerprint.
+//! parallel → sort and fingerprint → grade.
 
 pub mod config;
 pub mod discover;
 pub mod facts;
 pub mod finding;
+pub mod grade;
 pub mod knowledge;
 pub mod lang;
 pub mod link;
@@ -98,6 +99,8 @@ pub struct Report {
     pub rules_run: Vec<&'static str>,
     /// The text of every file with a finding, by display path.
     pub sources: BTreeMap<String, Arc<str>>,
+    /// Scores and letters from `findings` (see [`grade`]).
+    pub grades: grade::Grades,
 }
 
 /// The rules `config` selects.
@@ -257,6 +260,8 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     }
     skipped.sort();
     skipped.dedup();
+    // After every step that adds or removes findings.
+    let grades = grade::grade(&findings);
     Ok(Report {
         findings,
         skipped,
@@ -265,6 +270,7 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         tools: project.modules.iter().map(|m| m.tools.len()).sum(),
         rules_run,
         sources,
+        grades,
     })
 }
 

@@ -1,9 +1,10 @@
 //! The command line: parse arguments, call the library, map the outcome to
-//! an exit code (0 clean, 1 findings at or above --fail-on, 2 usage or I/O
-//! error).
+//! an exit code (0 clean, 1 findings at or above --fail-on or an overall
+//! grade below --min-grade, 2 usage or I/O error).
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mcp_audit::finding::Severity;
+use mcp_audit::grade::Letter;
 use mcp_audit::report;
 use mcp_audit::rules::{self, REGISTRY};
 use mcp_audit::{scan, Config};
@@ -34,6 +35,16 @@ struct Cli {
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 
+    /// Also write a SARIF 2.1.0 report to FILE (beside the --format output,
+    /// from the same scan).
+    #[arg(long, value_name = "FILE")]
+    sarif_output: Option<PathBuf>,
+
+    /// Also write a JSON report to FILE (beside the --format output, from
+    /// the same scan).
+    #[arg(long, value_name = "FILE")]
+    json_output: Option<PathBuf>,
+
     /// Worker threads (default: one per core). Output is the same for any value.
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -62,6 +73,10 @@ struct Cli {
     /// Record today's findings in FILE as the baseline, and exit 0.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+
+    /// Exit 1 when the overall grade is below this (F: never) [default: F].
+    #[arg(long, value_enum, ignore_case = true)]
+    min_grade: Option<MinGrade>,
 
     /// An extra knowledge pack (TOML, same format as rules/*.toml). Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -122,6 +137,32 @@ impl FailOn {
             FailOn::Medium => Some(Severity::Medium),
             FailOn::High => Some(Severity::High),
             FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MinGrade {
+    #[value(name = "A")]
+    A,
+    #[value(name = "B")]
+    B,
+    #[value(name = "C")]
+    C,
+    #[value(name = "D")]
+    D,
+    #[value(name = "F")]
+    F,
+}
+
+impl MinGrade {
+    fn letter(self) -> Letter {
+        match self {
+            MinGrade::A => Letter::A,
+            MinGrade::B => Letter::B,
+            MinGrade::C => Letter::C,
+            MinGrade::D => Letter::D,
+            MinGrade::F => Letter::F,
         }
     }
 }
@@ -266,6 +307,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .and_then(|v| FailOn::from_str(v, true).ok())
         })
         .unwrap_or(FailOn::Low);
+    let min_grade = cli
+        .min_grade
+        .or_else(|| {
+            fc.and_then(|f| f.min_grade.as_deref())
+                .and_then(|v| MinGrade::from_str(v, true).ok())
+        })
+        .unwrap_or(MinGrade::F);
     let report = scan(&config, &cli.paths).map_err(|e| e.to_string())?;
     let text = match cli.format {
         Format::Terminal => {
@@ -285,10 +333,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             )
         }
         Format::Json => report::json::render(&report),
-        Format::Sarif | Format::Github => {
-            return Err("--format sarif and github are not available yet".into())
-        }
+        Format::Sarif => report::sarif::render(&report),
+        Format::Github => report::github::render(&report),
     };
+    // The extra reports first: CI reads them whatever the main output is.
+    if let Some(path) = &cli.sarif_output {
+        write_file(path, &report::sarif::render(&report))?;
+    }
+    if let Some(path) = &cli.json_output {
+        write_file(path, &report::json::render(&report))?;
+    }
     emit(&cli.output, &text)?;
     if let Some(p) = &cli.write_baseline {
         let b = mcp_audit::suppress::Baseline::of(&report.findings);
@@ -302,10 +356,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let failed = fail_on
+    let failed_severity = fail_on
         .threshold()
         .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    Ok(if failed {
+    let failed_grade = report.grades.overall.grade < min_grade.letter();
+    Ok(if failed_severity || failed_grade {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -316,11 +371,13 @@ fn terminal_width() -> Option<usize> {
     std::env::var("COLUMNS").ok()?.parse().ok()
 }
 
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 fn emit(output: &Option<PathBuf>, text: &str) -> Result<(), String> {
     match output {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
+        Some(path) => write_file(path, text),
         None => {
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {

@@ -1,10 +1,47 @@
-//! JSON output, schema version 1 (documented in the README).
+//! JSON output, schema version 1.
 //!
 //! Stable: keys in a fixed order, findings sorted by path, line, column,
-//! rule; the same bytes for any `--jobs`.
+//! rule; the same bytes for any `--jobs`. Fields may be added within a
+//! version; a field is never removed or changes meaning without a new
+//! `version`.
+//!
+//! ```text
+//! {
+//!   "version": 1,                      // this schema
+//!   "tool": {"name": "mcp-audit", "version": "0.1.0"},
+//!   "summary": {
+//!     "files_discovered": 12,          // files in a known language
+//!     "files_parsed": 7,               // the rest mention nothing a rule reads, or were skipped
+//!     "files_skipped": 1,              // = skipped.length
+//!     "tools": 4,                      // MCP tool handlers found
+//!     "findings": 3,                   // = findings.length (suppressed ones are not counted)
+//!     "by_severity": {"medium": 3},    // only severities with findings; keys sorted
+//!     "by_rule": {"MCP101": 3},        // only rules with findings; keys sorted
+//!     "rules_run": ["MCP101"],         // ids of the rules that ran, in id order
+//!     "grades": {                      // see the `grade` module for the formula
+//!       "maintenance": {"score": 76, "grade": "C"},   // score 0..=100, grade A|B|C|D|F
+//!       "security": {"score": 100, "grade": "A"},
+//!       "overall": {"score": 76, "grade": "C"}        // the lower of the two
+//!     }
+//!   },
+//!   "findings": [{
+//!     "rule": "MCP101", "name": "unbounded-await",
+//!     "axis": "maintenance",           // maintenance | security
+//!     "severity": "medium",            // low | medium | high
+//!     "path": "src/server.py",         // relative to the working directory where possible, `/`-separated
+//!     "line": 12, "column": 9,         // 1-based; columns count Unicode scalar values
+//!     "end": {"line": 12, "column": 40},   // exclusive end
+//!     "message": "...", "help": "...",
+//!     "related": [{"path": "...", "line": 8, "column": 1, "message": "reached from MCP tool `forecast`"}],
+//!     "fingerprint": "9f0c..."         // line-shift-stable id, the same as SARIF's partialFingerprints
+//!   }],
+//!   "skipped": [{"path": "big.js", "reason": "..."}]   // files not scanned, and why
+//! }
+//! ```
 
 use super::{char_end, char_position};
 use crate::finding::Finding;
+use crate::grade::Grades;
 use crate::Report;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,6 +73,7 @@ struct Summary {
     by_severity: BTreeMap<&'static str, usize>,
     by_rule: BTreeMap<&'static str, usize>,
     rules_run: Vec<&'static str>,
+    grades: Grades,
 }
 
 #[derive(Serialize)]
@@ -128,6 +166,7 @@ pub fn render(report: &Report) -> String {
             by_severity,
             by_rule,
             rules_run: report.rules_run.clone(),
+            grades: report.grades,
         },
         findings,
         skipped: &report.skipped,

@@ -1,6 +1,8 @@
 //! Renders a [`Report`](crate::Report) for people and machines.
 
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod terminal;
 
 use crate::facts::Span;
@@ -61,8 +63,14 @@ mod tests {
         assert_eq!(char_col(Some(src), 2, 5), 5);
         assert_eq!(utf16_col(Some(src), 2, 5), 5);
         let emoji = "s = '😀'; requests.get(u)";
-        // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte 12.
+        // 😀 is 4 bytes, 1 char, 2 UTF-16 units; `requests` starts at byte
+        // 12, after 9 chars (10 UTF-16 units).
+        assert_eq!(emoji.find("requests"), Some(12));
         assert_eq!(char_col(Some(emoji), 1, 12), 10);
         assert_eq!(utf16_col(Some(emoji), 1, 12), 11);
+        // A byte column inside a character counts from its start.
+        assert_eq!(utf16_col(Some(emoji), 1, 7), 6);
+        // No source: the byte column, 1-based.
+        assert_eq!(utf16_col(None, 1, 12), 13);
     }
 }

@@ -2,6 +2,7 @@
 //! the message at the flagged expression, the fix as help), then a summary.
 
 use crate::finding::{Finding, Severity};
+use crate::grade::Grades;
 use crate::Report;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use std::collections::BTreeMap;
@@ -69,7 +70,7 @@ fn diagnostic(f: &Finding) -> MietteDiagnostic {
         ))
 }
 
-/// The per-rule table and the totals.
+/// The per-rule table, the grades and the totals.
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
     let mut rows: BTreeMap<(&str, &str), (Severity, usize)> = BTreeMap::new();
@@ -90,6 +91,8 @@ pub fn summary(report: &Report) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&grade_table(&report.grades));
+    out.push('\n');
     let files_with: std::collections::BTreeSet<&str> = report
         .findings
         .iter()
@@ -123,6 +126,20 @@ pub fn summary(report: &Report) -> String {
     }
     if empty > 0 {
         let _ = writeln!(out, "  skipped {empty} empty file{}", plural(empty));
+    }
+    out
+}
+
+/// The grades, one row per axis and the overall grade last.
+pub fn grade_table(g: &Grades) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<12} {:>5}  grade", "axis", "score");
+    for (axis, grade) in [
+        ("maintenance", g.maintenance),
+        ("security", g.security),
+        ("overall", g.overall),
+    ] {
+        let _ = writeln!(out, "{axis:<12} {:>5}  {}", grade.score, grade.grade);
     }
     out
 }
