@@ -135,7 +135,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let what = describe(call, client);
+        let what = describe(call, client, matches!(via, Via::Method(..)));
         out.push(RULE.finding(
             p,
             m,
@@ -710,7 +710,7 @@ fn awaited_under_deadline(p: &Project, m: u32, id: CallId) -> bool {
 }
 
 /// `requests.get`, `client.get` (httpx.AsyncClient), `fetch`.
-fn describe(call: &Call, client: &Client) -> String {
+fn describe(call: &Call, client: &Client, method: bool) -> String {
     let callee = call
         .callee
         .dotted()
@@ -720,7 +720,7 @@ fn describe(call: &Call, client: &Client) -> String {
     } else {
         format!("`{callee}`")
     };
-    if call.path.is_some() {
+    if !method {
         callee
     } else {
         format!("{callee} ({})", client.name)
