@@ -121,7 +121,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             )));
         }
         for id in ids {
-            if crate::rules::lookup(id).is_none() {
+            if crate::suppress::rule_key(id).is_none() {
                 return Err(invalid(format!(
                     "per-path-ignores.{k:?}: unknown rule {id:?}"
                 )));
@@ -130,7 +130,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     }
     for (key, list) in [("select", &file.select), ("ignore", &file.ignore)] {
         for id in list.iter().flatten() {
-            if crate::rules::lookup(id).is_none() {
+            if crate::suppress::rule_key(id).is_none() {
                 return Err(invalid(format!("{key}: unknown rule {id:?}")));
             }
         }
@@ -176,7 +176,7 @@ impl Loaded {
                     .compile_matcher();
                 let ids = ids
                     .iter()
-                    .filter_map(|i| crate::rules::lookup(i).map(|r| r.id.to_string()))
+                    .filter_map(|i| crate::suppress::rule_key(i).map(str::to_string))
                     .collect();
                 Some((g, ids))
             })

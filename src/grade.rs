@@ -26,7 +26,8 @@
 //!
 //! The terminal summary, the JSON summary, the SARIF run properties and the
 //! GitHub annotations all show these numbers; suppressed findings are not
-//! counted (they are not in the report).
+//! counted (they are not in the report), and neither are unused-suppression
+//! reports (MCP001), which are about the audit's config, not the server.
 
 use crate::finding::{Axis, Finding, Severity};
 use serde::Serialize;
@@ -168,7 +169,11 @@ fn score_from_quarters(penalty_quarters: u32) -> u32 {
 pub fn grade(findings: &[Finding]) -> Grades {
     // (axis, rule) → (most severe finding, count)
     let mut rules: BTreeMap<(Axis, &str), (Severity, usize)> = BTreeMap::new();
-    for f in findings {
+    // Unused suppressions are about the audit's own config, not the server.
+    for f in findings
+        .iter()
+        .filter(|f| f.rule_id != crate::suppress::UNUSED_ID)
+    {
         let e = rules.entry((f.axis, f.rule_id)).or_insert((f.severity, 0));
         e.0 = e.0.max(f.severity);
         e.1 += 1;

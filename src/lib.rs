@@ -103,33 +103,42 @@ pub struct Report {
     pub grades: grade::Grades,
 }
 
-/// The rules `config` selects.
-pub fn selected_rules(config: &Config) -> Result<Vec<&'static rules::Rule>, Error> {
+/// What `config` selects: the rules to run, and whether unused
+/// suppressions are reported (`MCP001`, which `--select`/`--ignore` name
+/// like a rule).
+pub struct Selection {
+    pub rules: Vec<&'static rules::Rule>,
+    pub report_unused: bool,
+}
+
+pub fn selected_rules(config: &Config) -> Result<Selection, Error> {
     let resolve = |keys: &[String]| -> Result<Vec<&'static str>, Error> {
         keys.iter()
             .flat_map(|k| k.split(','))
             .map(str::trim)
             .filter(|k| !k.is_empty())
-            .map(|k| {
-                rules::lookup(k)
-                    .map(|r| r.id)
-                    .ok_or_else(|| Error::UnknownRule(k.to_string()))
-            })
+            .map(|k| suppress::rule_key(k).ok_or_else(|| Error::UnknownRule(k.to_string())))
             .collect()
     };
     let select = resolve(&config.select)?;
     let ignore = resolve(&config.ignore)?;
-    Ok(rules::REGISTRY
-        .iter()
-        .copied()
-        .filter(|r| select.is_empty() || select.contains(&r.id))
-        .filter(|r| !ignore.contains(&r.id))
-        .collect())
+    let wanted = |id: &str| (select.is_empty() || select.contains(&id)) && !ignore.contains(&id);
+    Ok(Selection {
+        rules: rules::REGISTRY
+            .iter()
+            .copied()
+            .filter(|r| wanted(r.id))
+            .collect(),
+        report_unused: wanted(suppress::UNUSED_ID),
+    })
 }
 
 pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     let kb = Knowledge::load(&config.knowledge)?;
-    let rules = selected_rules(config)?;
+    let Selection {
+        rules,
+        report_unused,
+    } = selected_rules(config)?;
     let (files, mut skipped) = discover::discover(paths, &config.discover)?;
     let mut pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK)
@@ -239,7 +248,7 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         .map(|(m, t)| (m.path.clone(), suppress::parse(m, t)))
         .filter(|(_, s)| !s.is_empty())
         .collect();
-    let findings = suppress::apply_inline(findings, &suppressions, &rules_run);
+    let findings = suppress::apply_inline(findings, &suppressions, &rules_run, report_unused);
     let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());

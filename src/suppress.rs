@@ -57,7 +57,7 @@ pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
                 .map(str::trim)
                 .filter(|k| !k.is_empty())
             {
-                match rule_id(key) {
+                match rule_key(key) {
                     Some(id) => rules.push(id.to_string()),
                     None => unknown.push(key.to_string()),
                 }
@@ -85,7 +85,8 @@ pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
     out
 }
 
-fn rule_id(key: &str) -> Option<&'static str> {
+/// A rule id for `key` (an id or a name, any case), `MCP001` included.
+pub fn rule_key(key: &str) -> Option<&'static str> {
     if key.eq_ignore_ascii_case(UNUSED_ID) || key.eq_ignore_ascii_case(UNUSED_NAME) {
         return Some(UNUSED_ID);
     }
@@ -105,6 +106,7 @@ pub fn apply_inline(
     findings: Vec<Finding>,
     suppressions: &BTreeMap<String, Vec<Suppression>>,
     rules_run: &[&str],
+    report_unused: bool,
 ) -> Vec<Finding> {
     let mut used: HashSet<(String, usize)> = HashSet::new();
     let mut kept = Vec::with_capacity(findings.len());
@@ -123,7 +125,7 @@ pub fn apply_inline(
         for (i, s) in ss.iter().enumerate() {
             let ran_all = s.rules.iter().all(|r| rules_run.contains(&r.as_str()));
             let unused = !used.contains(&(path.clone(), i)) && ran_all;
-            if unused || !s.unknown.is_empty() {
+            if report_unused && (unused || !s.unknown.is_empty()) {
                 let what = if !s.unknown.is_empty() {
                     format!("suppression names no known rule: {}", s.unknown.join(", "))
                 } else if s.rules.is_empty() {
