@@ -82,7 +82,7 @@ SKIP=" ${BENCH_SKIP:-} "
 OUT=${MCP_AUDIT_BENCH_OUT:-$CACHE/results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$CACHE" "$OUT"
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+log() { printf 'bench: [%3ds] %s\n' "$SECONDS" "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 NOTES=()
 note() { NOTES+=("$*"); log "note: $*"; }
@@ -158,6 +158,8 @@ else
     MCP_AUDIT=$ROOT/target/release/mcp-audit
 fi
 [ -x "$MCP_AUDIT" ] || die "$MCP_AUDIT is not executable"
+# A snapshot, so that a concurrent rebuild cannot change the binary between rows.
+cp "$MCP_AUDIT" "$OUT/mcp-audit" && MCP_AUDIT=$OUT/mcp-audit
 
 AST_GREP=$CACHE/npm/node_modules/.bin/ast-grep
 if ! "$AST_GREP" --version >/dev/null 2>&1; then

@@ -104,6 +104,10 @@ pub struct Client {
     /// key (TS/JS), or a method chained on the request (Rust).
     #[serde(default)]
     pub timeout: Vec<String>,
+    /// When the timeout value is an object literal (got's `timeout: {..}`),
+    /// only these keys bound the wait.
+    #[serde(default)]
+    pub timeout_subkeys: Vec<String>,
     /// Positional index of the call's timeout argument, where it has one.
     #[serde(default)]
     pub timeout_positional: Option<usize>,

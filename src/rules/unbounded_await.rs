@@ -346,8 +346,18 @@ fn options_setting(
         for o in p.trace(m, func, cand, pos) {
             match o {
                 Origin::Lit(om, of, Expr::Object(obj)) => {
-                    if let Some((_, v)) = obj.entries.iter().find(|(k, _)| keys.contains(k)) {
-                        return eval_value(p, om, of, v, client);
+                    // Any key that bounds is enough (`timeout: false, totalTimeout: ms`).
+                    let mut first_unbounded = None;
+                    for (_, v) in obj.entries.iter().filter(|(k, _)| keys.contains(k)) {
+                        match eval_value(p, om, of, v, client) {
+                            Verdict::Unbounded(w) => {
+                                first_unbounded.get_or_insert(Verdict::Unbounded(w));
+                            }
+                            other => return other,
+                        }
+                    }
+                    if let Some(v) = first_unbounded {
+                        return v;
                     }
                     if obj.spread {
                         return Verdict::Unknown;
@@ -557,6 +567,19 @@ fn eval_value(p: &Project, m: u32, func: Option<FuncId>, v: &Expr, client: &Clie
                 Some(format!(
                     "`timeout: false` turns {}'s limit off",
                     client.name
+                ))
+            }
+            Origin::Lit(_, _, Expr::Object(o))
+                if !client.timeout_subkeys.is_empty()
+                    && !o.spread
+                    && !o
+                        .entries
+                        .iter()
+                        .any(|(k, _)| client.timeout_subkeys.contains(k)) =>
+            {
+                Some(format!(
+                    "its timeout object sets no {} limit",
+                    client.timeout_subkeys.join(", ")
                 ))
             }
             Origin::Lit(_, _, Expr::Array(items)) if matches!(items.last(), Some(Expr::Null)) => {
