@@ -214,10 +214,14 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         names.retain(|n| n.len() >= 3);
         names.sort();
         names.dedup();
-        if names.is_empty() {
+        if names.is_empty() || pending.iter().all(Option::is_none) {
             break;
         }
-        matcher = aho_corasick::AhoCorasick::new(&names).expect("name patterns build");
+        // Many names, searched once: an NFA builds far faster than a DFA.
+        matcher = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+            .build(&names)
+            .expect("name patterns build");
     }
     parsed.sort_by_key(|(i, _, _)| *i);
     let mut modules = Vec::with_capacity(parsed.len());
