@@ -62,6 +62,11 @@ pub struct Pack {
     pub timers: Vec<String>,
     #[serde(default)]
     pub offload: Vec<Offload>,
+    /// Methods whose function argument runs somewhere else, not in the
+    /// server (Playwright's `page.evaluate(() => fetch(..))` runs in the
+    /// browser): calls inside it are not the server's.
+    #[serde(default)]
+    pub remote_code_methods: Vec<String>,
 }
 
 /// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
@@ -96,6 +101,15 @@ pub struct Client {
     /// Methods of a client object that reach the upstream.
     #[serde(default)]
     pub methods: Vec<String>,
+    /// The upstream methods live on resource attributes of the client
+    /// (`client.chat.completions.create(..)`), not on the client itself.
+    #[serde(default)]
+    pub resource_attributes: bool,
+    /// Rust: a method that turns the request into a value instead of sending
+    /// it (`RequestBuilder::build`); a request ending in one is judged where
+    /// it is sent (`client.execute(req)`), not where it is built.
+    #[serde(default)]
+    pub deferred: Vec<String>,
     /// Methods of a client that return another object carrying its settings
     /// (`pool.acquire()`, `conn.cursor()`).
     #[serde(default)]
@@ -231,6 +245,7 @@ pub struct LangKnowledge {
     pub transparent_functions: Vec<String>,
     pub timers: Vec<String>,
     pub offload: Vec<Offload>,
+    pub remote_code_methods: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -320,6 +335,7 @@ impl Knowledge {
             .extend(pack.transparent_functions);
         target.timers.extend(pack.timers);
         target.offload.extend(pack.offload);
+        target.remote_code_methods.extend(pack.remote_code_methods);
         Ok(())
     }
 

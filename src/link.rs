@@ -46,6 +46,8 @@ pub struct ClientOrigin {
     /// Method calls between the constructor and the receiver (builder
     /// methods, `acquire()`, `cursor()`), outermost first.
     pub chain: Vec<CallRef>,
+    /// Reached through attributes of the client (`client.chat.completions`).
+    pub via_attr: bool,
 }
 
 pub struct Project<'k> {
@@ -645,6 +647,22 @@ impl<'k> Project<'k> {
             return None;
         }
         let lk = self.lk(m);
+        // `client.chat.completions`: a resource object of the client, not a
+        // value bound anywhere: the client is what its root leads to.
+        if let Expr::Attr(inner, _) = e {
+            let self_field = matches!(inner.as_ref(), Expr::Name(s) if s == "self" || s == "this");
+            let bound = e
+                .dotted()
+                .is_some_and(|d| !self.module(m).bindings_of(func, &d).is_empty());
+            if !self_field && !bound {
+                let before = out.len();
+                self.origins_of(m, func, inner, pos, chain, depth - 1, out)?;
+                for o in &mut out[before..] {
+                    o.via_attr = true;
+                }
+                return Some(());
+            }
+        }
         for o in self.trace(m, func, e, pos) {
             match o {
                 Origin::Call(cr) => {
@@ -657,6 +675,7 @@ impl<'k> Project<'k> {
                         out.push(ClientOrigin {
                             ctor: cr,
                             chain: chain.clone(),
+                            via_attr: false,
                         });
                         continue;
                     }

@@ -8,9 +8,11 @@
 //! Which calls reach an upstream, what bounds them and each library's default
 //! come from the knowledge packs (`rules/python.toml`, `rules/typescript.toml`,
 //! `rules/rust.toml`, and your own with `--knowledge`): requests, urllib,
-//! httpx (`timeout=None` only), aiohttp (300 s default), asyncpg, psycopg,
-//! PyMySQL, aiomysql/asyncmy; fetch (global, undici, node-fetch), undici
-//! `request`, axios, got, ky (`timeout: false` only), node-postgres; reqwest.
+//! httpx (`timeout=None` only), aiohttp (300 s default), the OpenAI and
+//! Anthropic SDKs (600 s default), asyncpg, psycopg, PyMySQL, aiomysql,
+//! asyncmy; fetch (global, undici, node-fetch, cross-fetch), undici
+//! `request`, axios, got, ky (`timeout: false` only), the OpenAI and
+//! Anthropic SDKs, node-postgres; reqwest.
 //!
 //! ## Why it matters
 //! An LLM orchestrator calls tools at machine speed and retries at once. A
@@ -71,6 +73,10 @@
 //!   `withTimeout` from a package) are trusted to apply one.
 //! - Calls inside Rust macros other than those the adapter re-parses are not
 //!   seen; DB drivers other than those listed are not known.
+//! - Code handed to a browser page (`page.evaluate(() => fetch(..))`) runs
+//!   there, not in the server, and is not judged.
+//! - A reqwest `Request` built elsewhere and sent with `client.execute(req)`
+//!   is not judged; one built in view is judged where it is sent.
 //! - The call is reported at each call site, not at the client's
 //!   construction: one client can be bounded by a deadline in one tool and
 //!   bare in the next.
@@ -122,6 +128,9 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
         let Some(via) = upstream(p, cref) else {
             continue;
         };
+        if runs_elsewhere(p, m, call.func) {
+            continue;
+        }
         let client = match &via {
             Via::Function(c) | Via::Method(c, _) => *c,
         };
@@ -180,7 +189,7 @@ fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
             .clients
             .iter()
             .find(|cl| any_matches(&cl.constructors, ctor_path))?;
-        if !cl.methods.iter().any(|m| m == method) {
+        if !cl.methods.iter().any(|m| m == method) || o.via_attr && !cl.resource_attributes {
             return None;
         }
         // Outside Rust's builders, only methods that hand on the client's
@@ -202,7 +211,40 @@ fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
             _ => found = Some(cl),
         }
     }
-    Some(Via::Method(found?, origins))
+    let client = found?;
+    if !client.deferred.is_empty() && method != "execute" {
+        let deferred = chained_after(module, c.call).iter().any(|s| {
+            module
+                .call(*s)
+                .method
+                .as_deref()
+                .is_some_and(|m| client.deferred.iter().any(|d| d == m))
+        });
+        if deferred {
+            return None;
+        }
+    }
+    Some(Via::Method(client, origins))
+}
+
+/// Is code in `func` handed to a method that runs it elsewhere (a browser
+/// page's `evaluate`)?
+fn runs_elsewhere(p: &Project, m: u32, func: Option<FuncId>) -> bool {
+    let module = p.module(m);
+    let lk = p.lk(m);
+    if lk.remote_code_methods.is_empty() {
+        return false;
+    }
+    module.func_chain(func).any(|f| {
+        module.func(f).ctx.iter().any(|c| match c {
+            crate::facts::Ctx::Arg { call, .. } => module
+                .call(*call)
+                .method
+                .as_deref()
+                .is_some_and(|mm| lk.remote_code_methods.iter().any(|r| r == mm)),
+            _ => false,
+        })
+    })
 }
 
 fn judge(p: &Project, c: CallRef, via: &Via) -> Verdict {
@@ -311,6 +353,40 @@ fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
             )
         }
         Lang::Rust => {
+            // `client.execute(req)`: the request carries its own timeout, set
+            // where it was built; one we cannot follow is not judged.
+            if call.method.as_deref() == Some("execute") {
+                let Some(req) = call.positional(0) else {
+                    return Verdict::Unknown;
+                };
+                let mut seen_build = false;
+                for o in p.trace(c.module, call.func, req, call.span.start_byte) {
+                    let Origin::Call(r) = o else {
+                        return Verdict::Unknown;
+                    };
+                    let mut cur = Some(r);
+                    while let Some(cr) = cur {
+                        let rc = p.module(cr.module).call(cr.call);
+                        let m = rc.method.as_deref().unwrap_or("");
+                        seen_build |= client.deferred.iter().any(|d| d == m);
+                        if client.timeout.iter().any(|t| t == m) {
+                            return Verdict::Bounded;
+                        }
+                        cur = match &rc.receiver {
+                            Some(Expr::Call(id)) => Some(CallRef {
+                                module: cr.module,
+                                call: *id,
+                            }),
+                            _ => None,
+                        };
+                    }
+                }
+                return if seen_build {
+                    Verdict::Unbounded(String::new())
+                } else {
+                    Verdict::Unknown
+                };
+            }
             for s in chained_after(module, c.call) {
                 let sc = module.call(s);
                 if sc
@@ -399,6 +475,15 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
     // Settings hidden by a method we cannot see through.
     if opaque_use(p, o, client) {
         return Verdict::Unknown;
+    }
+    // `client.with_options(timeout=5).chat.completions.create(..)`
+    if cm.lang() == Lang::Python {
+        for s in &o.chain {
+            let sc = p.module(s.module).call(s.call);
+            if let Some(v) = client.client_timeout.iter().find_map(|k| sc.kwarg(k)) {
+                return eval_value(p, s.module, sc.func, v, client);
+            }
+        }
     }
     match cm.lang() {
         Lang::Python => {
