@@ -246,13 +246,7 @@ impl<'k> Project<'k> {
             } else {
                 let imp = module.import(cls)?;
                 let (module_part, sym) = imp.path.rsplit_once('.')?;
-                let keys = match module.lang() {
-                    Lang::Python => python_import_keys(&module.path, module_part),
-                    Lang::TypeScript | Lang::JavaScript => {
-                        ts_import_keys(&module.path, module_part)
-                    }
-                    Lang::Rust => return None,
-                };
+                let keys = import_keys(module.lang(), &module.path, module_part)?;
                 let om = keys
                     .iter()
                     .filter_map(|k| self.module_keys.get(k))
@@ -344,11 +338,7 @@ impl<'k> Project<'k> {
         let lang = self.module(from).lang();
         let (module_part, sym) = path.rsplit_once('.')?;
         let from_path = &self.module(from).path;
-        let keys: Vec<String> = match lang {
-            Lang::Python => python_import_keys(from_path, module_part),
-            Lang::TypeScript | Lang::JavaScript => ts_import_keys(from_path, module_part),
-            Lang::Rust => return None,
-        };
+        let keys = import_keys(lang, from_path, module_part)?;
         for key in keys {
             if let Some(ms) = self.module_keys.get(&key) {
                 for &m in ms {
@@ -369,11 +359,7 @@ impl<'k> Project<'k> {
         let lang = self.module(from).lang();
         let (module_part, sym) = path.rsplit_once('.')?;
         let from_path = &self.module(from).path;
-        let keys = match lang {
-            Lang::Python => python_import_keys(from_path, module_part),
-            Lang::TypeScript | Lang::JavaScript => ts_import_keys(from_path, module_part),
-            Lang::Rust => return None,
-        };
+        let keys = import_keys(lang, from_path, module_part)?;
         keys.iter()
             .filter_map(|k| self.module_keys.get(k))
             .flatten()
@@ -1207,6 +1193,16 @@ fn module_keys(path: &str, lang: Lang) -> Vec<String> {
             let (root, module) = rust_module_path(path);
             vec![format!("rs:{root}#{module}")]
         }
+    }
+}
+
+/// The module keys an import of `module_part` written in file `from` may
+/// name (`None` for Rust, whose paths resolve by the module tree instead).
+fn import_keys(lang: Lang, from: &str, module_part: &str) -> Option<Vec<String>> {
+    match lang {
+        Lang::Python => Some(python_import_keys(from, module_part)),
+        Lang::TypeScript | Lang::JavaScript => Some(ts_import_keys(from, module_part)),
+        Lang::Rust => None,
     }
 }
 

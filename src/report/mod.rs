@@ -22,34 +22,30 @@ pub fn char_end(source: Option<&str>, span: &Span) -> (u32, u32) {
 }
 
 fn char_col(source: Option<&str>, line: u32, byte_col: u32) -> u32 {
-    let Some(src) = source else {
-        return byte_col + 1;
-    };
-    let Some(text) = src.split('\n').nth(line.saturating_sub(1) as usize) else {
-        return byte_col + 1;
-    };
-    let b = (byte_col as usize).min(text.len());
-    let b = (0..=b)
-        .rev()
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(0);
-    text[..b].chars().count() as u32 + 1
+    match line_prefix(source, line, byte_col) {
+        Some(p) => p.chars().count() as u32 + 1,
+        None => byte_col + 1,
+    }
 }
 
 /// The same, in UTF-16 code units (SARIF's `utf16CodeUnits`).
 pub fn utf16_col(source: Option<&str>, line: u32, byte_col: u32) -> u32 {
-    let Some(src) = source else {
-        return byte_col + 1;
-    };
-    let Some(text) = src.split('\n').nth(line.saturating_sub(1) as usize) else {
-        return byte_col + 1;
-    };
+    match line_prefix(source, line, byte_col) {
+        Some(p) => p.encode_utf16().count() as u32 + 1,
+        None => byte_col + 1,
+    }
+}
+
+/// The text of 1-based `line` before byte column `byte_col` (clamped to a
+/// character boundary), when the source is at hand.
+fn line_prefix(source: Option<&str>, line: u32, byte_col: u32) -> Option<&str> {
+    let text = source?.split('\n').nth(line.saturating_sub(1) as usize)?;
     let b = (byte_col as usize).min(text.len());
     let b = (0..=b)
         .rev()
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(0);
-    text[..b].encode_utf16().count() as u32 + 1
+    Some(&text[..b])
 }
 
 #[cfg(test)]
