@@ -171,19 +171,23 @@ if ! "$AST_GREP" --version >/dev/null 2>&1; then
 fi
 "$AST_GREP" --version >/dev/null 2>&1 || { AST_GREP=; note "ast-grep could not be installed (see $OUT/npm.log): its rows are left out"; }
 
+# Without these, every semgrep start (even --version) waits ~100 s for a
+# version check that this network cannot answer.
+export SEMGREP_SEND_METRICS=off SEMGREP_ENABLE_VERSION_CHECK=0
 SEMGREP=$CACHE/semgrep-venv/bin/semgrep
-if ! "$SEMGREP" --version >/dev/null 2>&1; then
+SEMGREP_V=$(timeout 60 "$SEMGREP" --version 2>/dev/null | tail -n1 || true)
+if [ -z "$SEMGREP_V" ]; then
     log "pip install semgrep into $CACHE/semgrep-venv (a few minutes)"
     { timeout 120 python3 -m venv "$CACHE/semgrep-venv" &&
         timeout 900 "$CACHE/semgrep-venv/bin/pip" install --quiet \
             "semgrep${SEMGREP_VERSION:+==$SEMGREP_VERSION}"; } >"$OUT/pip.log" 2>&1 || true
 fi
-"$SEMGREP" --version >/dev/null 2>&1 || { SEMGREP=; note "semgrep could not be installed (see $OUT/pip.log): its row is left out"; }
-export SEMGREP_SEND_METRICS=off SEMGREP_ENABLE_VERSION_CHECK=0
+[ -n "$SEMGREP_V" ] || SEMGREP_V=$(timeout 60 "$SEMGREP" --version 2>/dev/null | tail -n1 || true)
+[ -n "$SEMGREP_V" ] || { SEMGREP=; note "semgrep could not be installed (see $OUT/pip.log): its row is left out"; }
 
 VERSIONS="mcp-audit $("$MCP_AUDIT" --version | awk '{print $2}')"
 [ -n "$AST_GREP" ] && VERSIONS+=", ast-grep $("$AST_GREP" --version | awk '{print $2}')"
-[ -n "$SEMGREP" ] && VERSIONS+=", semgrep $("$SEMGREP" --version 2>/dev/null | tail -n1)"
+[ -n "$SEMGREP" ] && VERSIONS+=", semgrep $SEMGREP_V"
 [ -n "$HYPERFINE" ] && VERSIONS+=", $("$HYPERFINE" --version)"
 log "versions: $VERSIONS"
 
@@ -285,7 +289,7 @@ for key in "${KEYS[@]}"; do
             "timeout $TIMEOUT ${CMD[$key]}" >"$OUT/$key.hyperfine.log" 2>&1
         rc=$?
     else
-        python3 - "$OUT/$key.json" "$RUNS" "$TIMEOUT" "${CMD[$key]}" <<'EOF'
+        python3 - "$OUT/$key.json" "$RUNS" "$TIMEOUT" "${CMD[$key]}" >"$OUT/$key.hyperfine.log" 2>&1 <<'EOF'
 import json, subprocess, sys, time, statistics
 out, runs, limit, cmd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 times = []
