@@ -562,6 +562,8 @@ pub struct Module {
     pub func_calls: Vec<Vec<CallId>>,
     /// Calls made at module level; filled by `finish`.
     pub module_calls: Vec<CallId>,
+    /// For each call, the calls made on its result; filled by `finish`.
+    pub chained: Vec<Vec<CallId>>,
     /// Bindings by name; filled by `finish`.
     pub binding_index: std::collections::HashMap<String, Vec<u32>>,
     /// Names bound without a value we keep (loop variables, caught
@@ -682,11 +684,12 @@ impl Module {
 
     /// Calls that use the result of `id` as their receiver (`id(..).next(..)`).
     pub fn calls_on(&self, id: CallId) -> impl Iterator<Item = (CallId, &Call)> + '_ {
-        self.calls
+        self.chained
+            .get(id as usize)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
             .iter()
-            .enumerate()
-            .filter(move |(_, c)| matches!(c.receiver, Some(Expr::Call(r)) if r == id))
-            .map(|(i, c)| (i as CallId, c))
+            .map(move |c| (*c, &self.calls[*c as usize]))
     }
 
     /// Completes the facts after the walk: resolves call paths through
@@ -726,6 +729,14 @@ impl Module {
             .collect();
         for (c, p) in self.calls.iter_mut().zip(paths) {
             c.path = p;
+        }
+        self.chained = vec![Vec::new(); self.calls.len()];
+        for (i, c) in self.calls.iter().enumerate() {
+            if let Some(Expr::Call(r)) = c.receiver {
+                if let Some(v) = self.chained.get_mut(r as usize) {
+                    v.push(i as CallId);
+                }
+            }
         }
         self.func_calls = vec![Vec::new(); self.functions.len()];
         self.module_calls.clear();

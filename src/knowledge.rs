@@ -349,9 +349,9 @@ impl Knowledge {
 
     /// Literals a file must contain to be worth parsing on its own: the root
     /// of every library path the packs know (`requests`, `fetch`, `reqwest`)
-    /// and the MCP SDK registration idioms. A file with none of them can only
-    /// matter through a name another file defines; `scan` pulls those in by
-    /// name in later rounds.
+    /// the deadline and timer roots, and the MCP SDK registration idioms. A
+    /// file with none of them can only matter through a name another file
+    /// defines; `scan` pulls those in by name in later rounds.
     pub fn prefilter_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for k in [&self.python, &self.typescript, &self.rust] {
@@ -360,7 +360,10 @@ impl Knowledge {
                 .iter()
                 .flat_map(|c| c.functions.iter().chain(&c.constructors))
                 .chain(k.global_setters.iter().flat_map(|g| &g.callee));
-            for p in paths {
+            // Deadlines and timers too: a helper that applies one decides
+            // whether the calls it wraps are reported.
+            let deadlines = k.deadlines.iter().flat_map(|d| &d.callee).chain(&k.timers);
+            for p in paths.chain(deadlines) {
                 out.push(first_segment(p).trim_end_matches('*').to_string());
             }
             for e in &k.entries {

@@ -165,6 +165,8 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         }
     }
     let literals = kb.prefilter_literals();
+    let roots: std::collections::HashSet<&str> = literals.iter().map(String::as_str).collect();
+    let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut matcher = aho_corasick::AhoCorasick::new(&literals).expect("literal patterns build");
     let mut parsed: Vec<(usize, facts::Module, Arc<str>)> = Vec::new();
     // Round one parses the files that mention a library or an MCP idiom;
@@ -205,15 +207,16 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         for (i, r, text) in lowered {
             match r {
                 Ok(m) => {
-                    names.extend(defined_names(&m));
+                    names.extend(relevant_names(&m, &roots, &known));
                     parsed.push((i, m, Arc::from(text)));
                 }
                 Err(s) => skipped.push(s),
             }
         }
-        names.retain(|n| n.len() >= 3);
+        names.retain(|n| n.len() >= 3 && !known.contains(n));
         names.sort();
         names.dedup();
+        known.extend(names.iter().cloned());
         if names.is_empty() || pending.iter().all(Option::is_none) {
             break;
         }
@@ -318,21 +321,74 @@ fn read_source(f: &discover::SourceFile, max_size: u64) -> Result<String, Skippe
     })
 }
 
-/// Names a module defines at its top level, by which other files reach it:
-/// functions, classes, module-level bindings.
-fn defined_names(m: &facts::Module) -> Vec<String> {
-    let funcs = m
-        .functions
+/// Names a module defines at its top level that can carry a finding to
+/// another file: functions and classes whose code makes a relevant call,
+/// and module-level bindings built by one. A call is relevant when its
+/// path starts with a prefilter literal (a library, a deadline, an MCP
+/// idiom) or it names something already relevant; other files can only
+/// reach these through their names.
+fn relevant_names(
+    m: &facts::Module,
+    roots: &std::collections::HashSet<&str>,
+    known: &std::collections::HashSet<String>,
+) -> Vec<String> {
+    use facts::Expr;
+    let mut mine: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let relevant = |c: &facts::Call, mine: &std::collections::HashSet<String>| {
+        let named = |n: &str| known.contains(n) || mine.contains(n);
+        c.path
+            .as_deref()
+            .is_some_and(|p| roots.contains(knowledge::first_segment(p)))
+            || c.callee.root_name().is_some_and(named)
+            || c.name().is_some_and(named)
+    };
+    // The top-level function or class each call's code belongs to.
+    let owner_of = |f: facts::FuncId| -> Option<String> {
+        let top = m.func_chain(Some(f)).last()?;
+        let tf = m.func(top);
+        match tf.class {
+            Some(c) => Some(m.classes[c as usize].name.clone()),
+            None => Some(tf.name.clone()),
+        }
+    };
+    let owners: Vec<Option<String>> = m
+        .calls
         .iter()
-        .filter(|f| f.parent.is_none() && !f.name.is_empty())
-        .map(|f| f.name.clone());
-    let classes = m.classes.iter().map(|c| c.name.clone());
-    let bindings = m
-        .bindings
-        .iter()
-        .filter(|b| b.scope == facts::BindScope::Module && !b.name.contains('.'))
-        .map(|b| b.name.clone());
-    funcs.chain(classes).chain(bindings).collect()
+        .map(|c| c.func.and_then(owner_of).filter(|o| !o.is_empty()))
+        .collect();
+    // Functions calling each other within the module: iterate to a fixpoint.
+    loop {
+        let before = mine.len();
+        for (c, owner) in m.calls.iter().zip(&owners) {
+            if let Some(o) = owner {
+                if !mine.contains(o) && relevant(c, &mine) {
+                    mine.insert(o.clone());
+                }
+            }
+        }
+        for b in m
+            .bindings
+            .iter()
+            .filter(|b| b.scope == facts::BindScope::Module && !b.name.contains('.'))
+        {
+            if mine.contains(&b.name) {
+                continue;
+            }
+            let mut hit = false;
+            b.value.walk(&mut |e| match e {
+                Expr::Call(id) => hit |= relevant(m.call(*id), &mine),
+                Expr::Name(n) => hit |= known.contains(n) || mine.contains(n),
+                _ => {}
+            });
+            if hit {
+                mine.insert(b.name.clone());
+            }
+        }
+        if mine.len() == before {
+            break;
+        }
+    }
+    mine.into_iter().collect()
 }
 
 /// A finding's identity that survives edits elsewhere in the file: the
