@@ -454,6 +454,17 @@ impl<'k> Project<'k> {
                             .iter()
                             .any(|t| p.ends_with(&format!("::{t}")))
                     {
+                        if let Some(Expr::Func(f)) = c.positional(0) {
+                            // `Lazy::new(|| Client::builder()..build())`
+                            let f = FuncRef {
+                                module: m,
+                                func: *f,
+                            };
+                            for (fm, ff, v) in self.returns_of(f) {
+                                self.trace_into(fm, Some(ff), &v, u32::MAX, depth - 1, out, seen);
+                            }
+                            return;
+                        }
                         if let Some(a) = c.positional(0) {
                             return self.trace_into(
                                 m,
