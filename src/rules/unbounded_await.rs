@@ -58,6 +58,9 @@
 //! `AbortController` aborted by `setTimeout`, or a project helper that
 //! applies one of these to what it is given (`withTimeout(() => call(), ms)`).
 //! A helper whose every caller runs it under such a deadline is bounded too.
+//! For databases, a statement timeout in the DSN or `options`, in
+//! `server_settings`, or a `SET statement_timeout` run on the same
+//! connection or pool bounds its queries.
 //!
 //! ## Limits
 //! - Precision first: when the call's options come from somewhere we cannot
@@ -455,17 +458,46 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
     if ctor.has_spread_arg() {
         return Verdict::Unknown;
     }
-    // Settings text in a DSN or options string (`statement_timeout`).
+    // Settings text in a DSN or options string (`statement_timeout`), a
+    // settings key (`server_settings={"statement_timeout": ..}`), or a
+    // `SET statement_timeout` run on the same connection or pool.
     if !client.client_timeout_text.is_empty() {
-        let mut hit = false;
-        for a in &ctor.args {
-            a.value.walk(&mut |e| {
-                if let Expr::Str(s) = e {
-                    hit |= client
-                        .client_timeout_text
-                        .iter()
-                        .any(|t| s.contains(t.as_str()));
-                }
+        let mentions = |args: &[crate::facts::Arg]| {
+            let mut hit = false;
+            for a in args {
+                a.value.walk(&mut |e| match e {
+                    Expr::Str(s) => {
+                        hit |= client
+                            .client_timeout_text
+                            .iter()
+                            .any(|t| s.contains(t.as_str()))
+                    }
+                    Expr::Object(o) => {
+                        hit |= o.entries.iter().any(|(k, _)| {
+                            client
+                                .client_timeout_text
+                                .iter()
+                                .any(|t| k.contains(t.as_str()))
+                        })
+                    }
+                    _ => {}
+                });
+            }
+            hit
+        };
+        let mut hit = mentions(&ctor.args);
+        if !hit {
+            let m = o.ctor.module;
+            hit = cm.calls.iter().enumerate().any(|(i, c)| {
+                c.method
+                    .as_deref()
+                    .is_some_and(|mm| client.methods.iter().any(|x| x == mm))
+                    && mentions(&c.args)
+                    && p.client_origins(CallRef {
+                        module: m,
+                        call: i as CallId,
+                    })
+                    .is_some_and(|os| os.iter().any(|x| x.ctor == o.ctor))
             });
         }
         if hit {
