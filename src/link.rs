@@ -526,9 +526,7 @@ impl<'k> Project<'k> {
                     out.push(Origin::Unknown);
                     return;
                 }
-                for b in bs {
-                    self.trace_into(m, b.func, &b.value, b.span.start_byte, depth - 1, out, seen);
-                }
+                self.trace_bindings(m, bs, depth, out, seen);
             }
             Expr::Attr(obj, field) => {
                 if let Expr::Name(s) = obj.as_ref() {
@@ -544,17 +542,7 @@ impl<'k> Project<'k> {
                         if bs.is_empty() {
                             out.push(Origin::Unknown);
                         }
-                        for b in bs {
-                            self.trace_into(
-                                m,
-                                b.func,
-                                &b.value,
-                                b.span.start_byte,
-                                depth - 1,
-                                out,
-                                seen,
-                            );
-                        }
+                        self.trace_bindings(m, bs, depth, out, seen);
                         return;
                     }
                 }
@@ -563,17 +551,7 @@ impl<'k> Project<'k> {
                         if !seen.insert((m, func, d.clone())) {
                             return;
                         }
-                        for b in module.bindings_at(func, &d, pos) {
-                            self.trace_into(
-                                m,
-                                b.func,
-                                &b.value,
-                                b.span.start_byte,
-                                depth - 1,
-                                out,
-                                seen,
-                            );
-                        }
+                        self.trace_bindings(m, module.bindings_at(func, &d, pos), depth, out, seen);
                     }
                     _ => out.push(Origin::Unknown),
                 }
@@ -585,6 +563,20 @@ impl<'k> Project<'k> {
                 self.trace_into(m, func, otherwise, pos, depth - 1, out, seen);
             }
             other => out.push(Origin::Lit(m, func, other.clone())),
+        }
+    }
+
+    /// Traces the value of each binding, in the function it is written in.
+    fn trace_bindings<'a>(
+        &self,
+        m: u32,
+        bs: impl IntoIterator<Item = &'a crate::facts::Binding>,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        for b in bs {
+            self.trace_into(m, b.func, &b.value, b.span.start_byte, depth - 1, out, seen);
         }
     }
 
