@@ -11,8 +11,8 @@ pub mod rust;
 pub mod typescript;
 
 use crate::facts::{
-    Arg, Call, CallId, Class, ClassId, Comment, Ctx, Expr, FuncId, FuncKind, Function, Lang,
-    Module, Span,
+    Arg, Call, CallId, Class, ClassId, Comment, Ctx, Expr, FuncId, FuncKind, Function, Lang, Loop,
+    LoopId, LoopKind, Module, Span,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -106,6 +106,8 @@ pub struct Builder<'s> {
     /// Contexts between the current function's body and the current node.
     pub ctx: Vec<Ctx>,
     depth: u32,
+    /// Where the walk's stack starts, for the stack budget.
+    stack_base: usize,
 }
 
 impl<'s> Builder<'s> {
@@ -117,6 +119,7 @@ impl<'s> Builder<'s> {
             class: None,
             ctx: Vec::new(),
             depth: 0,
+            stack_base: stack_pointer(),
         }
     }
 
@@ -128,10 +131,13 @@ impl<'s> Builder<'s> {
         span_of(node)
     }
 
-    /// Guards one level of recursion. Pair every successful `enter` with `leave`.
+    /// Guards one level of recursion: the depth limit, and this thread's
+    /// stack budget measured from where the walk began (unoptimized builds
+    /// spend several KiB of stack per level). Pair every successful `enter`
+    /// with `leave`.
     pub fn enter(&mut self) -> Result<(), LowerError> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_DEPTH || stack_pointer().abs_diff(self.stack_base) > stack_budget() {
             Err(LowerError::TooDeep)
         } else {
             Ok(())
@@ -167,6 +173,29 @@ impl<'s> Builder<'s> {
             func: self.func,
             ctx: self.ctx.clone(),
             via: None,
+        });
+        id
+    }
+
+    /// Records a loop in the current function and context. Its body is
+    /// then lowered under `Ctx::Loop(id)`.
+    pub fn push_loop(
+        &mut self,
+        span: Span,
+        kind: LoopKind,
+        iter: Option<Expr>,
+        vars: Vec<String>,
+        cond: Option<Expr>,
+    ) -> LoopId {
+        let id = self.m.loops.len() as LoopId;
+        self.m.loops.push(Loop {
+            span,
+            kind,
+            func: self.func,
+            iter,
+            vars,
+            cond,
+            ctx: self.ctx.clone(),
         });
         id
     }

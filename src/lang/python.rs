@@ -9,7 +9,7 @@
 use super::{span_of, unquote, Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
-    Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
+    Import, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
 };
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -23,10 +23,7 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
         t: tables(),
         cursors: Vec::new(),
         st: FnState::default(),
-        stack_base: 0,
     };
-    let base = 0u8;
-    l.stack_base = std::ptr::addr_of!(base) as usize;
     l.stmt(tree.root_node())?;
     l.resolve_catch_types();
     let comments = &mut l.b.m.comments;
@@ -346,8 +343,6 @@ struct Lower<'t, 's> {
     /// Reused cursors: one per level of `each` currently running.
     cursors: Vec<TreeCursor<'t>>,
     st: FnState<'s>,
-    /// The address of a local of `lower`: where the walk's stack starts.
-    stack_base: usize,
 }
 
 /// A plain string whose prefix has no `f`/`t` cannot hold interpolations.
@@ -511,21 +506,6 @@ impl<'t, 's> Lower<'t, 's> {
         Ok(first)
     }
 
-    /// Guards one level of recursion: the shared depth limit, and a stack
-    /// budget measured from where the walk started, so that unoptimized
-    /// builds (whose frames are several times larger) fail with `TooDeep`
-    /// rather than overflow a 2 MiB thread stack. Pair with `b.leave()`.
-    #[inline]
-    fn guard(&mut self) -> R<()> {
-        self.b.enter()?;
-        let here = 0u8;
-        let sp = std::ptr::addr_of!(here) as usize;
-        if sp.abs_diff(self.stack_base) > super::stack_budget() {
-            return Err(LowerError::TooDeep);
-        }
-        Ok(())
-    }
-
     fn in_ctx<T>(&mut self, ctx: Ctx, f: impl FnOnce(&mut Self) -> T) -> T {
         self.b.ctx.push(ctx);
         let out = f(self);
@@ -551,7 +531,7 @@ impl<'t, 's> Lower<'t, 's> {
     // ----- statements ------------------------------------------------------
 
     fn stmt(&mut self, n: Node<'t>) -> R<()> {
-        self.guard()?;
+        self.b.enter()?;
         let r = self.stmt_inner(n);
         self.b.leave();
         r
@@ -702,7 +682,7 @@ impl<'t, 's> Lower<'t, 's> {
     /// The target of a misparsed `type(args).a[i] = v`: the leftmost
     /// parenthesized expression (or tuple) holds the arguments of `type`.
     fn type_call_chain(&mut self, n: Node<'t>, stmt: Node<'t>) -> R<Expr> {
-        self.guard()?;
+        self.b.enter()?;
         let f = &self.t.f;
         let r = match self.k(n) {
             K::Attribute => {
@@ -1316,7 +1296,7 @@ impl<'t, 's> Lower<'t, 's> {
             | K::ParenthesizedExpression
             | K::ListSplatPattern
             | K::ListSplat => {
-                self.guard()?;
+                self.b.enter()?;
                 let r = self.each_named(n, |s, c| s.pattern_names(c, out));
                 self.b.leave();
                 r
@@ -1334,28 +1314,6 @@ impl<'t, 's> Lower<'t, 's> {
 
     // ----- compound statements ---------------------------------------------
 
-    fn push_loop(
-        &mut self,
-        n: Node,
-        kind: LoopKind,
-        iter: Option<Expr>,
-        vars: Vec<String>,
-        cond: Option<Expr>,
-    ) -> u32 {
-        let id = self.b.m.loops.len() as u32;
-        let l = Loop {
-            span: span_of(n),
-            kind,
-            func: self.b.func,
-            iter,
-            vars,
-            cond,
-            ctx: self.b.ctx.clone(),
-        };
-        self.b.m.loops.push(l);
-        id
-    }
-
     fn for_stmt(&mut self, n: Node<'t>) -> R<()> {
         let f = &self.t.f;
         let [left, right, body, alt] = self.fields(n, [f.left, f.right, f.body, f.alternative])?;
@@ -1372,7 +1330,9 @@ impl<'t, 's> Lower<'t, 's> {
             }
         }
         let vars = names.iter().map(|v| (*v).to_owned()).collect();
-        let id = self.push_loop(n, LoopKind::ForEach, iter, vars, None);
+        let id = self
+            .b
+            .push_loop(span_of(n), LoopKind::ForEach, iter, vars, None);
         if let Some(b) = body {
             self.in_ctx(Ctx::Loop(id), |s| s.stmt(b))?;
         }
@@ -1389,7 +1349,9 @@ impl<'t, 's> Lower<'t, 's> {
             Some(c) => Some(self.expr(c)?),
             None => None,
         };
-        let id = self.push_loop(n, LoopKind::While, None, Vec::new(), cond);
+        let id = self
+            .b
+            .push_loop(span_of(n), LoopKind::While, None, Vec::new(), cond);
         if let Some(b) = body {
             self.in_ctx(Ctx::Loop(id), |s| s.stmt(b))?;
         }
@@ -1480,7 +1442,7 @@ impl<'t, 's> Lower<'t, 's> {
     fn except_types(&mut self, n: Node<'t>, out: &mut Vec<String>) -> R<()> {
         match self.k(n) {
             K::Tuple | K::ParenthesizedExpression | K::ExpressionList => {
-                self.guard()?;
+                self.b.enter()?;
                 let r = self.each_named(n, |s, c| s.except_types(c, out));
                 self.b.leave();
                 r
@@ -1562,7 +1524,7 @@ impl<'t, 's> Lower<'t, 's> {
     // ----- expressions -----------------------------------------------------
 
     fn expr(&mut self, n: Node<'t>) -> R<Expr> {
-        self.guard()?;
+        self.b.enter()?;
         let r = self.expr_inner(n);
         self.b.leave();
         r
@@ -1581,7 +1543,7 @@ impl<'t, 's> Lower<'t, 's> {
             }
             K::Identifier | K::Integer | K::Float | K::True | K::False | K::None => Ok(()),
             _ => {
-                self.guard()?;
+                self.b.enter()?;
                 let r = self.each_named(n, |s, c| s.scan(c));
                 self.b.leave();
                 r

@@ -15,7 +15,7 @@
 use super::{span_of, Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr, FuncId,
-    FuncKind, Import, Loop, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
+    FuncKind, Import, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
 };
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
@@ -35,10 +35,7 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
         decls: HashSet::new(),
         pending_scope: Vec::new(),
         exported_names: Vec::new(),
-        stack_base: 0,
     };
-    let base = 0u8;
-    l.stack_base = std::hint::black_box(&base) as *const u8 as usize;
     l.walk(root)?;
     l.finish();
     Ok(l.b.m)
@@ -503,8 +500,6 @@ struct Lower<'t, 's> {
     pending_scope: Vec<(usize, &'s str)>,
     /// Names exported by `export { a }`, `export default a`, `module.exports`.
     exported_names: Vec<String>,
-    /// The stack address `lower` started at.
-    stack_base: usize,
 }
 
 impl<'t, 's> Lower<'t, 's> {
@@ -607,19 +602,6 @@ impl<'t, 's> Lower<'t, 's> {
         e
     }
 
-    /// Guards one level of recursion: the shared depth count, and the bytes
-    /// of stack used since `lower` began (unoptimised builds use far more
-    /// stack per level than the depth count assumes).
-    fn enter(&mut self) -> R<()> {
-        self.b.enter()?;
-        let here = 0u8;
-        let sp = std::hint::black_box(&here) as *const u8 as usize;
-        if self.stack_base.saturating_sub(sp) > super::stack_budget() {
-            return Err(LowerError::TooDeep);
-        }
-        Ok(())
-    }
-
     fn with_ctx<T>(&mut self, ctx: Ctx, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
         self.b.ctx.push(ctx);
         let r = f(self);
@@ -679,7 +661,7 @@ impl<'t, 's> Lower<'t, 's> {
     // -- statements ------------------------------------------------------
 
     fn walk(&mut self, n: Node<'t>) -> R<()> {
-        self.enter()?;
+        self.b.enter()?;
         let r = self.walk_inner(n);
         self.b.leave();
         r
@@ -970,7 +952,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     /// Names bound by a destructuring pattern; default values are lowered.
     fn pattern(&mut self, p: Node<'t>, out: &mut Vec<&'s str>) -> R<()> {
-        self.enter()?;
+        self.b.enter()?;
         let r = self.pattern_inner(p, out);
         self.b.leave();
         r
@@ -1184,20 +1166,6 @@ impl<'t, 's> Lower<'t, 's> {
         Ok(())
     }
 
-    fn push_loop(&mut self, n: Node<'t>, kind: LoopKind) -> u32 {
-        let id = self.b.m.loops.len() as u32;
-        self.b.m.loops.push(Loop {
-            span: span_of(n),
-            kind,
-            func: self.b.func,
-            iter: None,
-            vars: Vec::new(),
-            cond: None,
-            ctx: self.b.ctx.clone(),
-        });
-        id
-    }
-
     /// `for (x of it)` / `for (k in obj)`.
     fn for_each(&mut self, n: Node<'t>) -> R<()> {
         let ks = self.kids(n);
@@ -1216,7 +1184,9 @@ impl<'t, 's> Lower<'t, 's> {
             Some(r) => Some(self.expr(r)?),
             None => None,
         };
-        let id = self.push_loop(n, LoopKind::ForEach);
+        let id = self
+            .b
+            .push_loop(span_of(n), LoopKind::ForEach, None, Vec::new(), None);
         let lp = &mut self.b.m.loops[id as usize];
         lp.iter = iter;
         lp.vars = names.iter().map(|s| s.to_string()).collect();
@@ -1254,7 +1224,9 @@ impl<'t, 's> Lower<'t, 's> {
             Some(c) => Some(self.expr(c)?),
             None => None,
         };
-        let id = self.push_loop(n, LoopKind::ForC);
+        let id = self
+            .b
+            .push_loop(span_of(n), LoopKind::ForC, None, Vec::new(), None);
         let lp = &mut self.b.m.loops[id as usize];
         lp.vars = vars;
         lp.cond = cond;
@@ -1280,7 +1252,9 @@ impl<'t, 's> Lower<'t, 's> {
             Some(c) => Some(self.expr(c)?),
             None => None,
         };
-        let id = self.push_loop(n, LoopKind::While);
+        let id = self
+            .b
+            .push_loop(span_of(n), LoopKind::While, None, Vec::new(), None);
         self.b.m.loops[id as usize].cond = cond;
         if let Some(body) = field(&ks, f.body) {
             self.with_ctx(Ctx::Loop(id), |l| l.walk(body))?;
@@ -1292,7 +1266,9 @@ impl<'t, 's> Lower<'t, 's> {
     fn do_while(&mut self, n: Node<'t>) -> R<()> {
         let ks = self.kids(n);
         let f = self.g.f;
-        let id = self.push_loop(n, LoopKind::DoWhile);
+        let id = self
+            .b
+            .push_loop(span_of(n), LoopKind::DoWhile, None, Vec::new(), None);
         if let Some(body) = field(&ks, f.body) {
             self.with_ctx(Ctx::Loop(id), |l| l.walk(body))?;
         }
@@ -1389,7 +1365,7 @@ impl<'t, 's> Lower<'t, 's> {
         exported: bool,
         decorators: Vec<Decorator>,
     ) -> R<FuncId> {
-        self.enter()?;
+        self.b.enter()?;
         let r = self.function_inner(n, name, kind, exported, decorators);
         self.b.leave();
         r
@@ -1553,7 +1529,7 @@ impl<'t, 's> Lower<'t, 's> {
 
     /// The parameter a pattern declares (`this` declares none).
     fn param_of(&mut self, p: Node<'t>) -> R<Option<Param>> {
-        self.enter()?;
+        self.b.enter()?;
         let r = self.param_of_inner(p);
         self.b.leave();
         r
@@ -1626,7 +1602,7 @@ impl<'t, 's> Lower<'t, 's> {
         exported: bool,
         decorators: Vec<Decorator>,
     ) -> R<ClassId> {
-        self.enter()?;
+        self.b.enter()?;
         let r = self.class_inner(n, name_hint, exported, decorators);
         self.b.leave();
         r
@@ -1801,7 +1777,7 @@ impl<'t, 's> Lower<'t, 's> {
     // -- expressions -------------------------------------------------------
 
     fn expr(&mut self, n: Node<'t>) -> R<Expr> {
-        self.enter()?;
+        self.b.enter()?;
         let r = self.expr_inner(n);
         self.b.leave();
         r

@@ -479,7 +479,6 @@ impl<'a, 's> L<'a, 's> {
             shift,
             mac: &mut *self.mac,
             tail: false,
-            stack_base: self.stack_base,
         }
     }
 
@@ -883,7 +882,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn json_value(&mut self, ts: &[Node], sep: usize, pieces: &mut Vec<Piece>) -> R<J> {
-        self.guard()?;
+        self.b.enter()?;
         let lit = match ts {
             [] => Some(J::Lit(Expr::Null)),
             [t] => match t.kind() {
@@ -981,7 +980,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn attr_args(&mut self, tt: Node) -> R<Vec<Arg>> {
-        self.guard()?;
+        self.b.enter()?;
         let ts = body_tokens(tt);
         let mut out = Vec::new();
         for (_, seg) in split_commas(&ts) {

@@ -13,7 +13,7 @@ mod tests;
 use super::{Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CallId, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr,
-    FuncKind, Loop, LoopKind, Module, Object, Param, Span, Try, TryKind,
+    FuncKind, LoopKind, Module, Object, Param, Span, Try, TryKind,
 };
 use std::sync::OnceLock;
 use tree_sitter::{Node, Point, Tree};
@@ -31,7 +31,6 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
             shift: Shift::default(),
             mac: &mut mac,
             tail: false,
-            stack_base: stack_addr(),
         };
         l.comments(root);
         l.list(root, false, Member::No)?;
@@ -160,14 +159,6 @@ struct L<'a, 's> {
     /// The next expression lowered is in tail position of a function or
     /// closure body (taken by `expr` on entry).
     tail: bool,
-    /// Where the walk's stack started (see [`L::guard`]).
-    stack_base: usize,
-}
-
-#[inline(always)]
-fn stack_addr() -> usize {
-    let probe = 0u8;
-    std::hint::black_box(&probe) as *const u8 as usize
 }
 
 /// The named children of `n` (comments excluded).
@@ -291,15 +282,6 @@ impl<'a, 's> L<'a, 's> {
         out
     }
 
-    /// `Builder::enter` plus the stack budget. Pair with `self.b.leave()`.
-    fn guard(&mut self) -> R<()> {
-        self.b.enter()?;
-        if self.stack_base.abs_diff(stack_addr()) > super::stack_budget() {
-            return Err(LowerError::TooDeep);
-        }
-        Ok(())
-    }
-
     fn scope(&self) -> BindScope {
         match self.b.func {
             Some(f) => BindScope::Function(f),
@@ -364,7 +346,7 @@ impl<'a, 's> L<'a, 's> {
     /// tail expression (its value) and the node it came from. With `tail`,
     /// that expression is in tail position of the enclosing function.
     fn list<'t>(&mut self, n: Node<'t>, tail: bool, member: Member) -> R<Option<(Expr, Node<'t>)>> {
-        self.guard()?;
+        self.b.enter()?;
         let ks = kids(n);
         let mut out = None;
         let mut attrs_from: Option<usize> = None;
@@ -451,7 +433,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn use_tree(&mut self, n: Node, prefix: &str) -> R<()> {
-        self.guard()?;
+        self.b.enter()?;
         let f = fields();
         let join = |p: String| {
             if prefix.is_empty() {
@@ -846,7 +828,7 @@ impl<'a, 's> L<'a, 's> {
 
     fn expr(&mut self, n: Node) -> R<Expr> {
         let tail = std::mem::take(&mut self.tail);
-        self.guard()?;
+        self.b.enter()?;
         // A table of small handlers rather than one big `match`: this
         // recursion is as deep as the code is nested, and a debug build
         // gives a big function a stack slot for every arm's temporaries.
@@ -1583,28 +1565,6 @@ impl<'a, 's> L<'a, 's> {
         })
     }
 
-    fn push_loop(
-        &mut self,
-        n: Node,
-        kind: LoopKind,
-        iter: Option<Expr>,
-        vars: Vec<String>,
-        cond: Option<Expr>,
-    ) -> u32 {
-        let id = self.b.m.loops.len() as u32;
-        let lp = Loop {
-            span: self.span(n),
-            kind,
-            func: self.b.func,
-            iter,
-            vars,
-            cond,
-            ctx: self.b.ctx.clone(),
-        };
-        self.b.m.loops.push(lp);
-        id
-    }
-
     fn loop_body(&mut self, n: Node, id: u32) -> R<Expr> {
         if let Some(body) = n.child_by_field_id(fields().body) {
             self.in_ctx(Ctx::Loop(id), |l| l.list(body, false, Member::No))?;
@@ -1622,7 +1582,9 @@ impl<'a, 's> L<'a, 's> {
         if let Some(p) = n.child_by_field_id(f.pattern) {
             self.pattern_names(p, &mut vars);
         }
-        let id = self.push_loop(n, LoopKind::ForEach, iter, vars, None);
+        let id = self
+            .b
+            .push_loop(self.span(n), LoopKind::ForEach, iter, vars, None);
         self.loop_body(n, id)
     }
 
@@ -1636,12 +1598,16 @@ impl<'a, 's> L<'a, 's> {
             Some(c) => Some(self.expr(c)?),
             None => None,
         };
-        let id = self.push_loop(n, LoopKind::While, None, Vec::new(), cond);
+        let id = self
+            .b
+            .push_loop(self.span(n), LoopKind::While, None, Vec::new(), cond);
         self.loop_body(n, id)
     }
 
     fn loop_expr(&mut self, n: Node) -> R<Expr> {
-        let id = self.push_loop(n, LoopKind::Loop, None, Vec::new(), None);
+        let id = self
+            .b
+            .push_loop(self.span(n), LoopKind::Loop, None, Vec::new(), None);
         self.loop_body(n, id)
     }
 
