@@ -1184,12 +1184,10 @@ impl<'t, 's> Lower<'t, 's> {
             Some(r) => Some(self.expr(r)?),
             None => None,
         };
+        let vars = names.iter().map(|s| s.to_string()).collect();
         let id = self
             .b
-            .push_loop(span_of(n), LoopKind::ForEach, None, Vec::new(), None);
-        let lp = &mut self.b.m.loops[id as usize];
-        lp.iter = iter;
-        lp.vars = names.iter().map(|s| s.to_string()).collect();
+            .push_loop(span_of(n), LoopKind::ForEach, iter, vars, None);
         if let Some(body) = field(&ks, f.body) {
             self.with_ctx(Ctx::Loop(id), |l| l.walk(body))?;
         }
@@ -1226,10 +1224,7 @@ impl<'t, 's> Lower<'t, 's> {
         };
         let id = self
             .b
-            .push_loop(span_of(n), LoopKind::ForC, None, Vec::new(), None);
-        let lp = &mut self.b.m.loops[id as usize];
-        lp.vars = vars;
-        lp.cond = cond;
+            .push_loop(span_of(n), LoopKind::ForC, None, vars, cond);
         let inc = field(&ks, f.increment);
         let body = field(&ks, f.body);
         self.with_ctx(Ctx::Loop(id), |l| {
@@ -1254,8 +1249,7 @@ impl<'t, 's> Lower<'t, 's> {
         };
         let id = self
             .b
-            .push_loop(span_of(n), LoopKind::While, None, Vec::new(), None);
-        self.b.m.loops[id as usize].cond = cond;
+            .push_loop(span_of(n), LoopKind::While, None, Vec::new(), cond);
         if let Some(body) = field(&ks, f.body) {
             self.with_ctx(Ctx::Loop(id), |l| l.walk(body))?;
         }
