@@ -164,7 +164,12 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
             }
         }
     }
-    let literals = kb.prefilter_literals();
+    let mut literals = kb.prefilter_literals();
+    if report_unused {
+        // A file whose only relevant text is a suppression is parsed too,
+        // so that MCP001 reports the same with the prefilter on or off.
+        literals.push(suppress::MARKER.to_string());
+    }
     let roots: std::collections::HashSet<&str> = literals.iter().map(String::as_str).collect();
     let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut matcher = aho_corasick::AhoCorasick::new(&literals).expect("literal patterns build");
