@@ -6,7 +6,8 @@ use std::process::Command;
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-audit"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR");
     c
 }
 
@@ -106,10 +107,20 @@ fn rules_and_explain() {
 #[test]
 fn terminal_has_no_colour_when_piped_or_with_no_color() {
     let f = "fixtures/unbounded-await/python/lowlevel_server.py";
-    let (_, piped, _) = run(&[f]);
-    assert!(!piped.contains('\u{1b}'), "escape codes in piped output");
-    let out = bin().arg(f).env("NO_COLOR", "1").output().unwrap();
-    assert!(!String::from_utf8(out.stdout).unwrap().contains('\u{1b}'));
+    let coloured = |envs: &[(&str, &str)]| {
+        let out = bin().arg(f).envs(envs.iter().copied()).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().contains('\u{1b}')
+    };
+    assert!(!coloured(&[]), "escape codes in piped output");
+    // FORCE_COLOR colours even a pipe, so NO_COLOR has colour to remove.
+    assert!(
+        coloured(&[("FORCE_COLOR", "1")]),
+        "FORCE_COLOR gave no colour"
+    );
+    assert!(!coloured(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
+    // Empty values do not count (no-color.org, force-color.org).
+    assert!(coloured(&[("FORCE_COLOR", "1"), ("NO_COLOR", "")]));
+    assert!(!coloured(&[("FORCE_COLOR", "")]));
 }
 
 fn redact(s: &str) -> String {

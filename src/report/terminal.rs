@@ -12,6 +12,8 @@ pub struct Style {
     pub color: bool,
     /// Wrap width for diagnostics.
     pub width: usize,
+    /// The summary after the findings (off with `--quiet`).
+    pub summary: bool,
 }
 
 pub fn render(report: &Report, style: &Style) -> String {
@@ -44,7 +46,9 @@ pub fn render(report: &Report, style: &Style) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&summary(report));
+    if style.summary {
+        out.push_str(&summary(report));
+    }
     out
 }
 
