@@ -78,6 +78,8 @@ pub enum Error {
     Knowledge(#[from] knowledge::KnowledgeError),
     #[error("unknown rule {0:?} (see `mcp-audit rules`)")]
     UnknownRule(String),
+    #[error("{0}: not a Python, TypeScript, JavaScript or Rust file name")]
+    UnknownLanguage(String),
     #[error("cannot start worker threads: {0}")]
     Threads(String),
 }
@@ -133,13 +135,33 @@ pub fn selected_rules(config: &Config) -> Result<Selection, Error> {
     })
 }
 
+/// A file whose text is given rather than read from disk (`mcp-audit -
+/// --stdin-filename PATH`, for editors): scanned and reported as `path`,
+/// which need not exist. It stands in for a file of the same path that the
+/// scanned directories hold.
+#[derive(Clone, Debug)]
+pub struct InMemoryFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
 pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
+    scan_sources(config, paths, &[])
+}
+
+/// [`scan`], with files whose text is given (see [`InMemoryFile`]).
+pub fn scan_sources(
+    config: &Config,
+    paths: &[PathBuf],
+    given: &[InMemoryFile],
+) -> Result<Report, Error> {
     let kb = Knowledge::load(&config.knowledge)?;
     let Selection {
         rules,
         report_unused,
     } = selected_rules(config)?;
-    let (files, mut skipped) = discover::discover(paths, &config.discover)?;
+    let (mut files, mut skipped) = discover::discover(paths, &config.discover)?;
+    let given = add_given(&mut files, given)?;
     let mut pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK)
         .start_handler(|_| lang::set_stack_budget(WORKER_STACK / 2));
@@ -151,7 +173,10 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
     let texts_read: Vec<Result<String, Skipped>> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| read_source(f, config.max_file_size))
+            .map(|f| match given.get(&f.display) {
+                Some(text) => given_source(f, text),
+                None => read_source(f, config.max_file_size),
+            })
             .collect()
     });
     let mut pending: Vec<Option<String>> = Vec::with_capacity(files.len());
@@ -164,7 +189,12 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
             }
         }
     }
-    let literals = kb.prefilter_literals();
+    let mut literals = kb.prefilter_literals();
+    if report_unused {
+        // A file whose only relevant text is a suppression is parsed too,
+        // so that MCP001 reports the same with the prefilter on or off.
+        literals.push(suppress::MARKER.to_string());
+    }
     let roots: std::collections::HashSet<&str> = literals.iter().map(String::as_str).collect();
     let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut matcher = aho_corasick::AhoCorasick::new(&literals).expect("literal patterns build");
@@ -288,6 +318,42 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         sources,
         grades,
     })
+}
+
+/// Adds the given files to `files` (replacing a discovered file of the
+/// same path), and returns their texts by display path.
+fn add_given<'a>(
+    files: &mut Vec<discover::SourceFile>,
+    given: &'a [InMemoryFile],
+) -> Result<HashMap<String, &'a str>, Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut texts = HashMap::new();
+    for g in given {
+        let display = discover::display_path(&g.path, &cwd);
+        let lang = discover::language_of(&g.path)
+            .ok_or_else(|| Error::UnknownLanguage(display.clone()))?;
+        files.retain(|f| f.display != display);
+        files.push(discover::SourceFile {
+            path: g.path.clone(),
+            display: display.clone(),
+            lang,
+        });
+        texts.insert(display, g.text.as_str());
+    }
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    Ok(texts)
+}
+
+/// A given file's text, or why it cannot be scanned (as for a file read
+/// from disk, less what only bytes can show).
+fn given_source(f: &discover::SourceFile, text: &str) -> Result<String, Skipped> {
+    if text.is_empty() {
+        return Err(Skipped {
+            path: f.display.clone(),
+            reason: "empty file".into(),
+        });
+    }
+    Ok(text.to_string())
 }
 
 /// Reads a file, or says why it cannot be scanned.

@@ -2,12 +2,12 @@
 //! an exit code (0 clean, 1 findings at or above --fail-on or an overall
 //! grade below --min-grade, 2 usage or I/O error).
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 use mcp_audit::finding::Severity;
 use mcp_audit::grade::Letter;
 use mcp_audit::report;
 use mcp_audit::rules::{self, REGISTRY};
-use mcp_audit::{scan, Config};
+use mcp_audit::{scan_sources, Config, InMemoryFile};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,13 +23,41 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Files or directories to scan.
-    #[arg(default_value = ".")]
+    /// Files or directories to scan [default: .]. `-` reads one file from
+    /// standard input (name it with --stdin-filename).
+    #[arg(value_name = "PATHS")]
     paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    /// Output format: terminal (source snippets and a summary), concise (one
+    /// line per finding), json, sarif or github (workflow annotations).
+    #[arg(long, value_enum, default_value_t = Format::Terminal, ignore_case = true)]
     format: Format,
+
+    /// When to colour terminal and concise output. auto: on a terminal,
+    /// unless NO_COLOR is set; a non-empty FORCE_COLOR colours it anywhere.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, ignore_case = true)]
+    color: ColorChoice,
+
+    /// Print the findings only: no summary, grades or notes. -qq prints
+    /// nothing, like --silent.
+    #[arg(long, short = 'q', action = ArgAction::Count)]
+    quiet: u8,
+
+    /// Print nothing on standard output; the exit code still tells. Files
+    /// named by --output, --sarif-output, --json-output and
+    /// --write-baseline are still written.
+    #[arg(long, short = 's')]
+    silent: bool,
+
+    /// Print how many findings each rule has instead of the findings
+    /// (terminal, concise or json format).
+    #[arg(long)]
+    statistics: bool,
+
+    /// Report the text read from standard input (`-`) as this file: its
+    /// extension picks the language, and its place picks the config file.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
 
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -58,7 +86,7 @@ struct Cli {
     ignore: Vec<String>,
 
     /// Exit 1 when a finding of this severity or higher is reported [default: low].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     fail_on: Option<FailOn>,
 
     /// Use this config file instead of looking for mcp-audit.toml or
@@ -90,9 +118,10 @@ struct Cli {
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
 
-    /// Parse every file, even those that mention nothing a rule looks at
-    /// (for checking that the prefilter changes nothing).
-    #[arg(long, hide = true)]
+    /// Parse every file, even those that mention nothing a rule looks at.
+    /// Slower, never changes a finding: for checking exactly that, and for
+    /// benchmarks.
+    #[arg(long)]
     no_prefilter: bool,
 }
 
@@ -116,9 +145,33 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Terminal,
+    Concise,
     Json,
     Sarif,
     Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour: the flag, then NO_COLOR (no-color.org), then
+    /// FORCE_COLOR (force-color.org), then whether output is a terminal.
+    /// Both variables count when set and not empty, whatever their value.
+    fn resolve(self, to_tty: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto if set("FORCE_COLOR") => true,
+            ColorChoice::Auto => to_tty,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum, serde::Deserialize)]
@@ -178,7 +231,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, String> {
+fn run(mut cli: Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Some(Command::Rules) => {
             let mut out = String::new();
@@ -242,9 +295,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         None => {}
     }
+    let stdin = stdin_file(&mut cli)?;
+    // The config is looked for from the first path; for `-`, from where the
+    // stdin file would be.
+    let config_anchor = match (cli.paths.first(), &stdin) {
+        (Some(p), Some(s)) if is_stdin(p) => Some(existing_ancestor(&s.path)),
+        (p, _) => p.cloned(),
+    };
+    let disk_paths: Vec<PathBuf> = cli.paths.iter().filter(|p| !is_stdin(p)).cloned().collect();
+    let verbosity = match (cli.silent, cli.quiet) {
+        (true, _) | (_, 2..) => Verbosity::Silent,
+        (_, 1) => Verbosity::Quiet,
+        _ => Verbosity::Normal,
+    };
+    if cli.statistics && matches!(cli.format, Format::Sarif | Format::Github) {
+        return Err("--statistics works with --format terminal, concise or json".to_string());
+    }
     let file = match &cli.config {
         Some(p) => Some(mcp_audit::config::load(p).map_err(|e| e.to_string())?),
-        None => match cli.paths.first().and_then(|p| mcp_audit::config::find(p)) {
+        None => match config_anchor.and_then(|p| mcp_audit::config::find(&p)) {
             Some(p) => Some(mcp_audit::config::load(&p).map_err(|e| e.to_string())?),
             None => None,
         },
@@ -314,11 +383,23 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .and_then(|v| MinGrade::from_str(v, true).ok())
         })
         .unwrap_or(MinGrade::F);
-    let report = scan(&config, &cli.paths).map_err(|e| e.to_string())?;
+    let report = scan_sources(&config, &disk_paths, stdin.as_slice()).map_err(|e| e.to_string())?;
+    let to_tty = cli.output.is_none() && std::io::stdout().is_terminal();
+    let color = cli.color.resolve(to_tty);
+    let summary = verbosity == Verbosity::Normal;
     let text = match cli.format {
+        Format::Json if cli.statistics => report::statistics_json(&report::rule_counts(&report)),
+        Format::Terminal | Format::Concise if cli.statistics => {
+            let mut text = report::statistics_text(&report::rule_counts(&report));
+            if summary {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&report::concise::summary_line(&report));
+            }
+            text
+        }
         Format::Terminal => {
-            let to_tty = cli.output.is_none() && std::io::stdout().is_terminal();
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let width = if to_tty {
                 terminal_width().unwrap_or(100)
             } else {
@@ -327,10 +408,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             report::terminal::render(
                 &report,
                 &report::terminal::Style {
-                    color: to_tty && !no_color,
+                    color,
                     width,
+                    summary,
                 },
             )
+        }
+        Format::Concise => {
+            report::concise::render(&report, &report::concise::Style { color, summary })
         }
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
@@ -343,17 +428,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if let Some(path) = &cli.json_output {
         write_file(path, &report::json::render(&report))?;
     }
-    emit(&cli.output, &text)?;
+    if cli.output.is_some() || verbosity != Verbosity::Silent {
+        emit(&cli.output, &text)?;
+    }
     if let Some(p) = &cli.write_baseline {
         let b = mcp_audit::suppress::Baseline::of(&report.findings);
         let json = serde_json::to_string_pretty(&b).expect("baseline serializes") + "\n";
         std::fs::write(p, json).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
-        eprintln!(
-            "mcp-audit: wrote a baseline of {} finding{} to {}",
-            b.findings.len(),
-            if b.findings.len() == 1 { "" } else { "s" },
-            p.display()
-        );
+        if verbosity == Verbosity::Normal {
+            eprintln!(
+                "mcp-audit: wrote a baseline of {} finding{} to {}",
+                b.findings.len(),
+                if b.findings.len() == 1 { "" } else { "s" },
+                p.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let failed_severity = fail_on
@@ -365,6 +454,66 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// How much to print (`-q`, `-qq` / `--silent`), as in ruff.
+#[derive(Clone, Copy, PartialEq)]
+enum Verbosity {
+    Normal,
+    /// The findings only.
+    Quiet,
+    /// Nothing on standard output.
+    Silent,
+}
+
+fn is_stdin(p: &std::path::Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+const STDIN_NEEDS_DASH: &str =
+    "--stdin-filename names the text read from standard input: add `-` to the paths";
+const STDIN_NEEDS_NAME: &str = "reading standard input (`-`) needs --stdin-filename PATH: \
+     the path the text is reported as, whose extension picks the language";
+
+/// The text of standard input, when the paths hold `-` (or none are given
+/// and --stdin-filename is), under the --stdin-filename it is reported as.
+/// Leaves `cli.paths` non-empty (`.` when none were given).
+fn stdin_file(cli: &mut Cli) -> Result<Option<InMemoryFile>, String> {
+    if cli.paths.is_empty() {
+        let default = if cli.stdin_filename.is_some() {
+            "-"
+        } else {
+            "."
+        };
+        cli.paths.push(PathBuf::from(default));
+    }
+    let dashes = cli.paths.iter().filter(|p| is_stdin(p)).count();
+    let name = match (dashes, &cli.stdin_filename) {
+        (0, None) => return Ok(None),
+        (1, Some(name)) => name.clone(),
+        (0, Some(_)) => return Err(STDIN_NEEDS_DASH.to_string()),
+        (1, None) => return Err(STDIN_NEEDS_NAME.to_string()),
+        _ => return Err("`-` (standard input) can be given only once".to_string()),
+    };
+    if mcp_audit::discover::language_of(&name).is_none() {
+        return Err(format!(
+            "--stdin-filename {}: not a Python, TypeScript, JavaScript or Rust file name \
+             (.py, .ts, .tsx, .mts, .cts, .js, .jsx, .mjs, .cjs, .rs)",
+            name.display()
+        ));
+    }
+    let text = std::io::read_to_string(std::io::stdin().lock())
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(Some(InMemoryFile { path: name, text }))
+}
+
+/// `path` if it exists, else its nearest existing ancestor (`.` at worst):
+/// where to look for the config of a file that may not be saved yet.
+fn existing_ancestor(path: &std::path::Path) -> PathBuf {
+    path.ancestors()
+        .find(|a| !a.as_os_str().is_empty() && a.exists())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn terminal_width() -> Option<usize> {

@@ -9,27 +9,37 @@
 //! - `mcp-audit: ignore-file[MCP101]` anywhere in the file: the whole file;
 //! - `ignore` / `ignore-file` with no brackets: every rule.
 //!
-//! A suppression that silences nothing is itself reported (MCP001
-//! unused-suppression), so stale ones do not pile up; only for rules that
-//! ran, since one that did not cannot have matched.
+//! A list hides only the rules it names that exist; a key that names no
+//! rule hides nothing (a typo must not widen a suppression to every rule).
+//! A suppression that silences nothing, names an unknown rule, lists no rule
+//! or never closes its `[` is itself reported (MCP001 unused-suppression),
+//! so stale and mistyped ones do not pile up. "Silences nothing" is judged
+//! only for rules that ran, since one that did not cannot have matched.
 
 use crate::facts::{Module, Span};
 use crate::finding::{Axis, Finding, Location, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
-pub const UNUSED_ID: &str = "MCP001";
-pub const UNUSED_NAME: &str = "unused-suppression";
+pub use crate::rules::unused_suppression::{ID as UNUSED_ID, NAME as UNUSED_NAME};
+
+/// The text that starts every inline suppression.
+pub const MARKER: &str = "mcp-audit:";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suppression {
     pub span: Span,
     /// The line it covers; `None` for a file-level suppression.
     pub line: Option<u32>,
-    /// Rule ids; empty = every rule.
+    /// The bare form (`ignore`, `ignore-file`): every rule.
+    pub every: bool,
+    /// Rule ids of its list that exist.
     pub rules: Vec<String>,
-    /// Rule keys written that name no rule.
+    /// Rule keys of its list that name no rule.
     pub unknown: Vec<String>,
+    /// Why it is malformed (an empty list, an unclosed `[`): it hides
+    /// nothing.
+    pub malformed: Option<&'static str>,
 }
 
 /// The suppressions written in a module's comments.
@@ -37,10 +47,10 @@ pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = Vec::new();
     for c in &module.comments {
-        let Some(at) = c.text.find("mcp-audit:") else {
+        let Some(at) = c.text.find(MARKER) else {
             continue;
         };
-        let rest = c.text[at + "mcp-audit:".len()..].trim_start();
+        let rest = c.text[at + MARKER.len()..].trim_start();
         let (file_level, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
             (true, r)
         } else if let Some(r) = rest.strip_prefix("ignore") {
@@ -50,22 +60,33 @@ pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
         };
         let mut rules = Vec::new();
         let mut unknown = Vec::new();
-        if let Some(list) = rest.strip_prefix('[') {
-            let Some(end) = list.find(']') else { continue };
-            for key in list[..end]
-                .split(',')
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-            {
-                match rule_key(key) {
-                    Some(id) => rules.push(id.to_string()),
-                    None => unknown.push(key.to_string()),
+        let mut malformed = None;
+        let every = if let Some(list) = rest.strip_prefix('[') {
+            match list.find(']') {
+                None => malformed = Some("its `[` is never closed"),
+                Some(end) => {
+                    for key in list[..end]
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                    {
+                        match rule_key(key) {
+                            Some(id) => rules.push(id.to_string()),
+                            None => unknown.push(key.to_string()),
+                        }
+                    }
+                    if rules.is_empty() && unknown.is_empty() {
+                        malformed = Some("its rule list is empty");
+                    }
                 }
             }
-        } else if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+            false
+        } else if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+            true
+        } else {
             // `ignored`, `ignore-me`: not our syntax.
             continue;
-        }
+        };
         let line = if file_level {
             None
         } else {
@@ -78,8 +99,10 @@ pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
         out.push(Suppression {
             span: c.span,
             line,
+            every,
             rules,
             unknown,
+            malformed,
         });
     }
     out
@@ -87,16 +110,43 @@ pub fn parse(module: &Module, source: &str) -> Vec<Suppression> {
 
 /// A rule id for `key` (an id or a name, any case), `MCP001` included.
 pub fn rule_key(key: &str) -> Option<&'static str> {
-    if key.eq_ignore_ascii_case(UNUSED_ID) || key.eq_ignore_ascii_case(UNUSED_NAME) {
-        return Some(UNUSED_ID);
-    }
     crate::rules::lookup(key).map(|r| r.id)
 }
 
 impl Suppression {
     fn covers(&self, f: &Finding) -> bool {
         let line_ok = self.line.is_none_or(|l| l == f.location.span.start_line);
-        line_ok && (self.rules.is_empty() || self.rules.iter().any(|r| r == f.rule_id))
+        line_ok && (self.every || self.rules.iter().any(|r| r == f.rule_id))
+    }
+
+    /// Why this suppression is reported, if it is: `used` says whether it
+    /// hid a finding, `rules_run` which rules could have been hidden.
+    fn problem(&self, used: bool, rules_run: &[&str]) -> Option<String> {
+        if let Some(why) = self.malformed {
+            return Some(format!("malformed suppression: {why}, so it hides nothing"));
+        }
+        if !self.unknown.is_empty() {
+            let keys = self.unknown.join(", ");
+            return Some(if self.rules.is_empty() {
+                format!("suppression names no rule mcp-audit knows ({keys}), so it hides nothing")
+            } else {
+                format!(
+                    "suppression names no rule mcp-audit knows ({keys}); it hides {} only",
+                    self.rules.join(", ")
+                )
+            });
+        }
+        let ran_all = self.rules.iter().all(|r| rules_run.contains(&r.as_str()));
+        (!used && ran_all).then(|| {
+            if self.every {
+                "suppression matches no finding".to_string()
+            } else {
+                format!(
+                    "suppression of {} matches no finding",
+                    self.rules.join(", ")
+                )
+            }
+        })
     }
 }
 
@@ -121,17 +171,16 @@ pub fn apply_inline(
             None => kept.push(f),
         }
     }
+    if !report_unused {
+        return kept;
+    }
     for (path, ss) in suppressions {
         for (i, s) in ss.iter().enumerate() {
-            let ran_all = s.rules.iter().all(|r| rules_run.contains(&r.as_str()));
-            let unused = !used.contains(&(path.clone(), i)) && ran_all;
-            if report_unused && (unused || !s.unknown.is_empty()) {
-                let what = if !s.unknown.is_empty() {
-                    format!("suppression names no known rule: {}", s.unknown.join(", "))
-                } else if s.rules.is_empty() {
-                    "suppression matches no finding".to_string()
+            if let Some(what) = s.problem(used.contains(&(path.clone(), i)), rules_run) {
+                let help = if s.unknown.is_empty() && s.malformed.is_none() {
+                    "remove the suppression: nothing is left for it to hide"
                 } else {
-                    format!("suppression of {} matches no finding", s.rules.join(", "))
+                    "write the rule's id or name (`mcp-audit rules` lists them), `ignore` alone for every rule, or remove the suppression"
                 };
                 kept.push(Finding {
                     rule_id: UNUSED_ID,
@@ -143,7 +192,7 @@ pub fn apply_inline(
                         span: s.span,
                     },
                     message: what,
-                    help: "remove the suppression, or fix the rule id it names".into(),
+                    help: help.into(),
                     related: Vec::new(),
                     fix: None,
                     fingerprint: String::new(),
@@ -242,9 +291,79 @@ mod tests {
         assert_eq!(s[0].line, Some(2));
         assert_eq!(s[0].rules, vec!["MCP101"]);
         assert_eq!(s[1].line, Some(4));
+        assert_eq!(s[1].rules, vec!["MCP101"]);
         assert_eq!(s[1].unknown, vec!["MCP999"]);
+        assert!(!s[1].every);
         assert_eq!(s[2].line, None);
-        assert!(s[2].rules.is_empty());
+        assert!(s[2].every && s[2].rules.is_empty());
+    }
+
+    fn finding(rule_id: &'static str, line: u32) -> Finding {
+        Finding {
+            rule_id,
+            rule_name: "r",
+            axis: Axis::Maintenance,
+            severity: Severity::Medium,
+            location: Location {
+                path: "a.py".into(),
+                span: Span {
+                    start_line: line,
+                    end_line: line,
+                    ..Span::default()
+                },
+            },
+            message: String::new(),
+            help: String::new(),
+            related: Vec::new(),
+            fix: None,
+            fingerprint: String::new(),
+        }
+    }
+
+    /// (rule, line) of what `apply_inline` keeps for one finding of each
+    /// of `rules` on line 2, under a suppression `comment` on that line.
+    fn kept(comment: &str, rules: &[&'static str]) -> Vec<(String, u32)> {
+        let src = format!("import requests\nrequests.get(u)  # {comment}\n");
+        let map = BTreeMap::from([("a.py".to_string(), sups(Lang::Python, "a.py", &src))]);
+        let findings = rules.iter().map(|r| finding(r, 2)).collect();
+        apply_inline(findings, &map, &["MCP001", "MCP101"], true)
+            .into_iter()
+            .map(|f| (f.rule_id.to_string(), f.location.span.start_line))
+            .collect()
+    }
+
+    #[test]
+    fn an_unknown_rule_hides_nothing_and_is_reported() {
+        let k = kept("mcp-audit: ignore[MCP999]", &["MCP101"]);
+        assert_eq!(k, [("MCP101".into(), 2), ("MCP001".into(), 2)]);
+        // Mixed: the known key hides its rule, the unknown one is reported.
+        let k = kept("mcp-audit: ignore[MCP101, MCP999]", &["MCP101"]);
+        assert_eq!(k, [("MCP001".into(), 2)]);
+        // An empty list or an unclosed `[` hides nothing either.
+        for c in ["mcp-audit: ignore[]", "mcp-audit: ignore[MCP101"] {
+            let k = kept(c, &["MCP101"]);
+            assert_eq!(k, [("MCP101".into(), 2), ("MCP001".into(), 2)], "{c}");
+        }
+        // The bare form hides every rule.
+        assert!(kept("mcp-audit: ignore", &["MCP101"]).is_empty());
+    }
+
+    #[test]
+    fn messages_name_the_unknown_key() {
+        let src = "import requests\nrequests.get(u)  # mcp-audit: ignore[MCP1O1]\n";
+        let map = BTreeMap::from([("a.py".to_string(), sups(Lang::Python, "a.py", src))]);
+        let out = apply_inline(vec![finding("MCP101", 2)], &map, &["MCP101"], true);
+        let unused = out.iter().find(|f| f.rule_id == UNUSED_ID).unwrap();
+        assert!(unused.message.contains("MCP1O1"), "{}", unused.message);
+        assert!(
+            unused.message.contains("hides nothing"),
+            "{}",
+            unused.message
+        );
+        // With MCP001 turned off, nothing is reported, and nothing hidden.
+        let out = apply_inline(vec![finding("MCP101", 2)], &map, &["MCP101"], false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].rule_id, "MCP101");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::process::Command;
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-audit"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR");
     c
 }
 
@@ -48,7 +49,10 @@ fn select_and_ignore_take_ids_and_names() {
     assert!(!ignored.contains("\"rule\": \"MCP101\""));
     let (code, selected, _) = run(&["--format", "json", "--select", "mcp101", f]);
     assert_eq!(code, 1);
-    assert_eq!(selected, all);
+    let findings =
+        |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap()["findings"].clone();
+    assert_eq!(findings(&selected), findings(&all));
+    assert!(findings(&all).as_array().is_some_and(|a| !a.is_empty()));
     let (code, _, err) = run(&["--select", "MCP999", f]);
     assert_eq!(code, 2);
     assert!(err.contains("MCP999"), "{err}");
@@ -77,16 +81,23 @@ fn rules_and_explain() {
     let (code, out, _) = run(&["rules"]);
     assert_eq!(code, 0);
     assert!(out.contains("MCP101") && out.contains("unbounded-await"));
-    let (code, out, _) = run(&["explain", "unbounded-await"]);
-    assert_eq!(code, 0);
-    for s in [
-        "## What it finds",
-        "## Why it matters",
-        "## Flagged",
-        "## Fixed",
-        "## Limits",
-    ] {
-        assert!(out.contains(s), "{s}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("MCP001") && l.contains("unused-suppression")),
+        "{out}"
+    );
+    for key in ["unbounded-await", "MCP001", "unused-suppression", "mcp001"] {
+        let (code, out, err) = run(&["explain", key]);
+        assert_eq!(code, 0, "{key}: {err}");
+        for s in [
+            "## What it finds",
+            "## Why it matters",
+            "## Flagged",
+            "## Fixed",
+            "## Limits",
+        ] {
+            assert!(out.contains(s), "{key}: {s}");
+        }
     }
     let (code, _, err) = run(&["explain", "MCP999"]);
     assert_eq!(code, 2);
@@ -96,10 +107,20 @@ fn rules_and_explain() {
 #[test]
 fn terminal_has_no_colour_when_piped_or_with_no_color() {
     let f = "fixtures/unbounded-await/python/lowlevel_server.py";
-    let (_, piped, _) = run(&[f]);
-    assert!(!piped.contains('\u{1b}'), "escape codes in piped output");
-    let out = bin().arg(f).env("NO_COLOR", "1").output().unwrap();
-    assert!(!String::from_utf8(out.stdout).unwrap().contains('\u{1b}'));
+    let coloured = |envs: &[(&str, &str)]| {
+        let out = bin().arg(f).envs(envs.iter().copied()).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().contains('\u{1b}')
+    };
+    assert!(!coloured(&[]), "escape codes in piped output");
+    // FORCE_COLOR colours even a pipe, so NO_COLOR has colour to remove.
+    assert!(
+        coloured(&[("FORCE_COLOR", "1")]),
+        "FORCE_COLOR gave no colour"
+    );
+    assert!(!coloured(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
+    // Empty values do not count (no-color.org, force-color.org).
+    assert!(coloured(&[("FORCE_COLOR", "1"), ("NO_COLOR", "")]));
+    assert!(!coloured(&[("FORCE_COLOR", "")]));
 }
 
 fn redact(s: &str) -> String {

@@ -63,3 +63,20 @@ fn the_examples_have_findings_in_every_language() {
     }
     assert!(report.tools >= 9, "tool handlers found: {}", report.tools);
 }
+
+/// The README speaks to users: nothing outside the repository, nothing
+/// about the machine it was written on.
+#[test]
+fn readme_points_at_nothing_a_user_lacks() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for bad in [
+        "../",
+        "/work/",
+        "shared/RULES",
+        "this machine",
+        "this 2-core",
+    ] {
+        assert!(!readme.contains(bad), "README mentions {bad:?}");
+    }
+}

@@ -177,3 +177,56 @@ fn the_baseline_round_trips_and_survives_unrelated_edits() {
     assert_eq!(lines_of(&v, "MCP101"), vec![33], "{v:#}");
     assert!(lines_of(&v, "MCP001").is_empty());
 }
+
+#[test]
+fn an_unknown_rule_in_a_suppression_hides_nothing_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = SERVER
+        .replace(
+            "# mcp-audit: ignore[MCP101] sidecar on localhost",
+            "# mcp-audit: ignore[MCP999] a typo",
+        )
+        .replace(
+            "# mcp-audit: ignore[unbounded-await] same sidecar",
+            "# mcp-audit: ignore[unbounded-await, future-rule] known and unknown",
+        );
+    std::fs::write(dir.path().join("server.py"), text).unwrap();
+    let (code, out, _) = run(dir.path(), &["--format", "json", "server.py"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Line 9 is no longer hidden; line 15 still is, by its known key.
+    assert_eq!(lines_of(&v, "MCP101"), vec![9, 20], "{v:#}");
+    assert_eq!(lines_of(&v, "MCP001"), vec![9, 14, 25], "{v:#}");
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "MCP001")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].contains("MCP999") && messages[0].contains("hides nothing"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("future-rule") && messages[1].contains("hides MCP101 only"),
+        "{messages:?}"
+    );
+    // Even with MCP001 off, the typo hides nothing.
+    let v = json(dir.path(), &["--ignore", "MCP001", "server.py"]);
+    assert_eq!(lines_of(&v, "MCP101"), vec![9, 20]);
+}
+
+#[test]
+fn a_bare_ignore_hides_every_rule_on_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = SERVER.replace(
+        "return requests.get(u).text\n\n\n@mcp.tool()\ndef d",
+        "return requests.get(u).text  # mcp-audit: ignore\n\n\n@mcp.tool()\ndef d",
+    );
+    assert_ne!(text, SERVER);
+    std::fs::write(dir.path().join("server.py"), text).unwrap();
+    let v = json(dir.path(), &["server.py"]);
+    assert!(lines_of(&v, "MCP101").is_empty(), "{v:#}");
+    assert_eq!(lines_of(&v, "MCP001"), vec![25]);
+}

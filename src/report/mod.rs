@@ -1,11 +1,68 @@
 //! Renders a [`Report`](crate::Report) for people and machines.
 
+pub mod concise;
 pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod terminal;
 
 use crate::facts::Span;
+use crate::finding::Severity;
+use crate::Report;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// How many findings one rule has (`--statistics`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleCount {
+    pub rule: &'static str,
+    pub name: &'static str,
+    /// The most severe of its findings.
+    pub severity: Severity,
+    pub count: usize,
+}
+
+/// Findings per rule, the most frequent first, then by id.
+pub fn rule_counts(report: &Report) -> Vec<RuleCount> {
+    let mut by_rule: BTreeMap<&str, RuleCount> = BTreeMap::new();
+    for f in &report.findings {
+        let e = by_rule.entry(f.rule_id).or_insert(RuleCount {
+            rule: f.rule_id,
+            name: f.rule_name,
+            severity: f.severity,
+            count: 0,
+        });
+        e.severity = e.severity.max(f.severity);
+        e.count += 1;
+    }
+    let mut out: Vec<RuleCount> = by_rule.into_values().collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule.cmp(b.rule)));
+    out
+}
+
+/// The `--statistics` table: count, rule, name, severity.
+pub fn statistics_text(counts: &[RuleCount]) -> String {
+    let mut out = String::new();
+    if counts.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "{:>6}  {:<8} {:<28} severity", "count", "rule", "name");
+    for c in counts {
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<8} {:<28} {}",
+            c.count, c.rule, c.name, c.severity
+        );
+    }
+    out
+}
+
+/// The `--statistics` table as JSON: an array of `{rule, name, severity,
+/// count}`, the most frequent first.
+pub fn statistics_json(counts: &[RuleCount]) -> String {
+    serde_json::to_string_pretty(counts).expect("counts serialize") + "\n"
+}
 
 /// 1-based line and column of `span`'s start in `source`, the column counted
 /// in Unicode scalar values (what editors show). Falls back to the byte
@@ -51,6 +108,55 @@ fn line_prefix(source: Option<&str>, line: u32, byte_col: u32) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statistics_count_per_rule_most_frequent_first() {
+        let f = |rule: &'static str, severity| crate::finding::Finding {
+            rule_id: rule,
+            rule_name: "r",
+            axis: crate::finding::Axis::Maintenance,
+            severity,
+            location: crate::finding::Location {
+                path: "a.py".into(),
+                span: Span::default(),
+            },
+            message: String::new(),
+            help: String::new(),
+            related: Vec::new(),
+            fix: None,
+            fingerprint: String::new(),
+        };
+        let report = Report {
+            findings: vec![
+                f("MCP101", Severity::Medium),
+                f("MCP001", Severity::Low),
+                f("MCP102", Severity::Low),
+                f("MCP102", Severity::Medium),
+            ],
+            ..Report::default()
+        };
+        let c = rule_counts(&report);
+        let got: Vec<(&str, usize, Severity)> =
+            c.iter().map(|c| (c.rule, c.count, c.severity)).collect();
+        assert_eq!(
+            got,
+            [
+                ("MCP102", 2, Severity::Medium),
+                ("MCP001", 1, Severity::Low),
+                ("MCP101", 1, Severity::Medium)
+            ]
+        );
+        let text = statistics_text(&c);
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .trim_start()
+                .starts_with("2  MCP102"),
+            "{text}"
+        );
+        assert!(statistics_text(&[]).is_empty());
+    }
 
     #[test]
     fn columns_count_characters_not_bytes() {

@@ -630,7 +630,8 @@ mod tests {
         assert_eq!(run["properties"]["grades"]["maintenance"]["score"], 88);
         let r = &run["results"][0];
         assert_eq!(r["ruleId"], "MCP101");
-        assert_eq!(r["ruleIndex"], 0);
+        let index = REGISTRY.iter().position(|r| r.id == "MCP101").unwrap();
+        assert_eq!(r["ruleIndex"], index);
         assert_eq!(r["level"], "warning");
         assert_eq!(
             r["message"]["text"],
@@ -679,8 +680,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&render(&Report::default())).unwrap();
         let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
         assert_eq!(rules.len(), REGISTRY.len());
-        let r = &rules[0];
-        assert_eq!(r["id"], "MCP101");
+        let r = rules.iter().find(|r| r["id"] == "MCP101").unwrap();
         assert_eq!(r["name"], "unbounded-await");
         assert_eq!(r["defaultConfiguration"]["level"], "warning");
         assert_eq!(r["properties"]["security-severity"], "5.5");

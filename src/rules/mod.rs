@@ -7,10 +7,12 @@ use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Project};
 
 pub mod unbounded_await;
+pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unbounded_await::RULE, // MCP101
+    &unused_suppression::RULE, // MCP001
+    &unbounded_await::RULE,    // MCP101
 ];
 
 pub struct Rule {
@@ -170,6 +172,7 @@ mod tests {
         assert_eq!(ids.len(), REGISTRY.len());
         assert_eq!(lookup("mcp101").unwrap().name, "unbounded-await");
         assert_eq!(lookup("unbounded-await").unwrap().id, "MCP101");
+        assert_eq!(lookup("Unused-Suppression").unwrap().id, "MCP001");
         assert!(lookup("MCP999").is_none());
     }
 }
