@@ -52,6 +52,9 @@ pub struct Config {
     pub per_path_ignores: Vec<(globset::GlobMatcher, Vec<String>)>,
     /// Report only findings this baseline does not know.
     pub baseline: Option<suppress::Baseline>,
+    /// Report findings in code no MCP entry point reaches too (`--scope
+    /// all`), marked as left out; by default they are only counted.
+    pub scope_all: bool,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             discover: discover::Options::default(),
             per_path_ignores: Vec::new(),
             baseline: None,
+            scope_all: false,
         }
     }
 }
@@ -95,6 +99,12 @@ pub struct Report {
     pub files_parsed: usize,
     /// MCP tool handlers found.
     pub tools: usize,
+    /// MCP entry points of every kind found (tools, resources, prompts,
+    /// request handlers, auth checks, routes).
+    pub entry_points: usize,
+    /// Findings in code no MCP server runs, by reason: left out of
+    /// `findings` unless `--scope all`, where they stay, marked.
+    pub left_out: BTreeMap<finding::LeftOut, usize>,
     /// The rules that ran, by id.
     pub rules_run: Vec<&'static str>,
     /// The text of every file with a finding, by display path.
@@ -256,6 +266,19 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         .filter(|(_, s)| !s.is_empty())
         .collect();
     let findings = suppress::apply_inline(findings, &suppressions, &rules_run, report_unused);
+    // Scope, after inline suppressions (a suppression of a left-out finding
+    // is still used) and before the rest.
+    let mut left_out: BTreeMap<finding::LeftOut, usize> = BTreeMap::new();
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| match f.left_out {
+            Some(why) => {
+                *left_out.entry(why).or_default() += 1;
+                config.scope_all
+            }
+            None => true,
+        })
+        .collect();
     let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
@@ -283,7 +306,9 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         skipped,
         files_discovered: files.len(),
         files_parsed,
-        tools: project.modules.iter().map(|m| m.tools.len()).sum(),
+        tools: project.tool_count(),
+        entry_points: project.entries().len(),
+        left_out,
         rules_run,
         sources,
         grades,

@@ -145,6 +145,8 @@ pub fn apply_inline(
                     message: what,
                     help: "remove the suppression, or fix the rule id it names".into(),
                     related: Vec::new(),
+                    flow: Vec::new(),
+                    left_out: None,
                     fix: None,
                     fingerprint: String::new(),
                 });

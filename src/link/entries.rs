@@ -1,48 +1,25 @@
 //! Entry points: the MCP handlers the knowledge packs' idioms register.
 
 use super::*;
+use crate::knowledge::Role;
 
 impl Project<'_> {
-    /// Tool handlers whose execution can reach code in `func` of module `m`,
-    /// through enclosing functions and known callers.
-    pub fn tools_reaching(&self, m: u32, func: Option<FuncId>) -> Vec<FuncRef> {
-        let Some(start) = func else { return Vec::new() };
-        let mut seen: HashSet<FuncRef> = HashSet::new();
-        let mut queue: VecDeque<FuncRef> = VecDeque::new();
-        let mut found: BTreeSet<FuncRef> = BTreeSet::new();
-        queue.push_back(FuncRef {
-            module: m,
-            func: start,
-        });
-        while let Some(f) = queue.pop_front() {
-            if !seen.insert(f) || seen.len() > REACH_LIMIT {
-                continue;
-            }
-            if self.tool(f).is_some() {
-                found.insert(f);
-            }
-            if let Some(p) = self.module(f.module).func(f.func).parent {
-                queue.push_back(FuncRef {
-                    module: f.module,
-                    func: p,
-                });
-            }
-            for s in self.callers(f) {
-                if let Some(g) = self.module(s.module).call(s.call).func {
-                    queue.push_back(FuncRef {
-                        module: s.module,
-                        func: g,
-                    });
-                }
-            }
-        }
-        found.into_iter().collect()
-    }
-
-    pub(super) fn find_tools(&self, m: u32) -> Vec<ToolEntry> {
+    /// The MCP entry points of module `m`, registered by the idioms of the
+    /// knowledge packs. A handler may live in another module than the one
+    /// registering it (`server.tool("x", schema, handler)` with `handler`
+    /// imported, `mcp.tool()(self.method)`).
+    pub(super) fn find_entries(&self, m: u32) -> Vec<Entry> {
         let module = self.module(m);
         let lk = self.lk(m);
-        let mut out: Vec<ToolEntry> = Vec::new();
+        let mut out: Vec<Entry> = Vec::new();
+        let at = |func: FuncRef, role: Role, name: Option<String>, span: Span, dispatcher: bool| Entry {
+            func,
+            role,
+            name,
+            module: m,
+            span,
+            dispatcher,
+        };
         for entry in &lk.entries {
             match entry.kind.as_str() {
                 "decorator" | "attribute" => {
@@ -73,47 +50,76 @@ impl Project<'_> {
                                 continue;
                             }
                             let name = call
-                                .and_then(|c| {
-                                    entry
-                                        .name_key
-                                        .as_deref()
-                                        .and_then(|k| c.kwarg(k))
-                                        .or_else(|| c.positional(0))
-                                        .or_else(|| c.kwarg("name"))
-                                })
-                                .and_then(str_value)
+                                .and_then(|c| entry_name(entry, c))
                                 .or_else(|| (!entry.dispatcher).then(|| f.name.clone()));
-                            out.push(ToolEntry {
-                                func: fi as FuncId,
+                            out.push(at(
+                                FuncRef { module: m, func: fi as FuncId },
+                                entry.role,
                                 name,
-                                span: head_span(f.span),
-                                dispatcher: entry.dispatcher,
+                                head_span(f.span),
+                                entry.dispatcher,
+                            ));
+                        }
+                    }
+                    if entry.kind == "decorator" {
+                        // The decorator applied by hand: `mcp.tool(name="x")(handler)`.
+                        for c in &module.calls {
+                            let Expr::Call(inner) = &c.callee else { continue };
+                            let d = module.call(*inner);
+                            if d.method.as_deref() != Some(entry.method.as_str()) {
+                                continue;
+                            }
+                            let Some(h) = c.positional(0) else { continue };
+                            let Some(func) = self.handler_func(m, c.func, h, c.span.start_byte)
+                            else {
+                                continue;
+                            };
+                            let name = entry_name(entry, d).or_else(|| {
+                                (!entry.dispatcher)
+                                    .then(|| self.module(func.module).func(func.func).name.clone())
                             });
+                            out.push(at(func, entry.role, name, c.span, entry.dispatcher));
                         }
                     }
                 }
-                "trait_method" => {
+                "trait_method" | "subclass" => {
                     for (fi, f) in module.functions.iter().enumerate() {
                         let Some(ci) = f.class else { continue };
+                        if f.kind == FuncKind::Lambda {
+                            continue;
+                        }
                         let class = &module.classes[ci as usize];
-                        let trait_ok = match (&entry.r#trait, &class.trait_name) {
-                            (Some(t), Some(have)) => last_path_segment(have) == t,
-                            (None, _) => true,
-                            _ => false,
+                        let ok = if entry.kind == "trait_method" {
+                            match (&entry.r#trait, &class.trait_name) {
+                                (Some(t), Some(have)) => last_path_segment(have) == t,
+                                (None, _) => true,
+                                _ => false,
+                            }
+                        } else {
+                            let base = entry.base.as_deref().unwrap_or("");
+                            class.bases.iter().any(|b| {
+                                let b = b.split('[').next().unwrap_or(b).split('<').next().unwrap_or(b);
+                                last_path_segment(b.trim()) == base
+                            })
                         };
-                        if trait_ok && f.name == entry.method {
-                            out.push(ToolEntry {
-                                func: fi as FuncId,
-                                name: None,
-                                span: head_span(f.span),
-                                dispatcher: entry.dispatcher,
-                            });
+                        if ok && (entry.method == "*" || f.name == entry.method) {
+                            out.push(at(
+                                FuncRef { module: m, func: fi as FuncId },
+                                entry.role,
+                                None,
+                                head_span(f.span),
+                                entry.dispatcher,
+                            ));
                         }
                     }
                 }
                 "register" => {
-                    for (ci, c) in module.calls.iter().enumerate() {
-                        if c.method.as_deref() != Some(entry.method.as_str()) {
+                    for c in &module.calls {
+                        let named = c.method.as_deref() == Some(entry.method.as_str())
+                            || c.method.is_none()
+                                && c.is_new
+                                && c.name() == Some(entry.method.as_str());
+                        if !named {
                             continue;
                         }
                         if let Some(first) = &entry.first_arg {
@@ -142,25 +148,8 @@ impl Project<'_> {
                                 .map(|i| c.args[i as usize].value.clone())
                         };
                         let Some(handler) = handler else { continue };
-                        let func = match handler {
-                            Expr::Func(f) => Some(FuncRef { module: m, func: f }),
-                            Expr::Name(_) | Expr::Attr(..) => self
-                                .trace(m, c.func, &handler, c.span.start_byte)
-                                .into_iter()
-                                .find_map(|o| match o {
-                                    Origin::Lit(om, _, Expr::Func(f)) => Some(FuncRef { module: om, func: f }),
-                                    _ => None,
-                                })
-                                .or_else(|| match &handler {
-                                    Expr::Name(n) => self.local_function(m, c.func, n),
-                                    Expr::Attr(o, meth) if matches!(o.as_ref(), Expr::Name(s) if s == "this" || s == "self") => {
-                                        module.class_of(c.func).and_then(|cl| self.method_in(m, &cl.name, meth))
-                                    }
-                                    _ => None,
-                                }),
-                            _ => None,
-                        };
-                        let Some(func) = func.filter(|f| f.module == m) else {
+                        let Some(func) = self.handler_func(m, c.func, &handler, c.span.start_byte)
+                        else {
                             continue;
                         };
                         let name = match &entry.name_key {
@@ -173,22 +162,102 @@ impl Project<'_> {
                                 .or_else(|| c.kwarg(k).and_then(str_value)),
                             None => c.positional(0).and_then(str_value),
                         };
-                        let _ = ci;
-                        out.push(ToolEntry {
-                            func: func.func,
-                            name,
-                            span: c.span,
-                            dispatcher: entry.dispatcher,
-                        });
+                        out.push(at(func, entry.role, name, c.span, entry.dispatcher));
                     }
                 }
                 _ => {}
             }
         }
-        out.sort_by_key(|t| (t.span, t.func));
-        out.dedup_by_key(|t| t.func);
         out
     }
+
+    /// The project function a handler expression stands for: a function
+    /// expression, a name bound to one or imported from another module, a
+    /// method (`self.method`, `this.handle.bind(this)`, `obj.method` of a
+    /// known class), or what `Tool.from_function(f)` wraps.
+    fn handler_func(&self, m: u32, func: Option<FuncId>, h: &Expr, pos: u32) -> Option<FuncRef> {
+        let module = self.module(m);
+        match h {
+            Expr::Func(f) => Some(FuncRef { module: m, func: *f }),
+            Expr::Call(id) => {
+                let c = module.call(*id);
+                match c.method.as_deref() {
+                    Some("bind") => self.handler_func(m, func, c.receiver.as_ref()?, pos),
+                    Some("from_function") => self.handler_func(m, func, c.positional(0)?, pos),
+                    _ => None,
+                }
+            }
+            Expr::Name(n) => self
+                .trace(m, func, h, pos)
+                .into_iter()
+                .find_map(|o| match o {
+                    Origin::Lit(om, _, Expr::Func(f)) => Some(FuncRef { module: om, func: f }),
+                    _ => None,
+                })
+                .or_else(|| self.local_function(m, func, n))
+                .or_else(|| {
+                    let imp = module.import(n)?;
+                    self.resolve_import(m, &imp.path)
+                }),
+            Expr::Attr(o, meth) => {
+                if matches!(o.as_ref(), Expr::Name(s) if s == "this" || s == "self") {
+                    let cl = module.class_of(func)?;
+                    return self.method_in(m, &cl.name, meth);
+                }
+                if let Some((cm, class)) = self.instance_class(m, func, o, pos) {
+                    return self.method_in(cm, &class, meth);
+                }
+                // `tools.search` where `tools` is an imported project module.
+                let root = o.root_name()?;
+                let imp = module.import(root)?;
+                let path = format!("{}{}", imp.path, &h.dotted()?[root.len()..]);
+                self.resolve_import(m, &path)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A registered MCP handler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The handler.
+    pub func: FuncRef,
+    pub role: Role,
+    /// The tool's (resource's, prompt's) name when it is written literally.
+    pub name: Option<String>,
+    /// Where it is registered: `span` of module `module` (the decorator,
+    /// the `server.tool(..)` call, or the handler's head).
+    pub module: u32,
+    pub span: Span,
+    /// A low-level dispatcher (`@server.call_tool()`, `CallToolRequestSchema`,
+    /// rmcp `call_tool`) that serves every tool.
+    pub dispatcher: bool,
+}
+
+impl Entry {
+    /// `MCP tool `forecast``, `the MCP tool dispatcher`, ..
+    pub fn describe(&self, p: &Project) -> String {
+        let role = self.role.describe();
+        match (&self.name, self.dispatcher) {
+            (_, true) => format!("the {role} dispatcher"),
+            (Some(n), _) => format!("{role} `{n}`"),
+            (None, _) => format!(
+                "{role} handler `{}`",
+                p.module(self.func.module).func(self.func.func).name
+            ),
+        }
+    }
+}
+
+fn entry_name(entry: &crate::knowledge::Entry, c: &crate::facts::Call) -> Option<String> {
+    entry
+        .name_key
+        .as_deref()
+        .and_then(|k| c.kwarg(k))
+        .or_else(|| c.positional(0))
+        .or_else(|| c.kwarg("name"))
+        .and_then(str_value)
 }
 
 /// Adds a call for each function handed to an offloading call

@@ -5,25 +5,25 @@
 //! alive here.
 
 use crate::facts::{
-    BindScope, CallId, Ctx, ExitKind, Expr, FuncId, FuncKind, Lang, Module, Span, ToolEntry,
+    BindScope, CallId, Ctx, ExitKind, Expr, FuncId, FuncKind, Lang, Module, Span,
 };
 use crate::knowledge::{any_matches, Knowledge, LangKnowledge};
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 mod clients;
 mod deadlines;
 mod entries;
+mod graph;
 mod resolve;
 mod trace;
 
 use entries::add_offloaded_calls;
-pub use entries::head_span;
+pub use entries::{head_span, Entry};
+pub use graph::{Hop, LeftOut, Scope};
 use resolve::module_keys;
 
 /// How far value tracing follows bindings, returns and receivers.
 const TRACE_DEPTH: u8 = 12;
-/// How many functions the walk from a finding back to its tool handlers visits.
-const REACH_LIMIT: usize = 2_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncRef {
@@ -70,8 +70,13 @@ pub struct Project<'k> {
     callers: HashMap<FuncRef, Vec<CallRef>>,
     /// Functions every known caller of which runs them under a deadline.
     covered: HashSet<FuncRef>,
-    /// Tool handlers: (module, index into `modules[m].tools`) by function.
-    tool_of: HashMap<FuncRef, usize>,
+    /// Every MCP entry point, ordered by handler.
+    entries: Vec<Entry>,
+    /// Index into `entries` by handler (the first, when registered twice).
+    entry_of: HashMap<FuncRef, usize>,
+    /// Named functions by name, for calls whose target is not resolved.
+    by_name: HashMap<String, Vec<FuncRef>>,
+    reach: graph::Reach,
 }
 
 impl<'k> Project<'k> {
@@ -86,7 +91,10 @@ impl<'k> Project<'k> {
             targets: Vec::new(),
             callers: HashMap::new(),
             covered: HashSet::new(),
-            tool_of: HashMap::new(),
+            entries: Vec::new(),
+            entry_of: HashMap::new(),
+            by_name: HashMap::new(),
+            reach: graph::Reach::default(),
         };
         for (i, m) in p.modules.iter().enumerate() {
             for key in module_keys(&m.path, m.lang()) {
@@ -110,18 +118,28 @@ impl<'k> Project<'k> {
                 }
             }
         }
-        for m in 0..p.modules.len() {
-            let tools = p.find_tools(m as u32);
-            for (i, t) in tools.iter().enumerate() {
-                p.tool_of
-                    .entry(FuncRef {
-                        module: m as u32,
-                        func: t.func,
-                    })
-                    .or_insert(i);
-            }
-            p.modules[m].tools = tools;
+        let mut entries: Vec<Entry> = (0..p.modules.len() as u32)
+            .flat_map(|m| p.find_entries(m))
+            .collect();
+        // Stable: for one handler registered by two idioms (the tool
+        // dispatcher and the generic request handler), the pack's first wins.
+        entries.sort_by_key(|e| e.func);
+        entries.dedup_by_key(|e| e.func);
+        for (i, e) in entries.iter().enumerate() {
+            p.entry_of.insert(e.func, i);
         }
+        p.entries = entries;
+        for (mi, m) in p.modules.iter().enumerate() {
+            for (fi, f) in m.functions.iter().enumerate() {
+                if !f.name.is_empty() && f.kind != FuncKind::Lambda {
+                    p.by_name.entry(f.name.clone()).or_default().push(FuncRef {
+                        module: mi as u32,
+                        func: fi as FuncId,
+                    });
+                }
+            }
+        }
+        p.reach = p.compute_reach();
         p.covered = p.compute_covered();
         p
     }
@@ -143,10 +161,18 @@ impl<'k> Project<'k> {
         self.callers.get(&f).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
-    pub fn tool(&self, f: FuncRef) -> Option<&ToolEntry> {
-        self.tool_of
-            .get(&f)
-            .map(|i| &self.module(f.module).tools[*i])
+    /// The tool handler (or tool dispatcher) `f` is, if it is one.
+    pub fn tool(&self, f: FuncRef) -> Option<&Entry> {
+        self.entry_of(f)
+            .filter(|e| e.role == crate::knowledge::Role::Tool)
+    }
+
+    /// How many MCP tool handlers and dispatchers were found.
+    pub fn tool_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.role == crate::knowledge::Role::Tool)
+            .count()
     }
 
     /// Every known caller of `f` runs it under a deadline.

@@ -600,6 +600,8 @@ mod tests {
                 },
                 message: "reached from MCP tool `f`".into(),
             }],
+            flow: Vec::new(),
+            left_out: None,
             fix: Some(crate::finding::Fix {
                 description: "Add a timeout".into(),
                 edits: vec![Edit {
