@@ -14,6 +14,7 @@ pub mod grade;
 pub mod knowledge;
 pub mod lang;
 pub mod link;
+pub mod package;
 pub mod report;
 pub mod rules;
 pub mod suppress;
@@ -105,12 +106,51 @@ pub struct Report {
     /// Findings in code no MCP server runs, by reason: left out of
     /// `findings` unless `--scope all`, where they stay, marked.
     pub left_out: BTreeMap<finding::LeftOut, usize>,
+    /// `--scope all`: left-out findings are in `findings`, marked.
+    pub scope_all: bool,
     /// The rules that ran, by id.
     pub rules_run: Vec<&'static str>,
     /// The text of every file with a finding, by display path.
     pub sources: BTreeMap<String, Arc<str>>,
     /// Scores and letters from `findings` (see [`grade`]).
     pub grades: grade::Grades,
+}
+
+impl Report {
+    /// What the scope left out, in one sentence for people; `None` when
+    /// there is nothing to say. Every format prints the same words.
+    pub fn scope_note(&self) -> Option<String> {
+        let n: usize = self.left_out.values().sum();
+        let reasons = self
+            .left_out
+            .iter()
+            .map(|(why, k)| format!("{k} in {}", why.describe()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let s = if n == 1 { "" } else { "s" };
+        if self.entry_points == 0 && self.files_parsed > 0 {
+            let what = if n == 0 {
+                String::new()
+            } else if self.scope_all {
+                format!("; {n} finding{s} reported with --scope all")
+            } else {
+                format!("; {n} finding{s} left out")
+            };
+            return Some(format!(
+                "no MCP server found in these paths (no tool, resource, prompt or request handler){what}: findings are reported only in code an MCP server runs; `--scope all` reports every one"
+            ));
+        }
+        if n == 0 {
+            return None;
+        }
+        Some(if self.scope_all {
+            format!(
+                "{n} finding{s} in code no MCP server runs, reported with --scope all ({reasons})"
+            )
+        } else {
+            format!("{n} finding{s} in code no MCP server runs left out ({reasons}); `--scope all` reports them")
+        })
+    }
 }
 
 /// What `config` selects: the rules to run, and whether unused
@@ -237,6 +277,10 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
             .expect("name patterns build");
     }
     parsed.sort_by_key(|(i, _, _)| *i);
+    let mut roots = package::Roots::default();
+    for (i, m, _) in &mut parsed {
+        m.package = roots.of(&files[*i].path);
+    }
     let mut modules = Vec::with_capacity(parsed.len());
     let mut texts = Vec::with_capacity(parsed.len());
     for (_, m, t) in parsed {
@@ -309,6 +353,7 @@ pub fn scan(config: &Config, paths: &[PathBuf]) -> Result<Report, Error> {
         tools: project.tool_count(),
         entry_points: project.entries().len(),
         left_out,
+        scope_all: config.scope_all,
         rules_run,
         sources,
         grades,

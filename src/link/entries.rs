@@ -12,14 +12,15 @@ impl Project<'_> {
         let module = self.module(m);
         let lk = self.lk(m);
         let mut out: Vec<Entry> = Vec::new();
-        let at = |func: FuncRef, role: Role, name: Option<String>, span: Span, dispatcher: bool| Entry {
-            func,
-            role,
-            name,
-            module: m,
-            span,
-            dispatcher,
-        };
+        let at =
+            |func: FuncRef, role: Role, name: Option<String>, span: Span, dispatcher: bool| Entry {
+                func,
+                role,
+                name,
+                module: m,
+                span,
+                dispatcher,
+            };
         for entry in &lk.entries {
             match entry.kind.as_str() {
                 "decorator" | "attribute" => {
@@ -53,7 +54,10 @@ impl Project<'_> {
                                 .and_then(|c| entry_name(entry, c))
                                 .or_else(|| (!entry.dispatcher).then(|| f.name.clone()));
                             out.push(at(
-                                FuncRef { module: m, func: fi as FuncId },
+                                FuncRef {
+                                    module: m,
+                                    func: fi as FuncId,
+                                },
                                 entry.role,
                                 name,
                                 head_span(f.span),
@@ -64,7 +68,9 @@ impl Project<'_> {
                     if entry.kind == "decorator" {
                         // The decorator applied by hand: `mcp.tool(name="x")(handler)`.
                         for c in &module.calls {
-                            let Expr::Call(inner) = &c.callee else { continue };
+                            let Expr::Call(inner) = &c.callee else {
+                                continue;
+                            };
                             let d = module.call(*inner);
                             if d.method.as_deref() != Some(entry.method.as_str()) {
                                 continue;
@@ -98,13 +104,22 @@ impl Project<'_> {
                         } else {
                             let base = entry.base.as_deref().unwrap_or("");
                             class.bases.iter().any(|b| {
-                                let b = b.split('[').next().unwrap_or(b).split('<').next().unwrap_or(b);
+                                let b = b
+                                    .split('[')
+                                    .next()
+                                    .unwrap_or(b)
+                                    .split('<')
+                                    .next()
+                                    .unwrap_or(b);
                                 last_path_segment(b.trim()) == base
                             })
                         };
                         if ok && (entry.method == "*" || f.name == entry.method) {
                             out.push(at(
-                                FuncRef { module: m, func: fi as FuncId },
+                                FuncRef {
+                                    module: m,
+                                    func: fi as FuncId,
+                                },
                                 entry.role,
                                 None,
                                 head_span(f.span),
@@ -178,7 +193,10 @@ impl Project<'_> {
     fn handler_func(&self, m: u32, func: Option<FuncId>, h: &Expr, pos: u32) -> Option<FuncRef> {
         let module = self.module(m);
         match h {
-            Expr::Func(f) => Some(FuncRef { module: m, func: *f }),
+            Expr::Func(f) => Some(FuncRef {
+                module: m,
+                func: *f,
+            }),
             Expr::Call(id) => {
                 let c = module.call(*id);
                 match c.method.as_deref() {
@@ -191,7 +209,10 @@ impl Project<'_> {
                 .trace(m, func, h, pos)
                 .into_iter()
                 .find_map(|o| match o {
-                    Origin::Lit(om, _, Expr::Func(f)) => Some(FuncRef { module: om, func: f }),
+                    Origin::Lit(om, _, Expr::Func(f)) => Some(FuncRef {
+                        module: om,
+                        func: f,
+                    }),
                     _ => None,
                 })
                 .or_else(|| self.local_function(m, func, n))

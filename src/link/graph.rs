@@ -28,7 +28,10 @@ pub struct Hop {
 pub enum Scope {
     /// Reached from `entry` (an index into [`Project::entries`]) along
     /// `path`, entry first, the site's function last.
-    Reached { entry: usize, path: Vec<Hop> },
+    Reached {
+        entry: usize,
+        path: Vec<Hop>,
+    },
     LeftOut(LeftOut),
 }
 
@@ -131,7 +134,15 @@ impl Project<'_> {
                         c.method.is_none()
                             && matches!(
                                 c.name(),
-                                Some("describe" | "it" | "test" | "beforeEach" | "afterEach" | "beforeAll" | "afterAll")
+                                Some(
+                                    "describe"
+                                        | "it"
+                                        | "test"
+                                        | "beforeEach"
+                                        | "afterEach"
+                                        | "beforeAll"
+                                        | "afterAll"
+                                )
                             )
                     }
                     _ => false,
@@ -218,7 +229,8 @@ impl Project<'_> {
                     self.resolve_import(m, &imp.path)
                 })
             }
-            Expr::Attr(o, meth) if matches!(o.as_ref(), Expr::Name(s) if s == "self" || s == "this") => {
+            Expr::Attr(o, meth) if matches!(o.as_ref(), Expr::Name(s) if s == "self" || s == "this") =>
+            {
                 let cl = module.class_of(func)?;
                 self.method_in(m, &cl.name, meth)
             }
@@ -313,7 +325,10 @@ impl Project<'_> {
         let mut r = Reach::default();
         for (i, m) in self.modules.iter().enumerate() {
             let lk = self.lk(i as u32);
-            let has_entry = self.entries.iter().any(|e| e.func.module == i as u32 || e.module == i as u32);
+            let has_entry = self
+                .entries
+                .iter()
+                .any(|e| e.func.module == i as u32 || e.module == i as u32);
             if !has_entry && m.calls.iter().any(|c| is_mcp_client(c, lk)) {
                 r.client_modules.insert(i as u32);
             }

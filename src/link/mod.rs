@@ -4,9 +4,7 @@
 //! and whether a call runs under a deadline. Works on facts only; no tree is
 //! alive here.
 
-use crate::facts::{
-    BindScope, CallId, Ctx, ExitKind, Expr, FuncId, FuncKind, Lang, Module, Span,
-};
+use crate::facts::{BindScope, CallId, Ctx, ExitKind, Expr, FuncId, FuncKind, Lang, Module, Span};
 use crate::knowledge::{any_matches, Knowledge, LangKnowledge};
 use std::collections::{HashMap, HashSet, VecDeque};
 

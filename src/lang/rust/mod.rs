@@ -448,10 +448,7 @@ impl<'a, 's> L<'a, 's> {
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .collect();
-            let inner = t
-                .trim_start_matches("#[")
-                .trim_end_matches(']')
-                .to_string();
+            let inner = t.trim_start_matches("#[").trim_end_matches(']').to_string();
             let head = inner.split('(').next().unwrap_or("");
             inner == "cfg(test)"
                 || head == "test"
