@@ -10,6 +10,7 @@
 //! fail-on = "medium"               # low | medium | high | never
 //! min-grade = "B"                  # A..F
 //! max-file-size = 2097152
+//! scope = "all"                    # reached (default) | all
 //!
 //! [per-path-ignores]
 //! "scripts/*.py" = ["MCP101"]
@@ -30,6 +31,8 @@ pub struct FileConfig {
     pub min_grade: Option<String>,
     pub max_file_size: Option<u64>,
     pub per_path_ignores: Option<BTreeMap<String, Vec<String>>>,
+    /// `reached` (default) or `all`.
+    pub scope: Option<String>,
 }
 
 #[derive(Debug)]
@@ -104,6 +107,13 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         if !matches!(f.as_str(), "low" | "medium" | "high" | "never") {
             return Err(invalid(format!(
                 "fail-on = {f:?}: expected \"low\", \"medium\", \"high\" or \"never\""
+            )));
+        }
+    }
+    if let Some(sc) = &file.scope {
+        if !sc.eq_ignore_ascii_case("reached") && !sc.eq_ignore_ascii_case("all") {
+            return Err(invalid(format!(
+                "scope = {sc:?}: expected \"reached\" or \"all\""
             )));
         }
     }

@@ -518,18 +518,22 @@ pub struct Exit {
     pub ctx: Vec<Ctx>,
 }
 
-/// An MCP tool handler (filled by `link` from the knowledge packs' entry idioms).
+/// Code that never runs as part of a server, whatever calls it: the
+/// adapters mark it, `link` keeps reach out of it and names it as the reason
+/// a finding there is left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RegionKind {
+    /// Tests: Rust `#[cfg(test)]` items, `#[test]` / `#[tokio::test]`
+    /// functions.
+    Test,
+    /// Python `if __name__ == "__main__":` bodies.
+    MainBlock,
+}
+
 #[derive(Clone, Debug, PartialEq)]
-pub struct ToolEntry {
-    pub func: FuncId,
-    /// The tool's name when it is written literally.
-    pub name: Option<String>,
-    /// Where the tool is registered: the decorator, the `server.tool(..)`
-    /// call, or the handler itself.
+pub struct Region {
     pub span: Span,
-    /// A low-level dispatcher (`@server.call_tool()`, `CallToolRequestSchema`,
-    /// rmcp `call_tool`) that serves every tool.
-    pub dispatcher: bool,
+    pub kind: RegionKind,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -554,14 +558,21 @@ pub struct Module {
     pub tries: Vec<Try>,
     pub exits: Vec<Exit>,
     pub comments: Vec<Comment>,
-    /// MCP tool handlers in this module; filled by `link`.
-    pub tools: Vec<ToolEntry>,
+    /// Code that is never server code (tests, `__main__` blocks).
+    pub regions: Vec<Region>,
+    /// The directory of the package (the nearest manifest: pyproject.toml,
+    /// setup.py, package.json, Cargo.toml) this file belongs to, as a
+    /// display path; empty when none was found. Set by the caller of
+    /// `lang::lower`, which knows the file system.
+    pub package: String,
     /// The tree had syntax errors; facts were built from what parsed.
     pub has_syntax_errors: bool,
     /// Calls made directly in each function (index = FuncId); filled by `finish`.
     pub func_calls: Vec<Vec<CallId>>,
     /// Calls made at module level; filled by `finish`.
     pub module_calls: Vec<CallId>,
+    /// Functions nested directly in each function; filled by `finish`.
+    pub func_children: Vec<Vec<FuncId>>,
     /// For each call, the calls made on its result; filled by `finish`.
     pub chained: Vec<Vec<CallId>>,
     /// Bindings by name; filled by `finish`.
@@ -574,6 +585,14 @@ pub struct Module {
 impl Module {
     pub fn lang(&self) -> Lang {
         self.lang.unwrap_or(Lang::Python)
+    }
+
+    /// The never-server region that holds `span`, if any.
+    pub fn region_of(&self, span: Span) -> Option<RegionKind> {
+        self.regions
+            .iter()
+            .find(|r| r.span.start_byte <= span.start_byte && span.end_byte <= r.span.end_byte)
+            .map(|r| r.kind)
     }
 
     pub fn call(&self, id: CallId) -> &Call {
@@ -744,6 +763,12 @@ impl Module {
             match c.func {
                 Some(f) => self.func_calls[f as usize].push(i as CallId),
                 None => self.module_calls.push(i as CallId),
+            }
+        }
+        self.func_children = vec![Vec::new(); self.functions.len()];
+        for (i, f) in self.functions.iter().enumerate() {
+            if let Some(p) = f.parent {
+                self.func_children[p as usize].push(i as FuncId);
             }
         }
     }

@@ -97,6 +97,14 @@ pub struct Finding {
     /// How to fix it, in words.
     pub help: String,
     pub related: Vec<Related>,
+    /// The path from the MCP entry point that runs this code to it: the
+    /// entry's registration, then each call on the way (SARIF `codeFlows`).
+    /// Empty when no entry point reaches it.
+    pub flow: Vec<Related>,
+    /// Why this finding is in code no MCP server runs; `None` when an entry
+    /// point reaches it. Left-out findings are reported only with
+    /// `--scope all`.
+    pub left_out: Option<LeftOut>,
     pub fix: Option<Fix>,
     /// Line-shift-stable identity, shared by SARIF and the baseline. Filled
     /// in by `scan` once every finding of the file is known.
@@ -113,6 +121,59 @@ impl Finding {
             self.rule_id,
             &self.message,
         )
+    }
+}
+
+/// Why a site is not in code an MCP server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeftOut {
+    /// Tests: `#[cfg(test)]`, `#[test]`, `test_*` functions, `describe`/`it` blocks.
+    Test,
+    /// An `if __name__ == "__main__":` body.
+    MainBlock,
+    /// A Cargo build script.
+    BuildScript,
+    /// Code that creates an MCP client or client transport.
+    McpClient,
+    /// A package with no MCP server in it (scripts, examples, other apps).
+    NotAServer,
+    /// Module-level code, or a function no MCP entry point reaches.
+    Unreached,
+}
+
+impl LeftOut {
+    pub const ALL: [LeftOut; 6] = [
+        LeftOut::Test,
+        LeftOut::MainBlock,
+        LeftOut::BuildScript,
+        LeftOut::McpClient,
+        LeftOut::NotAServer,
+        LeftOut::Unreached,
+    ];
+
+    /// A stable key for reports (JSON, SARIF properties).
+    pub fn key(self) -> &'static str {
+        match self {
+            LeftOut::Test => "test",
+            LeftOut::MainBlock => "main-block",
+            LeftOut::BuildScript => "build-script",
+            LeftOut::McpClient => "mcp-client",
+            LeftOut::NotAServer => "not-a-server",
+            LeftOut::Unreached => "unreached",
+        }
+    }
+
+    /// Words for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LeftOut::Test => "test code",
+            LeftOut::MainBlock => "`if __name__ == \"__main__\":` blocks",
+            LeftOut::BuildScript => "build scripts",
+            LeftOut::McpClient => "MCP client code",
+            LeftOut::NotAServer => "packages with no MCP server",
+            LeftOut::Unreached => "code no MCP handler reaches",
+        }
     }
 }
 

@@ -67,6 +67,10 @@ pub struct Pack {
     /// browser): calls inside it are not the server's.
     #[serde(default)]
     pub remote_code_methods: Vec<String>,
+    /// Calls that create an MCP client or client transport: code making
+    /// them is an MCP client, not server code.
+    #[serde(default)]
+    pub mcp_clients: Vec<String>,
 }
 
 /// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
@@ -196,9 +200,17 @@ pub struct TimeoutType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
-    /// `decorator` (`@mcp.tool()`), `register` (`server.tool(name, .., cb)`),
-    /// `attribute` (rmcp `#[tool]`), `trait_method` (`impl ServerHandler { fn call_tool }`).
+    /// `decorator` (`@mcp.tool()`, and `mcp.tool()(fn)`), `register`
+    /// (`server.tool(name, .., cb)`), `attribute` (rmcp `#[tool]`),
+    /// `trait_method` (`impl ServerHandler { fn call_tool }`), `subclass`
+    /// (methods of a class deriving from `base`).
     pub kind: String,
+    /// What the handler serves.
+    #[serde(default)]
+    pub role: Role,
+    /// subclass: the base class or interface, last segment.
+    #[serde(default)]
+    pub base: Option<String>,
     /// The decorator's / registering call's method, or the attribute's name.
     #[serde(default)]
     pub method: String,
@@ -225,6 +237,38 @@ pub struct Entry {
     pub dispatcher: bool,
 }
 
+/// What an MCP entry point serves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Tool,
+    Resource,
+    Prompt,
+    Completion,
+    /// A low-level request handler (list tools, read a resource, ..).
+    Handler,
+    /// Per-request authentication in front of the MCP endpoint.
+    Auth,
+    /// An HTTP route the MCP app itself serves.
+    Route,
+}
+
+impl Role {
+    /// How a message names a handler of this role.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Tool => "MCP tool",
+            Role::Resource => "MCP resource",
+            Role::Prompt => "MCP prompt",
+            Role::Completion => "MCP completion handler",
+            Role::Handler => "MCP request handler",
+            Role::Auth => "MCP auth check",
+            Role::Route => "MCP server route",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GlobalSetter {
@@ -246,6 +290,7 @@ pub struct LangKnowledge {
     pub timers: Vec<String>,
     pub offload: Vec<Offload>,
     pub remote_code_methods: Vec<String>,
+    pub mcp_clients: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -313,12 +358,13 @@ impl Knowledge {
         for e in &pack.entry {
             if !matches!(
                 e.kind.as_str(),
-                "decorator" | "register" | "attribute" | "trait_method"
-            ) {
+                "decorator" | "register" | "attribute" | "trait_method" | "subclass"
+            ) || e.kind == "subclass" && e.base.is_none()
+            {
                 return Err(KnowledgeError::Parse {
                     path: name.to_string(),
                     message: format!(
-                        "entry kind = {:?}: expected decorator, register, attribute or trait_method",
+                        "entry kind = {:?}: expected decorator, register, attribute, trait_method or subclass (with `base`)",
                         e.kind
                     ),
                 });
@@ -336,6 +382,7 @@ impl Knowledge {
         target.timers.extend(pack.timers);
         target.offload.extend(pack.offload);
         target.remote_code_methods.extend(pack.remote_code_methods);
+        target.mcp_clients.extend(pack.mcp_clients);
         Ok(())
     }
 
@@ -367,9 +414,11 @@ impl Knowledge {
                 out.push(first_segment(p).trim_end_matches('*').to_string());
             }
             for e in &k.entries {
-                if !e.method.is_empty() {
+                if !e.method.is_empty() && e.method != "*" {
                     out.push(e.method.clone());
                 }
+                out.extend(e.base.clone());
+                out.extend(e.r#trait.clone());
             }
         }
         out.retain(|s| s.len() >= 3);

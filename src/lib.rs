@@ -14,6 +14,7 @@ pub mod grade;
 pub mod knowledge;
 pub mod lang;
 pub mod link;
+pub mod package;
 pub mod report;
 pub mod rules;
 pub mod suppress;
@@ -52,6 +53,9 @@ pub struct Config {
     pub per_path_ignores: Vec<(globset::GlobMatcher, Vec<String>)>,
     /// Report only findings this baseline does not know.
     pub baseline: Option<suppress::Baseline>,
+    /// Report findings in code no MCP entry point reaches too (`--scope
+    /// all`), marked as left out; by default they are only counted.
+    pub scope_all: bool,
 }
 
 impl Default for Config {
@@ -66,6 +70,7 @@ impl Default for Config {
             discover: discover::Options::default(),
             per_path_ignores: Vec::new(),
             baseline: None,
+            scope_all: false,
         }
     }
 }
@@ -97,12 +102,57 @@ pub struct Report {
     pub files_parsed: usize,
     /// MCP tool handlers found.
     pub tools: usize,
+    /// MCP entry points of every kind found (tools, resources, prompts,
+    /// request handlers, auth checks, routes).
+    pub entry_points: usize,
+    /// Findings in code no MCP server runs, by reason: left out of
+    /// `findings` unless `--scope all`, where they stay, marked.
+    pub left_out: BTreeMap<finding::LeftOut, usize>,
+    /// `--scope all`: left-out findings are in `findings`, marked.
+    pub scope_all: bool,
     /// The rules that ran, by id.
     pub rules_run: Vec<&'static str>,
     /// The text of every file with a finding, by display path.
     pub sources: BTreeMap<String, Arc<str>>,
     /// Scores and letters from `findings` (see [`grade`]).
     pub grades: grade::Grades,
+}
+
+impl Report {
+    /// What the scope left out, in one sentence for people; `None` when
+    /// there is nothing to say. Every format prints the same words.
+    pub fn scope_note(&self) -> Option<String> {
+        let n: usize = self.left_out.values().sum();
+        let reasons = self
+            .left_out
+            .iter()
+            .map(|(why, k)| format!("{k} in {}", why.describe()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let s = if n == 1 { "" } else { "s" };
+        if self.entry_points == 0 && self.files_parsed > 0 {
+            let what = if n == 0 {
+                String::new()
+            } else if self.scope_all {
+                format!("; {n} finding{s} reported with --scope all")
+            } else {
+                format!("; {n} finding{s} left out")
+            };
+            return Some(format!(
+                "no MCP server found in these paths (no tool, resource, prompt or request handler){what}: findings are reported only in code an MCP server runs; `--scope all` reports every one"
+            ));
+        }
+        if n == 0 {
+            return None;
+        }
+        Some(if self.scope_all {
+            format!(
+                "{n} finding{s} in code no MCP server runs, reported with --scope all ({reasons})"
+            )
+        } else {
+            format!("{n} finding{s} in code no MCP server runs left out ({reasons}); `--scope all` reports them")
+        })
+    }
 }
 
 /// What `config` selects: the rules to run, and whether unused
@@ -257,6 +307,10 @@ pub fn scan_sources(
             .expect("name patterns build");
     }
     parsed.sort_by_key(|(i, _, _)| *i);
+    let mut roots = package::Roots::default();
+    for (i, m, _) in &mut parsed {
+        m.package = roots.of(&files[*i].path);
+    }
     let mut modules = Vec::with_capacity(parsed.len());
     let mut texts = Vec::with_capacity(parsed.len());
     for (_, m, t) in parsed {
@@ -286,6 +340,19 @@ pub fn scan_sources(
         .filter(|(_, s)| !s.is_empty())
         .collect();
     let findings = suppress::apply_inline(findings, &suppressions, &rules_run, report_unused);
+    // Scope, after inline suppressions (a suppression of a left-out finding
+    // is still used) and before the rest.
+    let mut left_out: BTreeMap<finding::LeftOut, usize> = BTreeMap::new();
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| match f.left_out {
+            Some(why) => {
+                *left_out.entry(why).or_default() += 1;
+                config.scope_all
+            }
+            None => true,
+        })
+        .collect();
     let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
@@ -313,7 +380,10 @@ pub fn scan_sources(
         skipped,
         files_discovered: files.len(),
         files_parsed,
-        tools: project.modules.iter().map(|m| m.tools.len()).sum(),
+        tools: project.tool_count(),
+        entry_points: project.entries().len(),
+        left_out,
+        scope_all: config.scope_all,
         rules_run,
         sources,
         grades,

@@ -118,6 +118,12 @@ struct Cli {
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
 
+    /// Which findings to report: `reached`, those in code an MCP entry
+    /// point (tool, resource, prompt, request handler, auth check) runs;
+    /// `all`, every one, marked when no handler reaches it [default: reached].
+    #[arg(long, value_enum, ignore_case = true)]
+    scope: Option<ScopeArg>,
+
     /// Parse every file, even those that mention nothing a rule looks at.
     /// Slower, never changes a finding: for checking exactly that, and for
     /// benchmarks.
@@ -149,6 +155,12 @@ enum Format {
     Json,
     Sarif,
     Github,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ScopeArg {
+    Reached,
+    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -368,6 +380,12 @@ fn run(mut cli: Cli) -> Result<ExitCode, String> {
             .map(|l| l.per_path_ignores())
             .unwrap_or_default(),
         baseline,
+        scope_all: match cli.scope {
+            Some(s) => s == ScopeArg::All,
+            None => fc
+                .and_then(|f| f.scope.as_deref())
+                .is_some_and(|v| v.eq_ignore_ascii_case("all")),
+        },
     };
     let fail_on = cli
         .fail_on

@@ -194,6 +194,8 @@ pub fn apply_inline(
                     message: what,
                     help: help.into(),
                     related: Vec::new(),
+                    flow: Vec::new(),
+                    left_out: None,
                     fix: None,
                     fingerprint: String::new(),
                 });
@@ -315,6 +317,8 @@ mod tests {
             message: String::new(),
             help: String::new(),
             related: Vec::new(),
+            flow: Vec::new(),
+            left_out: None,
             fix: None,
             fingerprint: String::new(),
         }

@@ -11,16 +11,16 @@ fn tools(lang: Lang, path: &str, src: &str) -> Vec<(String, String)> {
     let kb = Knowledge::builtin();
     let m = lower(lang, path, src).unwrap();
     let p = Project::new(vec![m], &kb);
-    let m = &p.modules[0];
-    m.tools
+    p.entries()
         .iter()
+        .filter(|e| e.role == mcp_audit::knowledge::Role::Tool)
         .map(|t| {
             let name = if t.dispatcher {
                 "*".to_string()
             } else {
                 t.name.clone().unwrap_or_default()
             };
-            (name, m.func(t.func).name.clone())
+            (name, p.modules[0].func(t.func.func).name.clone())
         })
         .collect()
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 const GOOD: &str =
-    "import requests\n\n\ndef tool():\n    return requests.get('https://x.example')\n";
+    "import requests\nfrom fastmcp import FastMCP\n\nmcp = FastMCP('x')\n\n\n@mcp.tool\ndef tool():\n    return requests.get('https://x.example')\n";
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mcp-audit"))

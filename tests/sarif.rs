@@ -374,6 +374,8 @@ fn sample_report() -> Report {
             },
             message: "reached from MCP tool `f`".into(),
         }],
+        flow: Vec::new(),
+        left_out: None,
         fix: Some(Fix {
             description: "Add a 10 s timeout".into(),
             edits: vec![Edit {

@@ -110,14 +110,15 @@ fn config_file_selects_ignores_and_ignores_per_path() {
         "import requests\nrequests.get('https://x.example')\n",
     )
     .unwrap();
-    let v = json(dir.path(), &["."]);
+    // The script runs in no MCP handler: only `--scope all` reports it.
+    let v = json(dir.path(), &["--scope", "all", "."]);
     assert_eq!(v["summary"]["by_rule"]["MCP101"], 2);
     std::fs::write(
         dir.path().join("mcp-audit.toml"),
         "fail-on = \"high\"\n[per-path-ignores]\n\"scripts/*.py\" = [\"unbounded-await\"]\n",
     )
     .unwrap();
-    let (code, out, _) = run(dir.path(), &["--format", "json", "."]);
+    let (code, out, _) = run(dir.path(), &["--format", "json", "--scope", "all", "."]);
     assert_eq!(code, 0, "fail-on from the config");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["summary"]["by_rule"]["MCP101"], 1);
@@ -130,7 +131,7 @@ fn config_file_selects_ignores_and_ignores_per_path() {
         "[tool.mcp-audit]\nignore = [\"MCP101\"]\n",
     )
     .unwrap();
-    let v = json(dir.path(), &["scripts"]);
+    let v = json(dir.path(), &["--scope", "all", "scripts"]);
     assert!(lines_of(&v, "MCP101").is_empty(), "{v:#}");
 }
 

@@ -9,7 +9,7 @@
 use super::{span_of, unquote, Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
-    Import, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
+    Import, LoopKind, Module, Object, Param, Region, RegionKind, Span, TemplatePart, Try, TryKind,
 };
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -571,7 +571,17 @@ impl<'t, 's> Lower<'t, 's> {
             K::FunctionDefinition => self.function_def(n, Vec::new()),
             K::ClassDefinition => self.class_def(n, Vec::new()),
             K::DecoratedDefinition => self.decorated(n),
-            K::IfStatement | K::ElifClause => self.with_head(n, self.t.f.condition),
+            K::IfStatement => {
+                if self.b.func.is_none() && self.is_main_guard(n) {
+                    let span = self.b.span(n);
+                    self.b.m.regions.push(Region {
+                        span,
+                        kind: RegionKind::MainBlock,
+                    });
+                }
+                self.with_head(n, self.t.f.condition)
+            }
+            K::ElifClause => self.with_head(n, self.t.f.condition),
             K::MatchStatement => self.with_head(n, self.t.f.subject),
             K::CaseClause => self.case_clause(n),
             K::ForStatement => self.for_stmt(n),
@@ -587,6 +597,20 @@ impl<'t, 's> Lower<'t, 's> {
             K::TypeAliasStatement => self.type_alias(n),
             _ => self.expr_inner(n).map(drop),
         }
+    }
+
+    /// `if __name__ == "__main__":` (either side, either quote).
+    fn is_main_guard(&self, n: Node<'t>) -> bool {
+        let Some(cond) = n.child_by_field_id(self.t.f.condition) else {
+            return false;
+        };
+        let t: String = self
+            .text(cond)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| if c == '\'' { '"' } else { c })
+            .collect();
+        t == "__name__==\"__main__\"" || t == "\"__main__\"==__name__"
     }
 
     fn expression_stmt(&mut self, n: Node<'t>) -> R<()> {

@@ -93,6 +93,8 @@ mod tests {
             message: "100% hung,\r\nreally: yes".into(),
             help: "Pass `timeout=`.".into(),
             related: Vec::new(),
+            flow: Vec::new(),
+            left_out: None,
             fix: None,
             fingerprint: String::new(),
         }

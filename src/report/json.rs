@@ -69,7 +69,15 @@ struct Summary {
     files_parsed: usize,
     files_skipped: usize,
     tools: usize,
+    /// MCP entry points of every kind (tools, resources, prompts, request
+    /// handlers, auth checks, routes).
+    entry_points: usize,
     findings: usize,
+    /// Findings in code no MCP server runs, by reason (`test`, `main-block`,
+    /// `build-script`, `mcp-client`, `not-a-server`, `unreached`).
+    left_out: BTreeMap<&'static str, usize>,
+    /// `reached` (default) or `all`.
+    scope: &'static str,
     by_severity: BTreeMap<&'static str, usize>,
     by_rule: BTreeMap<&'static str, usize>,
     rules_run: Vec<&'static str>,
@@ -103,6 +111,9 @@ struct JFinding<'a> {
     message: &'a str,
     help: &'a str,
     related: Vec<JRelated<'a>>,
+    /// With `--scope all`: why no MCP server runs this code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<&'static str>,
     fingerprint: &'a str,
 }
 
@@ -141,6 +152,7 @@ pub fn render(report: &Report) -> String {
                         }
                     })
                     .collect(),
+                left_out: f.left_out.map(|w| w.key()),
                 fingerprint: &f.fingerprint,
             }
         })
@@ -162,7 +174,10 @@ pub fn render(report: &Report) -> String {
             files_parsed: report.files_parsed,
             files_skipped: report.skipped.len(),
             tools: report.tools,
+            entry_points: report.entry_points,
             findings: report.findings.len(),
+            left_out: report.left_out.iter().map(|(w, n)| (w.key(), *n)).collect(),
+            scope: if report.scope_all { "all" } else { "reached" },
             by_severity,
             by_rule,
             rules_run: report.rules_run.clone(),

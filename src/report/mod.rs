@@ -123,6 +123,8 @@ mod tests {
             message: String::new(),
             help: String::new(),
             related: Vec::new(),
+            flow: Vec::new(),
+            left_out: None,
             fix: None,
             fingerprint: String::new(),
         };

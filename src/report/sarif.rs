@@ -60,8 +60,38 @@ struct Run {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct RunProperties {
     grades: Grades,
+    /// Findings in code no MCP server runs, by reason (not in `results`
+    /// unless the scan ran with `--scope all`).
+    left_out: BTreeMap<&'static str, usize>,
+    scope: &'static str,
+}
+
+/// The path from the MCP entry point to the result, which GitHub shows as
+/// the alert's "paths".
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeFlow {
+    thread_flows: Vec<ThreadFlow>,
+}
+
+#[derive(Serialize)]
+struct ThreadFlow {
+    locations: Vec<ThreadFlowLocation>,
+}
+
+#[derive(Serialize)]
+struct ThreadFlowLocation {
+    location: FlowLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FlowLocation {
+    physical_location: PhysicalLocation,
+    message: Message,
 }
 
 #[derive(Serialize)]
@@ -129,6 +159,8 @@ struct SarifResult {
     locations: Vec<Location>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<RelatedLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    code_flows: Vec<CodeFlow>,
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fixes: Vec<Fix>,
@@ -225,6 +257,8 @@ pub fn render(report: &Report) -> String {
             column_kind: "utf16CodeUnits",
             properties: RunProperties {
                 grades: report.grades,
+                left_out: report.left_out.iter().map(|(w, n)| (w.key(), *n)).collect(),
+                scope: if report.scope_all { "all" } else { "reached" },
             },
         }],
     };
@@ -362,6 +396,31 @@ fn result(report: &Report, f: &Finding, cwd: &Path) -> SarifResult {
             },
         })
         .collect();
+    // The entry point and each call on the way, then the result itself.
+    let code_flows = if f.flow.is_empty() {
+        Vec::new()
+    } else {
+        let step = |path: &str, span: &crate::facts::Span, text: &str| ThreadFlowLocation {
+            location: FlowLocation {
+                physical_location: PhysicalLocation {
+                    artifact_location: artifact_location(path, cwd),
+                    region: shown_region(report.sources.get(path).map(|s| s.as_ref()), span),
+                },
+                message: Message {
+                    text: escape_message(text),
+                },
+            },
+        };
+        let mut locations: Vec<ThreadFlowLocation> = f
+            .flow
+            .iter()
+            .map(|r| step(&r.location.path, &r.location.span, &r.message))
+            .collect();
+        locations.push(step(&f.location.path, &f.location.span, &f.message));
+        vec![CodeFlow {
+            thread_flows: vec![ThreadFlow { locations }],
+        }]
+    };
     let fixes = f
         .fix
         .iter()
@@ -399,6 +458,7 @@ fn result(report: &Report, f: &Finding, cwd: &Path) -> SarifResult {
             },
         }],
         related_locations: related,
+        code_flows,
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, f.fingerprint.clone())]),
         fixes,
     }
@@ -600,6 +660,8 @@ mod tests {
                 },
                 message: "reached from MCP tool `f`".into(),
             }],
+            flow: Vec::new(),
+            left_out: None,
             fix: Some(crate::finding::Fix {
                 description: "Add a timeout".into(),
                 edits: vec![Edit {

@@ -37,6 +37,13 @@ pub fn render(report: &Report, style: &Style) -> String {
         let rep =
             miette::Report::new(diag).with_source_code(NamedSource::new(&f.location.path, src));
         let _ = handler.render_report(&mut out, rep.as_ref());
+        if let Some(why) = f.left_out {
+            let _ = writeln!(
+                out,
+                "  = note: not in code an MCP server runs: {} (reported with --scope all)",
+                why.describe()
+            );
+        }
         for r in &f.related {
             let _ = writeln!(
                 out,
@@ -163,6 +170,9 @@ pub fn summary(report: &Report) -> String {
             format!(", {} skipped", report.skipped.len())
         }
     );
+    if let Some(note) = report.scope_note() {
+        let _ = writeln!(out, "  {note}");
+    }
     // Empty files (`__init__.py`) are common and harmless: counted, not listed.
     let empty = report
         .skipped

@@ -4,7 +4,7 @@
 
 use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
-use crate::link::{head_span, Project};
+use crate::link::{head_span, Hop, Project, Scope};
 
 pub mod unbounded_await;
 pub mod unused_suppression;
@@ -94,26 +94,10 @@ impl Rule {
         help: String,
     ) -> Finding {
         let module = p.module(m);
-        let related = p
-            .tools_reaching(m, func)
-            .into_iter()
-            .map(|f| {
-                let tm = p.module(f.module);
-                let tool = p.tool(f).expect("tools_reaching returns tools");
-                let what = match (&tool.name, tool.dispatcher) {
-                    (_, true) => "the MCP tool dispatcher".to_string(),
-                    (Some(n), _) => format!("MCP tool `{n}`"),
-                    (None, _) => format!("MCP tool handler `{}`", tm.func(f.func).name),
-                };
-                Related {
-                    location: Location {
-                        path: tm.path.clone(),
-                        span: head_span(tool.span),
-                    },
-                    message: format!("reached from {what}"),
-                }
-            })
-            .collect();
+        let (flow, left_out) = match p.scope_at(m, func, span) {
+            Scope::Reached { entry, path } => (reach_flow(p, entry, &path), None),
+            Scope::LeftOut(why) => (Vec::new(), Some(why)),
+        };
         Finding {
             rule_id: self.id,
             rule_name: self.name,
@@ -125,11 +109,43 @@ impl Rule {
             },
             message,
             help,
-            related,
+            related: flow.clone(),
+            flow,
+            left_out,
             fix: None,
             fingerprint: String::new(),
         }
     }
+}
+
+/// The path from entry point `entry` along `path` as locations: where the
+/// handler is registered, then each call on the way to the site.
+fn reach_flow(p: &Project, entry: usize, path: &[Hop]) -> Vec<Related> {
+    let e = &p.entries()[entry];
+    let mut out = vec![Related {
+        location: Location {
+            path: p.module(e.module).path.clone(),
+            span: head_span(e.span),
+        },
+        message: format!("reached from {}", e.describe(p)),
+    }];
+    for hop in path.iter().skip(1) {
+        let Some(via) = hop.via else { continue };
+        let callee = p.module(hop.func.module);
+        let f = callee.func(hop.func.func);
+        let name = match f.class {
+            Some(c) => format!("{}.{}", callee.classes[c as usize].name, f.name),
+            None => f.name.clone(),
+        };
+        out.push(Related {
+            location: Location {
+                path: p.module(via.module).path.clone(),
+                span: head_span(p.module(via.module).call(via.call).span),
+            },
+            message: format!("which calls `{name}`"),
+        });
+    }
+    out
 }
 
 /// Finds a rule by id (`MCP101`) or name (`unbounded-await`), any case.

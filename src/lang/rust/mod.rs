@@ -13,7 +13,7 @@ mod tests;
 use super::{Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CallId, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr,
-    FuncKind, LoopKind, Module, Object, Param, Span, Try, TryKind,
+    FuncKind, LoopKind, Module, Object, Param, Region, RegionKind, Span, Try, TryKind,
 };
 use std::sync::OnceLock;
 use tree_sitter::{Node, Point, Tree};
@@ -380,6 +380,13 @@ impl<'a, 's> L<'a, 's> {
         member: Member,
     ) -> R<Option<(Expr, Node<'t>)>> {
         let f = fields();
+        if self.is_test_item(attrs) {
+            let span = self.span(n);
+            self.b.m.regions.push(Region {
+                span,
+                kind: RegionKind::Test,
+            });
+        }
         match n.kind() {
             "function_item" => self.function(n, attrs, member)?,
             "impl_item" => self.impl_item(n, attrs)?,
@@ -430,6 +437,25 @@ impl<'a, 's> L<'a, 's> {
             }
         }
         Ok(None)
+    }
+
+    /// `#[cfg(test)]`, `#[test]`, `#[tokio::test]`, `#[rstest]` and the like:
+    /// the item is test code.
+    fn is_test_item(&self, attrs: &[Node]) -> bool {
+        attrs.iter().any(|a| {
+            let t: String = self
+                .text(*a)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let inner = t.trim_start_matches("#[").trim_end_matches(']').to_string();
+            let head = inner.split('(').next().unwrap_or("");
+            inner == "cfg(test)"
+                || head == "test"
+                || head.ends_with("::test")
+                || head == "rstest"
+                || head == "test_case"
+        })
     }
 
     fn use_tree(&mut self, n: Node, prefix: &str) -> R<()> {

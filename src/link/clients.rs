@@ -1,0 +1,110 @@
+//! Clients: the constructor of the client object a method call is made on.
+
+use super::*;
+
+impl Project<'_> {
+    /// Traces the receiver of method call `c` back to the constructor of a
+    /// known client. `None` when any path leads somewhere we cannot see.
+    pub fn client_origins(&self, c: CallRef) -> Option<Vec<ClientOrigin>> {
+        let module = self.module(c.module);
+        let call = module.call(c.call);
+        let recv = call.receiver.as_ref()?;
+        let mut out = Vec::new();
+        self.origins_of(
+            c.module,
+            call.func,
+            recv,
+            call.span.start_byte,
+            Vec::new(),
+            TRACE_DEPTH,
+            &mut out,
+        )?;
+        if out.is_empty() {
+            None
+        } else {
+            Some(out)
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn origins_of(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        e: &Expr,
+        pos: u32,
+        chain: Vec<CallRef>,
+        depth: u8,
+        out: &mut Vec<ClientOrigin>,
+    ) -> Option<()> {
+        if depth == 0 {
+            return None;
+        }
+        let lk = self.lk(m);
+        // `client.chat.completions`: a resource object of the client, not a
+        // value bound anywhere: the client is what its root leads to.
+        if let Expr::Attr(inner, _) = e {
+            let self_field = matches!(inner.as_ref(), Expr::Name(s) if s == "self" || s == "this");
+            let bound = e
+                .dotted()
+                .is_some_and(|d| !self.module(m).bindings_of(func, &d).is_empty());
+            if !self_field && !bound {
+                let before = out.len();
+                self.origins_of(m, func, inner, pos, chain, depth - 1, out)?;
+                for o in &mut out[before..] {
+                    o.via_attr = true;
+                }
+                return Some(());
+            }
+        }
+        for o in self.trace(m, func, e, pos) {
+            match o {
+                Origin::Call(cr) => {
+                    let cm = self.module(cr.module);
+                    let call = cm.call(cr.call);
+                    let is_ctor = call.path.as_deref().is_some_and(|p| {
+                        lk.clients.iter().any(|cl| any_matches(&cl.constructors, p))
+                    });
+                    if is_ctor {
+                        out.push(ClientOrigin {
+                            ctor: cr,
+                            chain: chain.clone(),
+                            via_attr: false,
+                        });
+                        continue;
+                    }
+                    // A method on something else: a builder step or a
+                    // derived object (`pool.acquire()`); keep walking.
+                    let recv = call.receiver.as_ref()?;
+                    if call.method.is_none() || call.path.is_some() && cm.lang() != Lang::Rust {
+                        return None;
+                    }
+                    // Past a request method (`client.get(u).send()…json()`),
+                    // the value is a request or a response, not the client.
+                    let meth = call.method.as_deref().unwrap_or("");
+                    if lk
+                        .clients
+                        .iter()
+                        .any(|cl| cl.methods.iter().any(|m| m == meth))
+                    {
+                        return None;
+                    }
+                    let mut next = chain.clone();
+                    next.push(cr);
+                    self.origins_of(
+                        cr.module,
+                        call.func,
+                        recv,
+                        call.span.start_byte,
+                        next,
+                        depth - 1,
+                        out,
+                    )?;
+                }
+                Origin::Lit(_, _, Expr::Null) => {}
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+}

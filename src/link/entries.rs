@@ -1,0 +1,361 @@
+//! Entry points: the MCP handlers the knowledge packs' idioms register.
+
+use super::*;
+use crate::knowledge::Role;
+
+impl Project<'_> {
+    /// The MCP entry points of module `m`, registered by the idioms of the
+    /// knowledge packs. A handler may live in another module than the one
+    /// registering it (`server.tool("x", schema, handler)` with `handler`
+    /// imported, `mcp.tool()(self.method)`).
+    pub(super) fn find_entries(&self, m: u32) -> Vec<Entry> {
+        let module = self.module(m);
+        let lk = self.lk(m);
+        let mut out: Vec<Entry> = Vec::new();
+        let at =
+            |func: FuncRef, role: Role, name: Option<String>, span: Span, dispatcher: bool| Entry {
+                func,
+                role,
+                name,
+                module: m,
+                span,
+                dispatcher,
+            };
+        for entry in &lk.entries {
+            match entry.kind.as_str() {
+                "decorator" | "attribute" => {
+                    for (fi, f) in module.functions.iter().enumerate() {
+                        for d in &f.decorators {
+                            let (meth, call) = match &d.expr {
+                                Expr::Attr(_, meth) if entry.kind == "decorator" => {
+                                    (meth.as_str(), None)
+                                }
+                                Expr::Call(id) => {
+                                    let c = module.call(*id);
+                                    let n = match (entry.kind.as_str(), &c.callee) {
+                                        ("decorator", Expr::Attr(_, meth)) => meth.as_str(),
+                                        ("attribute", Expr::Name(n)) => last_path_segment(n),
+                                        _ => continue,
+                                    };
+                                    (n, Some(c))
+                                }
+                                Expr::Name(n) if entry.kind == "attribute" => {
+                                    (last_path_segment(n), None)
+                                }
+                                _ => continue,
+                            };
+                            if meth != entry.method {
+                                continue;
+                            }
+                            if entry.kind == "attribute" && f.class.is_none() {
+                                continue;
+                            }
+                            let name = call
+                                .and_then(|c| entry_name(entry, c))
+                                .or_else(|| (!entry.dispatcher).then(|| f.name.clone()));
+                            out.push(at(
+                                FuncRef {
+                                    module: m,
+                                    func: fi as FuncId,
+                                },
+                                entry.role,
+                                name,
+                                head_span(f.span),
+                                entry.dispatcher,
+                            ));
+                        }
+                    }
+                    if entry.kind == "decorator" {
+                        // The decorator applied by hand: `mcp.tool(name="x")(handler)`.
+                        for c in &module.calls {
+                            let Expr::Call(inner) = &c.callee else {
+                                continue;
+                            };
+                            let d = module.call(*inner);
+                            if d.method.as_deref() != Some(entry.method.as_str()) {
+                                continue;
+                            }
+                            let Some(h) = c.positional(0) else { continue };
+                            let Some(func) = self.handler_func(m, c.func, h, c.span.start_byte)
+                            else {
+                                continue;
+                            };
+                            let name = entry_name(entry, d).or_else(|| {
+                                (!entry.dispatcher)
+                                    .then(|| self.module(func.module).func(func.func).name.clone())
+                            });
+                            out.push(at(func, entry.role, name, c.span, entry.dispatcher));
+                        }
+                    }
+                }
+                "trait_method" | "subclass" => {
+                    for (fi, f) in module.functions.iter().enumerate() {
+                        let Some(ci) = f.class else { continue };
+                        if f.kind == FuncKind::Lambda {
+                            continue;
+                        }
+                        let class = &module.classes[ci as usize];
+                        let ok = if entry.kind == "trait_method" {
+                            match (&entry.r#trait, &class.trait_name) {
+                                (Some(t), Some(have)) => last_path_segment(have) == t,
+                                (None, _) => true,
+                                _ => false,
+                            }
+                        } else {
+                            let base = entry.base.as_deref().unwrap_or("");
+                            class.bases.iter().any(|b| {
+                                let b = b
+                                    .split('[')
+                                    .next()
+                                    .unwrap_or(b)
+                                    .split('<')
+                                    .next()
+                                    .unwrap_or(b);
+                                last_path_segment(b.trim()) == base
+                            })
+                        };
+                        if ok && (entry.method == "*" || f.name == entry.method) {
+                            out.push(at(
+                                FuncRef {
+                                    module: m,
+                                    func: fi as FuncId,
+                                },
+                                entry.role,
+                                None,
+                                head_span(f.span),
+                                entry.dispatcher,
+                            ));
+                        }
+                    }
+                }
+                "register" => {
+                    for c in &module.calls {
+                        let named = c.method.as_deref() == Some(entry.method.as_str())
+                            || c.method.is_none()
+                                && c.is_new
+                                && c.name() == Some(entry.method.as_str());
+                        if !named {
+                            continue;
+                        }
+                        if let Some(first) = &entry.first_arg {
+                            let ok = c
+                                .positional(0)
+                                .and_then(|a| a.dotted())
+                                .is_some_and(|d| last_path_segment(&d) == first);
+                            if !ok {
+                                continue;
+                            }
+                        }
+                        if entry.name_first && c.positional(0).and_then(str_value).is_none() {
+                            continue;
+                        }
+                        let handler = if let Some(key) = &entry.handler_key {
+                            c.positional(0).and_then(|a| match a {
+                                Expr::Object(o) => o.get(key).cloned(),
+                                _ => None,
+                            })
+                        } else {
+                            let n = c.args.len() as i32;
+                            entry
+                                .handler_arg
+                                .map(|i| if i < 0 { n + i } else { i })
+                                .filter(|i| *i >= 0 && *i < n)
+                                .map(|i| c.args[i as usize].value.clone())
+                        };
+                        let Some(handler) = handler else { continue };
+                        let Some(func) = self.handler_func(m, c.func, &handler, c.span.start_byte)
+                        else {
+                            continue;
+                        };
+                        let name = match &entry.name_key {
+                            Some(k) => c
+                                .positional(0)
+                                .and_then(|a| match a {
+                                    Expr::Object(o) => o.get(k).and_then(str_value),
+                                    _ => None,
+                                })
+                                .or_else(|| c.kwarg(k).and_then(str_value)),
+                            None => c.positional(0).and_then(str_value),
+                        };
+                        out.push(at(func, entry.role, name, c.span, entry.dispatcher));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The project function a handler expression stands for: a function
+    /// expression, a name bound to one or imported from another module, a
+    /// method (`self.method`, `this.handle.bind(this)`, `obj.method` of a
+    /// known class), or what `Tool.from_function(f)` wraps.
+    fn handler_func(&self, m: u32, func: Option<FuncId>, h: &Expr, pos: u32) -> Option<FuncRef> {
+        let module = self.module(m);
+        match h {
+            Expr::Func(f) => Some(FuncRef {
+                module: m,
+                func: *f,
+            }),
+            Expr::Call(id) => {
+                let c = module.call(*id);
+                match c.method.as_deref() {
+                    Some("bind") => self.handler_func(m, func, c.receiver.as_ref()?, pos),
+                    Some("from_function") => self.handler_func(m, func, c.positional(0)?, pos),
+                    _ => None,
+                }
+            }
+            Expr::Name(n) => self
+                .trace(m, func, h, pos)
+                .into_iter()
+                .find_map(|o| match o {
+                    Origin::Lit(om, _, Expr::Func(f)) => Some(FuncRef {
+                        module: om,
+                        func: f,
+                    }),
+                    _ => None,
+                })
+                .or_else(|| self.local_function(m, func, n))
+                .or_else(|| {
+                    let imp = module.import(n)?;
+                    self.resolve_import(m, &imp.path)
+                }),
+            Expr::Attr(o, meth) => {
+                if matches!(o.as_ref(), Expr::Name(s) if s == "this" || s == "self") {
+                    let cl = module.class_of(func)?;
+                    return self.method_in(m, &cl.name, meth);
+                }
+                if let Some((cm, class)) = self.instance_class(m, func, o, pos) {
+                    return self.method_in(cm, &class, meth);
+                }
+                // `tools.search` where `tools` is an imported project module.
+                let root = o.root_name()?;
+                let imp = module.import(root)?;
+                let path = format!("{}{}", imp.path, &h.dotted()?[root.len()..]);
+                self.resolve_import(m, &path)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A registered MCP handler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The handler.
+    pub func: FuncRef,
+    pub role: Role,
+    /// The tool's (resource's, prompt's) name when it is written literally.
+    pub name: Option<String>,
+    /// Where it is registered: `span` of module `module` (the decorator,
+    /// the `server.tool(..)` call, or the handler's head).
+    pub module: u32,
+    pub span: Span,
+    /// A low-level dispatcher (`@server.call_tool()`, `CallToolRequestSchema`,
+    /// rmcp `call_tool`) that serves every tool.
+    pub dispatcher: bool,
+}
+
+impl Entry {
+    /// `MCP tool `forecast``, `the MCP tool dispatcher`, ..
+    pub fn describe(&self, p: &Project) -> String {
+        let role = self.role.describe();
+        match (&self.name, self.dispatcher) {
+            (_, true) => format!("the {role} dispatcher"),
+            (Some(n), _) => format!("{role} `{n}`"),
+            (None, _) => format!(
+                "{role} handler `{}`",
+                p.module(self.func.module).func(self.func.func).name
+            ),
+        }
+    }
+}
+
+fn entry_name(entry: &crate::knowledge::Entry, c: &crate::facts::Call) -> Option<String> {
+    entry
+        .name_key
+        .as_deref()
+        .and_then(|k| c.kwarg(k))
+        .or_else(|| c.positional(0))
+        .or_else(|| c.kwarg("name"))
+        .and_then(str_value)
+}
+
+/// Adds a call for each function handed to an offloading call
+/// (`asyncio.to_thread(requests.get, url, timeout=5)` → `requests.get(url,
+/// timeout=5)`), so that rules judge what actually runs.
+pub(super) fn add_offloaded_calls(m: &mut Module, lk: &LangKnowledge) {
+    if lk.offload.is_empty() {
+        return;
+    }
+    let mut extra = Vec::new();
+    for (id, c) in m.calls.iter().enumerate() {
+        let Some(o) = lk.offload.iter().find(|o| {
+            c.path.as_deref().is_some_and(|p| any_matches(&o.callee, p))
+                || o.method.is_some() && c.method == o.method
+        }) else {
+            continue;
+        };
+        // The function argument, by position among the non-keyword arguments.
+        let Some(pos) = c
+            .args
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.name.is_none())
+            .nth(o.func_arg)
+            .map(|(i, _)| i)
+        else {
+            continue;
+        };
+        let f = &c.args[pos].value;
+        if !matches!(f, Expr::Name(_) | Expr::Attr(..)) {
+            continue;
+        }
+        let mut call = c.clone();
+        call.callee = f.clone();
+        call.method = None;
+        call.receiver = None;
+        if let Expr::Attr(recv, meth) = f {
+            call.method = Some(meth.clone());
+            call.receiver = Some((**recv).clone());
+        }
+        call.args = c.args[pos + 1..].to_vec();
+        call.ctx.push(Ctx::Arg {
+            call: id as CallId,
+            index: pos as u32,
+        });
+        call.via = Some(id as CallId);
+        call.is_new = false;
+        extra.push(call);
+    }
+    if !extra.is_empty() {
+        m.calls.extend(extra);
+        m.finish();
+    }
+}
+
+pub(super) fn str_value(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Str(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+pub(super) fn last_path_segment(s: &str) -> &str {
+    s.rsplit("::")
+        .next()
+        .unwrap_or(s)
+        .rsplit('.')
+        .next()
+        .unwrap_or(s)
+}
+
+/// The first line of a span (a definition's head, for pointing at `def`).
+pub fn head_span(s: Span) -> Span {
+    Span {
+        end_byte: s.start_byte,
+        end_line: s.start_line,
+        end_col: s.start_col,
+        ..s
+    }
+}

@@ -1,0 +1,386 @@
+//! The call graph and reach: which functions the MCP entry points run, by
+//! which shortest path, and why the rest is left out.
+//!
+//! Edges over-approximate: a call whose target is not resolved, made on a
+//! receiver of unknown type, goes to every method of that name in the same
+//! package; a function reaches the functions nested in it, the project
+//! functions it hands to other calls, and the constructors of the classes it
+//! instantiates. What keeps the scope precise is code that nothing reaches
+//! at all — scripts, MCP clients, `__main__` blocks, tests — and reach never
+//! crosses from one package to another by a name alone.
+
+use super::*;
+use crate::facts::RegionKind;
+use crate::knowledge::Role;
+
+pub use crate::finding::LeftOut;
+
+/// One hop of the path from an entry point to a site: `func` is entered
+/// through call `via` (none for the entry itself and for nested functions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub func: FuncRef,
+    pub via: Option<CallRef>,
+}
+
+/// Is a site in code an MCP server runs?
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scope {
+    /// Reached from `entry` (an index into [`Project::entries`]) along
+    /// `path`, entry first, the site's function last.
+    Reached {
+        entry: usize,
+        path: Vec<Hop>,
+    },
+    LeftOut(LeftOut),
+}
+
+/// The outcome of the walk from every entry point.
+#[derive(Debug, Default)]
+pub(super) struct Reach {
+    /// Per reached function: the function and call it was first reached
+    /// through (none for an entry), and the entry it came from.
+    pub pred: HashMap<FuncRef, (Option<Hop>, usize)>,
+    /// Packages (manifest directories) with an MCP server in them.
+    pub server_packages: HashSet<String>,
+    /// Modules that create an MCP client and register no handler.
+    pub client_modules: HashSet<u32>,
+}
+
+impl Project<'_> {
+    /// Is code in `func` of module `m` run by an MCP entry point?
+    pub fn scope(&self, m: u32, func: Option<FuncId>) -> Scope {
+        if let Some(f) = func {
+            let site = FuncRef { module: m, func: f };
+            if let Some(&(_, entry)) = self.reach.pred.get(&site) {
+                // Back from the site to its entry: one predecessor per
+                // function, so this ends; the bound is for safety only.
+                let mut path = Vec::new();
+                let mut at = Some(site);
+                while let Some(g) = at {
+                    let prev = self.reach.pred.get(&g).and_then(|(p, _)| *p);
+                    path.push(Hop {
+                        func: g,
+                        via: prev.and_then(|p| p.via),
+                    });
+                    at = prev.map(|p| p.func);
+                    if path.len() > self.reach.pred.len() {
+                        break;
+                    }
+                }
+                path.reverse();
+                return Scope::Reached { entry, path };
+            }
+        }
+        Scope::LeftOut(self.left_out_reason(m, func))
+    }
+
+    fn left_out_reason(&self, m: u32, func: Option<FuncId>) -> LeftOut {
+        let module = self.module(m);
+        let file = module.path.rsplit('/').next().unwrap_or(&module.path);
+        if module.lang() == Lang::Rust && file == "build.rs" {
+            return LeftOut::BuildScript;
+        }
+        let span = match func {
+            Some(f) => module.func(f).span,
+            None => Span::default(),
+        };
+        if func.is_some() {
+            match module.region_of(span) {
+                Some(RegionKind::Test) => return LeftOut::Test,
+                Some(RegionKind::MainBlock) => return LeftOut::MainBlock,
+                None => {}
+            }
+            if self.is_test_function(m, func) {
+                return LeftOut::Test;
+            }
+        }
+        if self.reach.client_modules.contains(&m) || self.makes_mcp_client(m, func) {
+            return LeftOut::McpClient;
+        }
+        if !self.reach.server_packages.contains(&module.package) {
+            return LeftOut::NotAServer;
+        }
+        LeftOut::Unreached
+    }
+
+    /// Where a module-level site sits: `__main__` blocks and test regions
+    /// count for code outside any function too.
+    pub fn scope_at(&self, m: u32, func: Option<FuncId>, span: Span) -> Scope {
+        if func.is_none() {
+            match self.module(m).region_of(span) {
+                Some(RegionKind::Test) => return Scope::LeftOut(LeftOut::Test),
+                Some(RegionKind::MainBlock) => return Scope::LeftOut(LeftOut::MainBlock),
+                None => {}
+            }
+        }
+        self.scope(m, func)
+    }
+
+    /// A test function, or code inside one: `test_*` in Python, a callback
+    /// handed to `describe`/`it`/`test` in JS.
+    fn is_test_function(&self, m: u32, func: Option<FuncId>) -> bool {
+        let module = self.module(m);
+        module.func_chain(func).any(|f| {
+            let fun = module.func(f);
+            if module.region_of(fun.span) == Some(RegionKind::Test) {
+                return true;
+            }
+            match module.lang() {
+                Lang::Python => fun.name.starts_with("test_") && fun.class.is_none(),
+                Lang::TypeScript | Lang::JavaScript => fun.ctx.iter().any(|c| match c {
+                    Ctx::Arg { call, .. } => {
+                        let c = module.call(*call);
+                        c.method.is_none()
+                            && matches!(
+                                c.name(),
+                                Some(
+                                    "describe"
+                                        | "it"
+                                        | "test"
+                                        | "beforeEach"
+                                        | "afterEach"
+                                        | "beforeAll"
+                                        | "afterAll"
+                                )
+                            )
+                    }
+                    _ => false,
+                }),
+                Lang::Rust => false,
+            }
+        })
+    }
+
+    /// Does code in `func` (or the module, for `None`) create an MCP client?
+    fn makes_mcp_client(&self, m: u32, func: Option<FuncId>) -> bool {
+        let module = self.module(m);
+        let lk = self.lk(m);
+        let ids: &[CallId] = match func {
+            Some(f) => &module.func_calls[f as usize],
+            None => &module.module_calls,
+        };
+        ids.iter().any(|&c| is_mcp_client(module.call(c), lk))
+    }
+
+    /// Every entry point, in a stable order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entry point registered for function `f`, if it is one.
+    pub fn entry_of(&self, f: FuncRef) -> Option<&Entry> {
+        self.entry_of.get(&f).map(|&i| &self.entries[i])
+    }
+
+    /// The functions `f` may run directly, with the call that runs each
+    /// (none for nested functions).
+    pub(super) fn callees(&self, f: FuncRef) -> Vec<(FuncRef, Option<CallRef>)> {
+        let module = self.module(f.module);
+        let mut out: Vec<(FuncRef, Option<CallRef>)> = Vec::new();
+        for &child in &module.func_children[f.func as usize] {
+            out.push((
+                FuncRef {
+                    module: f.module,
+                    func: child,
+                },
+                None,
+            ));
+        }
+        for &c in &module.func_calls[f.func as usize] {
+            let cref = CallRef {
+                module: f.module,
+                call: c,
+            };
+            let call = module.call(c);
+            match self.target(cref) {
+                Some(t) => out.push((t, Some(cref))),
+                None => {
+                    for t in self.fallback_targets(f.module, call) {
+                        out.push((t, Some(cref)));
+                    }
+                }
+            }
+            // Project functions handed to the call: callbacks, tasks, threads.
+            for a in &call.args {
+                if let Some(t) = self.function_value(f.module, call.func, &a.value) {
+                    out.push((t, Some(cref)));
+                }
+            }
+            // `Api(..)` / `new Api()`: the class's constructor.
+            if let Some(t) = self.constructor_of(f.module, call) {
+                out.push((t, Some(cref)));
+            }
+        }
+        out
+    }
+
+    /// A project function an argument names (`handler`, `self.on_done`,
+    /// `this.handle`), not a call or a literal.
+    fn function_value(&self, m: u32, func: Option<FuncId>, e: &Expr) -> Option<FuncRef> {
+        let module = self.module(m);
+        match e {
+            Expr::Name(n) => {
+                if module.is_param(func, n) || !module.bindings_of(func, n).is_empty() {
+                    return None;
+                }
+                self.local_function(m, func, n).or_else(|| {
+                    let imp = module.import(n)?;
+                    self.resolve_import(m, &imp.path)
+                })
+            }
+            Expr::Attr(o, meth) if matches!(o.as_ref(), Expr::Name(s) if s == "self" || s == "this") =>
+            {
+                let cl = module.class_of(func)?;
+                self.method_in(m, &cl.name, meth)
+            }
+            _ => None,
+        }
+    }
+
+    /// For a call that builds an instance of a project class: its
+    /// constructor.
+    fn constructor_of(&self, m: u32, call: &crate::facts::Call) -> Option<FuncRef> {
+        let module = self.module(m);
+        let Expr::Name(n) = &call.callee else {
+            return None;
+        };
+        let (cm, class) = if self.class_named(m, n) {
+            (m, n.clone())
+        } else {
+            let imp = module.import(n)?;
+            let (module_part, sym) = imp.path.rsplit_once('.')?;
+            let keys = resolve::import_keys(module.lang(), &module.path, module_part)?;
+            let om = keys
+                .iter()
+                .filter_map(|k| self.module_keys.get(k))
+                .flatten()
+                .copied()
+                .find(|&om| self.class_named(om, sym))?;
+            (om, sym.to_string())
+        };
+        ["__init__", "__post_init__", "constructor"]
+            .iter()
+            .find_map(|ctor| self.method_in(cm, &class, ctor))
+    }
+
+    /// Where an unresolved call may go: a method call on a receiver of
+    /// unknown type goes to every method of that name in the package; a
+    /// plain name not imported from a library, to the package's top-level
+    /// functions of that name.
+    fn fallback_targets(&self, m: u32, call: &crate::facts::Call) -> Vec<FuncRef> {
+        let module = self.module(m);
+        let Some(name) = call.name() else {
+            return Vec::new();
+        };
+        let method = call.method.is_some();
+        if let Some(root) = call.callee.root_name() {
+            if let Some(imp) = module.import(root) {
+                // A library's function or a library object's method.
+                if !self.is_project_import(m, &imp.path) {
+                    return Vec::new();
+                }
+            }
+        }
+        let Some(cands) = self.by_name.get(name) else {
+            return Vec::new();
+        };
+        cands
+            .iter()
+            .copied()
+            .filter(|f| {
+                let fm = self.module(f.module);
+                let fun = fm.func(f.func);
+                fm.package == module.package && (fun.class.is_some() == method)
+            })
+            .collect()
+    }
+
+    /// Does an import path name a module of this project?
+    fn is_project_import(&self, m: u32, path: &str) -> bool {
+        let module = self.module(m);
+        match module.lang() {
+            Lang::Rust => {
+                let head = path.split("::").next().unwrap_or(path);
+                matches!(head, "crate" | "self" | "super")
+            }
+            lang => {
+                let module_part = path.rsplit_once('.').map(|(a, _)| a).unwrap_or(path);
+                if path.starts_with('.') {
+                    return true;
+                }
+                [path, module_part].iter().any(|p| {
+                    resolve::import_keys(lang, &module.path, p)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|k| self.module_keys.contains_key(k))
+                })
+            }
+        }
+    }
+
+    /// Walks from every entry point, breadth first, so each reached function
+    /// keeps one shortest path back to an entry.
+    pub(super) fn compute_reach(&self) -> Reach {
+        let mut r = Reach::default();
+        for (i, m) in self.modules.iter().enumerate() {
+            let lk = self.lk(i as u32);
+            let has_entry = self
+                .entries
+                .iter()
+                .any(|e| e.func.module == i as u32 || e.module == i as u32);
+            if !has_entry && m.calls.iter().any(|c| is_mcp_client(c, lk)) {
+                r.client_modules.insert(i as u32);
+            }
+        }
+        for e in &self.entries {
+            if !matches!(e.role, Role::Auth | Role::Route) {
+                r.server_packages
+                    .insert(self.module(e.func.module).package.clone());
+            }
+        }
+        let mut queue: VecDeque<FuncRef> = VecDeque::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            // Auth checks and routes serve an MCP server only where there is one.
+            if matches!(e.role, Role::Auth | Role::Route)
+                && !r
+                    .server_packages
+                    .contains(&self.module(e.func.module).package)
+            {
+                continue;
+            }
+            if !self.never_server(e.func) && !r.pred.contains_key(&e.func) {
+                r.pred.insert(e.func, (None, i));
+                queue.push_back(e.func);
+            }
+        }
+        while let Some(f) = queue.pop_front() {
+            let entry = r.pred[&f].1;
+            for (g, via) in self.callees(f) {
+                if r.pred.contains_key(&g) || self.never_server(g) {
+                    continue;
+                }
+                r.pred.insert(g, (Some(Hop { func: f, via }), entry));
+                queue.push_back(g);
+            }
+        }
+        r
+    }
+
+    /// Tests, `__main__` blocks, build scripts and MCP client code: never
+    /// server code, whatever calls them.
+    fn never_server(&self, f: FuncRef) -> bool {
+        let module = self.module(f.module);
+        let file = module.path.rsplit('/').next().unwrap_or(&module.path);
+        (module.lang() == Lang::Rust && file == "build.rs")
+            || module.region_of(module.func(f.func).span).is_some()
+            || self.is_test_function(f.module, Some(f.func))
+            || self.makes_mcp_client(f.module, Some(f.func))
+    }
+}
+
+fn is_mcp_client(c: &crate::facts::Call, lk: &LangKnowledge) -> bool {
+    c.path
+        .as_deref()
+        .is_some_and(|p| any_matches(&lk.mcp_clients, p))
+}

@@ -1,0 +1,180 @@
+//! The link step: joins the facts of all files into a [`Project`] and answers
+//! the semantic questions rules share — which project function a call
+//! reaches, where a value came from, which functions are MCP tool handlers,
+//! and whether a call runs under a deadline. Works on facts only; no tree is
+//! alive here.
+
+use crate::facts::{BindScope, CallId, Ctx, ExitKind, Expr, FuncId, FuncKind, Lang, Module, Span};
+use crate::knowledge::{any_matches, Knowledge, LangKnowledge};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+mod clients;
+mod deadlines;
+mod entries;
+mod graph;
+mod resolve;
+mod trace;
+
+use entries::add_offloaded_calls;
+pub use entries::{head_span, Entry};
+pub use graph::{Hop, LeftOut, Scope};
+use resolve::module_keys;
+
+/// How far value tracing follows bindings, returns and receivers.
+const TRACE_DEPTH: u8 = 12;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncRef {
+    pub module: u32,
+    pub func: FuncId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallRef {
+    pub module: u32,
+    pub call: CallId,
+}
+
+/// Where a traced value may come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// A call we did not see into (a library call, usually).
+    Call(CallRef),
+    /// A literal or other expression, with the module and function it is in.
+    Lit(u32, Option<FuncId>, Expr),
+    /// A parameter, an attribute set elsewhere, anything we cannot follow.
+    Unknown,
+}
+
+/// A client object traced back to where it was built.
+#[derive(Clone, Debug)]
+pub struct ClientOrigin {
+    /// The constructor call.
+    pub ctor: CallRef,
+    /// Method calls between the constructor and the receiver (builder
+    /// methods, `acquire()`, `cursor()`), outermost first.
+    pub chain: Vec<CallRef>,
+    /// Reached through attributes of the client (`client.chat.completions`).
+    pub via_attr: bool,
+}
+
+pub struct Project<'k> {
+    pub modules: Vec<Module>,
+    pub kb: &'k Knowledge,
+    /// Per module: file-path keys other modules import it by.
+    module_keys: HashMap<String, Vec<u32>>,
+    /// Per module, per call: the project function it reaches.
+    targets: Vec<Vec<Option<FuncRef>>>,
+    callers: HashMap<FuncRef, Vec<CallRef>>,
+    /// Functions every known caller of which runs them under a deadline.
+    covered: HashSet<FuncRef>,
+    /// Every MCP entry point, ordered by handler.
+    entries: Vec<Entry>,
+    /// Index into `entries` by handler (the first, when registered twice).
+    entry_of: HashMap<FuncRef, usize>,
+    /// Named functions by name, for calls whose target is not resolved.
+    by_name: HashMap<String, Vec<FuncRef>>,
+    reach: graph::Reach,
+}
+
+impl<'k> Project<'k> {
+    pub fn new(mut modules: Vec<Module>, kb: &'k Knowledge) -> Project<'k> {
+        for m in &mut modules {
+            add_offloaded_calls(m, kb.for_lang(m.lang()));
+        }
+        let mut p = Project {
+            modules,
+            kb,
+            module_keys: HashMap::new(),
+            targets: Vec::new(),
+            callers: HashMap::new(),
+            covered: HashSet::new(),
+            entries: Vec::new(),
+            entry_of: HashMap::new(),
+            by_name: HashMap::new(),
+            reach: graph::Reach::default(),
+        };
+        for (i, m) in p.modules.iter().enumerate() {
+            for key in module_keys(&m.path, m.lang()) {
+                p.module_keys.entry(key).or_default().push(i as u32);
+            }
+        }
+        p.targets = (0..p.modules.len() as u32)
+            .map(|m| {
+                (0..p.modules[m as usize].calls.len() as CallId)
+                    .map(|c| p.resolve_target(m, c))
+                    .collect()
+            })
+            .collect();
+        for (m, calls) in p.targets.iter().enumerate() {
+            for (c, t) in calls.iter().enumerate() {
+                if let Some(t) = t {
+                    p.callers.entry(*t).or_default().push(CallRef {
+                        module: m as u32,
+                        call: c as CallId,
+                    });
+                }
+            }
+        }
+        let mut entries: Vec<Entry> = (0..p.modules.len() as u32)
+            .flat_map(|m| p.find_entries(m))
+            .collect();
+        // Stable: for one handler registered by two idioms (the tool
+        // dispatcher and the generic request handler), the pack's first wins.
+        entries.sort_by_key(|e| e.func);
+        entries.dedup_by_key(|e| e.func);
+        for (i, e) in entries.iter().enumerate() {
+            p.entry_of.insert(e.func, i);
+        }
+        p.entries = entries;
+        for (mi, m) in p.modules.iter().enumerate() {
+            for (fi, f) in m.functions.iter().enumerate() {
+                if !f.name.is_empty() && f.kind != FuncKind::Lambda {
+                    p.by_name.entry(f.name.clone()).or_default().push(FuncRef {
+                        module: mi as u32,
+                        func: fi as FuncId,
+                    });
+                }
+            }
+        }
+        p.reach = p.compute_reach();
+        p.covered = p.compute_covered();
+        p
+    }
+
+    pub fn module(&self, m: u32) -> &Module {
+        &self.modules[m as usize]
+    }
+
+    pub fn lk(&self, m: u32) -> &'k LangKnowledge {
+        self.kb.for_lang(self.module(m).lang())
+    }
+
+    /// The project function a call reaches, if it is one of ours.
+    pub fn target(&self, c: CallRef) -> Option<FuncRef> {
+        self.targets[c.module as usize][c.call as usize]
+    }
+
+    pub fn callers(&self, f: FuncRef) -> &[CallRef] {
+        self.callers.get(&f).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// The tool handler (or tool dispatcher) `f` is, if it is one.
+    pub fn tool(&self, f: FuncRef) -> Option<&Entry> {
+        self.entry_of(f)
+            .filter(|e| e.role == crate::knowledge::Role::Tool)
+    }
+
+    /// How many MCP tool handlers and dispatchers were found.
+    pub fn tool_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.role == crate::knowledge::Role::Tool)
+            .count()
+    }
+
+    /// Every known caller of `f` runs it under a deadline.
+    pub fn is_covered(&self, f: FuncRef) -> bool {
+        self.covered.contains(&f)
+    }
+}

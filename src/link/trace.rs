@@ -1,0 +1,201 @@
+//! Value tracing: where a value may come from, through bindings, returns,
+//! attributes and imported module-level bindings.
+
+use super::*;
+
+impl Project<'_> {
+    /// Where the value of `e` (written in function `func` of module `m`) may
+    /// come from.
+    /// `pos` is the byte offset of the use, so that a later re-binding of
+    /// the same name does not count (`u32::MAX` when it does not matter).
+    pub fn trace(&self, m: u32, func: Option<FuncId>, e: &Expr, pos: u32) -> Vec<Origin> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        self.trace_into(m, func, e, pos, TRACE_DEPTH, &mut out, &mut seen);
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn trace_into(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        e: &Expr,
+        pos: u32,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        if depth == 0 {
+            out.push(Origin::Unknown);
+            return;
+        }
+        let module = self.module(m);
+        let lk = self.lk(m);
+        match e {
+            Expr::Call(id) => {
+                let c = module.call(*id);
+                if let (Some(meth), Some(recv)) = (&c.method, &c.receiver) {
+                    if lk.transparent_methods.iter().any(|t| t == meth) {
+                        return self.trace_into(
+                            m,
+                            c.func,
+                            recv,
+                            c.span.start_byte,
+                            depth - 1,
+                            out,
+                            seen,
+                        );
+                    }
+                }
+                if let Some(p) = &c.path {
+                    if any_matches(&lk.transparent_functions, p)
+                        || lk
+                            .transparent_functions
+                            .iter()
+                            .any(|t| p.ends_with(&format!("::{t}")))
+                    {
+                        if let Some(Expr::Func(f)) = c.positional(0) {
+                            // `Lazy::new(|| Client::builder()..build())`
+                            let f = FuncRef {
+                                module: m,
+                                func: *f,
+                            };
+                            for (fm, ff, v) in self.returns_of(f) {
+                                self.trace_into(fm, Some(ff), &v, u32::MAX, depth - 1, out, seen);
+                            }
+                            return;
+                        }
+                        if let Some(a) = c.positional(0) {
+                            return self.trace_into(
+                                m,
+                                c.func,
+                                a,
+                                c.span.start_byte,
+                                depth - 1,
+                                out,
+                                seen,
+                            );
+                        }
+                    }
+                }
+                let cref = CallRef {
+                    module: m,
+                    call: *id,
+                };
+                if let Some(t) = self.target(cref) {
+                    let before = out.len();
+                    for (fm, ff, v) in self.returns_of(t) {
+                        self.trace_into(fm, Some(ff), &v, u32::MAX, depth - 1, out, seen);
+                    }
+                    if out.len() > before {
+                        return;
+                    }
+                    out.push(Origin::Unknown);
+                    return;
+                }
+                out.push(Origin::Call(cref));
+            }
+            Expr::Name(n) => {
+                if !seen.insert((m, func, n.clone())) {
+                    return;
+                }
+                if module.is_param(func, n) {
+                    out.push(Origin::Unknown);
+                    return;
+                }
+                let bs = module.bindings_at(func, n, pos);
+                if bs.is_empty() {
+                    // `from .clients import http` / `import { api } from "./client"`:
+                    // a module-level binding of another project module.
+                    if let Some((om, b)) = module
+                        .import(n)
+                        .and_then(|i| self.imported_binding(m, &i.path))
+                    {
+                        let b = self.module(om).bindings[b].clone();
+                        self.trace_into(
+                            om,
+                            b.func,
+                            &b.value,
+                            b.span.start_byte,
+                            depth - 1,
+                            out,
+                            seen,
+                        );
+                        return;
+                    }
+                    out.push(Origin::Unknown);
+                    return;
+                }
+                self.trace_bindings(m, bs, depth, out, seen);
+            }
+            Expr::Attr(obj, field) => {
+                if let Expr::Name(s) = obj.as_ref() {
+                    if matches!(s.as_str(), "self" | "this") {
+                        let Some(class) = module.class_of(func) else {
+                            out.push(Origin::Unknown);
+                            return;
+                        };
+                        if !seen.insert((m, None, format!("{}.{field}", class.name))) {
+                            return;
+                        }
+                        let bs = module.class_bindings(&class.name, field);
+                        if bs.is_empty() {
+                            out.push(Origin::Unknown);
+                        }
+                        self.trace_bindings(m, bs, depth, out, seen);
+                        return;
+                    }
+                }
+                match e.dotted() {
+                    Some(d) if !module.bindings_of(func, &d).is_empty() => {
+                        if !seen.insert((m, func, d.clone())) {
+                            return;
+                        }
+                        self.trace_bindings(m, module.bindings_at(func, &d, pos), depth, out, seen);
+                    }
+                    _ => out.push(Origin::Unknown),
+                }
+            }
+            Expr::Conditional {
+                then, otherwise, ..
+            } => {
+                self.trace_into(m, func, then, pos, depth - 1, out, seen);
+                self.trace_into(m, func, otherwise, pos, depth - 1, out, seen);
+            }
+            other => out.push(Origin::Lit(m, func, other.clone())),
+        }
+    }
+
+    /// Traces the value of each binding, in the function it is written in.
+    pub(super) fn trace_bindings<'a>(
+        &self,
+        m: u32,
+        bs: impl IntoIterator<Item = &'a crate::facts::Binding>,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        for b in bs {
+            self.trace_into(m, b.func, &b.value, b.span.start_byte, depth - 1, out, seen);
+        }
+    }
+
+    /// The values function `f` returns: `return` values, a Rust tail
+    /// expression, a lambda's expression body.
+    pub fn returns_of(&self, f: FuncRef) -> Vec<(u32, FuncId, Expr)> {
+        let module = self.module(f.module);
+        let mut out: Vec<(u32, FuncId, Expr)> = module
+            .exits
+            .iter()
+            .filter(|x| {
+                x.func == Some(f.func) && matches!(x.kind, ExitKind::Return | ExitKind::Tail)
+            })
+            .filter_map(|x| x.value.clone().map(|v| (f.module, f.func, v)))
+            .collect();
+        if let Some(e) = &module.func(f.func).expr_body {
+            out.push((f.module, f.func, e.clone()));
+        }
+        out
+    }
+}

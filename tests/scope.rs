@@ -1,0 +1,282 @@
+//! The server scope: by default only code an MCP entry point runs is
+//! reported, each finding naming the handler that reaches it; scripts, MCP
+//! clients, `__main__` blocks, tests and build scripts are left out and
+//! counted; `--scope all` reports them too, marked.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_mcp-audit"))
+        .current_dir(dir)
+        .args(["--format", "json", "--select", "MCP101"])
+        .args(extra)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (path:line, left_out reason or "", first related message) per finding.
+fn sites(v: &Value) -> Vec<(String, String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                format!("{}:{}", f["path"].as_str().unwrap(), f["line"]),
+                f["left_out"].as_str().unwrap_or("").to_string(),
+                f["related"][0]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn probe() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A Python server, with a helper in another module, a sync script, an
+    // MCP client and a `__main__` block.
+    write(d, "py/pyproject.toml", "[project]\nname = \"weather\"\n");
+    write(
+        d,
+        "py/weather/server.py",
+        r#"import requests
+from mcp.server.fastmcp import FastMCP
+from .api import forecast
+
+mcp = FastMCP("weather")
+
+
+@mcp.tool()
+def get_forecast(city: str) -> str:
+    return forecast(city)
+
+
+if __name__ == "__main__":
+    requests.get("https://seed.example/warmup")
+    mcp.run()
+"#,
+    );
+    write(
+        d,
+        "py/weather/api.py",
+        r#"import requests
+
+
+def forecast(city: str) -> str:
+    return requests.get(f"https://api.example/{city}").text
+
+
+def unused(city: str) -> str:
+    return requests.get(f"https://api.example/old/{city}").text
+"#,
+    );
+    write(
+        d,
+        "py/scripts/sync.py",
+        "import requests\n\n\ndef sync():\n    requests.post('https://api.example/sync')\n",
+    );
+    write(
+        d,
+        "py/weather/client.py",
+        r#"import requests
+from mcp import ClientSession
+
+
+async def demo(read, write):
+    requests.get("https://api.example/ping")
+    async with ClientSession(read, write) as s:
+        await s.initialize()
+"#,
+    );
+    // A TypeScript server, with a seeding script that is its own package.
+    write(d, "ts/package.json", "{\"name\": \"crm\"}\n");
+    write(
+        d,
+        "ts/src/index.ts",
+        r#"import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { lookup } from "./api.js";
+
+const server = new McpServer({ name: "crm", version: "1" });
+server.tool("find_company", { q: z.string() }, async ({ q }) => {
+  return { content: [{ type: "text", text: await lookup(q) }] };
+});
+"#,
+    );
+    write(
+        d,
+        "ts/src/api.ts",
+        r#"export async function lookup(q: string): Promise<string> {
+  const r = await fetch(`https://crm.example/search?q=${q}`);
+  return r.text();
+}
+"#,
+    );
+    write(d, "ts/tools/seed/package.json", "{\"name\": \"seed\"}\n");
+    write(
+        d,
+        "ts/tools/seed/seed.ts",
+        "export async function seed() {\n  await fetch(\"https://crm.example/seed\");\n}\n",
+    );
+    // A Rust server with inline tests and a build script.
+    write(d, "rs/Cargo.toml", "[package]\nname = \"status\"\n");
+    write(
+        d,
+        "rs/src/main.rs",
+        r#"use rmcp::{model::CallToolResult, tool, tool_router, ErrorData as McpError};
+
+pub struct Status;
+
+async fn probe(url: &str) -> String {
+    let client = reqwest::Client::new();
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+#[tool_router]
+impl Status {
+    #[tool(description = "Check a URL")]
+    async fn check(&self, url: String) -> Result<CallToolResult, McpError> {
+        Ok(CallToolResult::success(vec![rmcp::model::Content::text(probe(&url).await)]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn live() {
+        reqwest::get("https://status.example").await.unwrap();
+    }
+}
+"#,
+    );
+    write(
+        d,
+        "rs/build.rs",
+        "fn main() {\n    let c = reqwest::Client::new();\n    let _ = c.get(\"https://x.example\").send();\n}\n",
+    );
+    dir
+}
+
+#[test]
+fn by_default_only_what_a_handler_runs_is_reported_naming_the_handler() {
+    let dir = probe();
+    let v = scan(dir.path(), &[]);
+    let got = sites(&v);
+    assert_eq!(
+        got,
+        vec![
+            (
+                "py/weather/api.py:5".to_string(),
+                String::new(),
+                "reached from MCP tool `get_forecast`".to_string()
+            ),
+            (
+                "rs/src/main.rs:7".to_string(),
+                String::new(),
+                "reached from MCP tool `check`".to_string()
+            ),
+            (
+                "ts/src/api.ts:2".to_string(),
+                String::new(),
+                "reached from MCP tool `find_company`".to_string()
+            ),
+        ],
+        "{v:#}"
+    );
+    // The path from the tool to the helper is shown, one call per hop.
+    let py = &v["findings"][0]["related"];
+    assert_eq!(py[1]["message"], "which calls `forecast`", "{py:#}");
+    assert_eq!(py[1]["path"], "py/weather/server.py");
+    let left = &v["summary"]["left_out"];
+    assert_eq!(left["main-block"], 1, "{left:#}");
+    assert_eq!(left["mcp-client"], 1, "{left:#}");
+    assert_eq!(left["test"], 1, "{left:#}");
+    assert_eq!(left["build-script"], 1, "{left:#}");
+    assert_eq!(
+        left["not-a-server"], 1,
+        "tools/seed, its own package: {left:#}"
+    );
+    assert_eq!(
+        left["unreached"], 2,
+        "api.unused, and scripts/sync.py in the server's package: {left:#}"
+    );
+    assert_eq!(v["summary"]["scope"], "reached");
+}
+
+#[test]
+fn scope_all_reports_every_site_marked_with_why_it_is_left_out() {
+    let dir = probe();
+    let v = scan(dir.path(), &["--scope", "all"]);
+    let got = sites(&v);
+    let reasons: Vec<(&str, &str)> = got
+        .iter()
+        .map(|(site, why, _)| (site.as_str(), why.as_str()))
+        .collect();
+    for want in [
+        ("py/weather/api.py:5", ""),
+        ("py/weather/api.py:9", "unreached"),
+        ("py/weather/server.py:14", "main-block"),
+        ("py/weather/client.py:6", "mcp-client"),
+        ("py/scripts/sync.py:5", "unreached"),
+        ("rs/src/main.rs:7", ""),
+        ("rs/src/main.rs:22", "test"),
+        ("rs/build.rs:3", "build-script"),
+        ("ts/src/api.ts:2", ""),
+        ("ts/tools/seed/seed.ts:2", "not-a-server"),
+    ] {
+        assert!(reasons.contains(&want), "{want:?} in {reasons:#?}");
+    }
+    assert_eq!(got.len(), 10, "{reasons:#?}");
+    // SARIF carries the path from the tool as a code flow.
+    let out = Command::new(env!("CARGO_BIN_EXE_mcp-audit"))
+        .current_dir(dir.path())
+        .args(["--format", "sarif", "--select", "MCP101", "py"])
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &s["runs"][0]["results"][0];
+    let steps = r["codeFlows"][0]["threadFlows"][0]["locations"]
+        .as_array()
+        .unwrap();
+    assert_eq!(steps.len(), 3, "{r:#}");
+    assert_eq!(
+        steps[0]["location"]["message"]["text"],
+        "reached from MCP tool `get_forecast`"
+    );
+    assert_eq!(s["runs"][0]["properties"]["leftOut"]["main-block"], 1);
+}
+
+#[test]
+fn a_tree_with_no_server_says_so_and_points_to_scope_all() {
+    let dir = probe();
+    let out = Command::new(env!("CARGO_BIN_EXE_mcp-audit"))
+        .current_dir(dir.path())
+        .args(["--select", "MCP101", "py/scripts"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("no MCP server found in these paths"),
+        "{text}"
+    );
+    assert!(text.contains("--scope all"), "{text}");
+    assert_eq!(out.status.code(), Some(0), "nothing reported: {text}");
+}
