@@ -81,9 +81,9 @@ fi
   echo "exit-code=$code"
   echo "sarif-file=$sarif"
   echo "files-scanned=$files_scanned"
-  jq -r '"maintenance-grade=\(.summary.grades.maintenance.grade // "")",
-         "security-grade=\(.summary.grades.security.grade // "")",
-         "overall-grade=\(.summary.grades.overall.grade // "")",
+  jq -r '"maintenance-grade=\(.summary.grades.maintenance.grade // "n/a")",
+         "security-grade=\(.summary.grades.security.grade // "n/a")",
+         "overall-grade=\(.summary.grades.overall.grade // "n/a")",
          "findings=\(.summary.findings)"' "$json"
   if [ -n "$failure" ]; then echo "failure=$failure"; fi
 } >> "$GITHUB_OUTPUT"

@@ -3,7 +3,13 @@
 //! Walks with the `ignore` crate: `.gitignore`, `.ignore` and hidden files
 //! are honoured, symlinks are followed with loop detection. Below a named
 //! directory, vendored and build folders and test files are skipped (RULES.md
-//! "General policy"); a path named explicitly is always scanned.
+//! "General policy"); a path named explicitly is scanned whatever its name.
+//!
+//! Excludes (`--exclude`, config `exclude`) are gitignore-style globs, each
+//! set anchored at its own directory: the working directory for the
+//! command line's, the config file's directory for the config's. They apply
+//! to files named explicitly too (pre-commit names every staged file), like
+//! ruff's `--force-exclude`.
 
 use crate::facts::Lang;
 use crate::finding::Skipped;
@@ -31,6 +37,10 @@ pub struct SourceFile {
     /// The path to show: relative to the working directory where possible,
     /// `/`-separated.
     pub display: String,
+    /// The path made absolute, directories' symlinks resolved (see
+    /// [`crate::fingerprint::absolute`]): what excludes and the project
+    /// root are compared with.
+    pub absolute: PathBuf,
     pub lang: Lang,
 }
 
@@ -38,12 +48,67 @@ pub struct SourceFile {
 pub enum DiscoverError {
     #[error("{0}: no such file or directory")]
     Missing(String),
+    #[error("{origin}: {glob:?} is not a valid glob: {message}")]
+    BadGlob {
+        origin: String,
+        glob: String,
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// Glob patterns (gitignore syntax) of paths to leave out.
-    pub exclude: Vec<String>,
+    /// Paths to leave out: sets of globs, each anchored at its own directory.
+    pub exclude: Vec<Exclude>,
+}
+
+/// Gitignore-style globs relative to `base`: `src/legacy/**` is that
+/// folder under `base`, `*.gen.py` such files at any depth below it.
+#[derive(Clone, Debug)]
+pub struct Exclude {
+    /// Relative to the working directory, or absolute.
+    pub base: PathBuf,
+    pub globs: Vec<String>,
+    /// Where the globs come from, for error messages (`--exclude`, a config file).
+    pub origin: String,
+}
+
+/// Compiled excludes: (absolute base, matcher).
+struct Excluder(Vec<(PathBuf, ignore::gitignore::Gitignore)>);
+
+impl Excluder {
+    fn new(sets: &[Exclude], cwd: &Path) -> Result<Excluder, DiscoverError> {
+        let mut out = Vec::new();
+        for set in sets.iter().filter(|s| !s.globs.is_empty()) {
+            let base = crate::fingerprint::absolute(&set.base, cwd);
+            let mut b = ignore::gitignore::GitignoreBuilder::new(&base);
+            for g in &set.globs {
+                b.add_line(None, g).map_err(|e| DiscoverError::BadGlob {
+                    origin: set.origin.clone(),
+                    glob: g.clone(),
+                    message: e.to_string(),
+                })?;
+            }
+            let m = b.build().map_err(|e| DiscoverError::BadGlob {
+                origin: set.origin.clone(),
+                glob: set.globs.join(", "),
+                message: e.to_string(),
+            })?;
+            out.push((base, m));
+        }
+        Ok(Excluder(out))
+    }
+
+    /// Whether `path` (absolute) or a folder above it is excluded by a set
+    /// whose base holds it.
+    fn excludes(&self, path: &Path, is_dir: bool) -> bool {
+        self.0.iter().any(|(base, m)| {
+            path.strip_prefix(base).is_ok_and(|rel| {
+                !rel.as_os_str().is_empty()
+                    && m.matched_path_or_any_parents(rel, is_dir).is_ignore()
+            })
+        })
+    }
 }
 
 /// The language of a file, by its name; `None` for files we do not scan.
@@ -81,17 +146,23 @@ pub fn discover(
     opts: &Options,
 ) -> Result<(Vec<SourceFile>, Vec<Skipped>), DiscoverError> {
     let cwd = std::env::current_dir().unwrap_or_default();
+    let excluder = std::sync::Arc::new(Excluder::new(&opts.exclude, &cwd)?);
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for root in roots {
         let meta = std::fs::metadata(root)
             .map_err(|_| DiscoverError::Missing(root.display().to_string()))?;
+        let root_abs = crate::fingerprint::absolute(root, &cwd);
         if meta.is_file() {
+            if excluder.excludes(&root_abs, false) {
+                continue;
+            }
             // Named explicitly: scanned whatever its name, if we know its language.
             match language_of(root) {
                 Some(lang) => files.push(SourceFile {
                     path: root.clone(),
                     display: display_path(root, &cwd),
+                    absolute: root_abs,
                     lang,
                 }),
                 None => skipped.push(Skipped {
@@ -110,23 +181,20 @@ pub fn discover(
             .git_exclude(true)
             .require_git(false)
             .parents(true);
-        if !opts.exclude.is_empty() {
-            let mut ob = ignore::overrides::OverrideBuilder::new(root);
-            for pat in &opts.exclude {
-                // Overrides are whitelists; `!` turns a pattern into an exclude.
-                let _ = ob.add(&format!("!{pat}"));
-            }
-            if let Ok(o) = ob.build() {
-                builder.overrides(o);
-            }
-        }
-        let root_depth = 0;
+        let walk_root = root.clone();
+        let walk_abs = root_abs.clone();
+        let ex = excluder.clone();
+        let absolute = move |p: &Path| walk_abs.join(p.strip_prefix(&walk_root).unwrap_or(p));
+        let entry_abs = absolute.clone();
         builder.filter_entry(move |e| {
-            if e.depth() == root_depth {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if !ex.0.is_empty() && ex.excludes(&entry_abs(e.path()), is_dir) {
+                return false;
+            }
+            if e.depth() == 0 {
                 return true;
             }
             let name = e.file_name().to_string_lossy();
-            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             if is_dir {
                 !SKIP_DIRS.contains(&name.as_ref())
             } else {
@@ -143,6 +211,7 @@ pub fn discover(
                         files.push(SourceFile {
                             path: e.path().to_path_buf(),
                             display: display_path(e.path(), &cwd),
+                            absolute: absolute(e.path()),
                             lang,
                         });
                     }

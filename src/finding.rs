@@ -107,7 +107,8 @@ pub struct Finding {
     pub left_out: Option<LeftOut>,
     pub fix: Option<Fix>,
     /// Line-shift-stable identity, shared by SARIF and the baseline. Filled
-    /// in by `scan` once every finding of the file is known.
+    /// in by `scan` once every finding of the file is known (see
+    /// [`crate::fingerprint`]).
     pub fingerprint: String,
 }
 
@@ -184,28 +185,24 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// FNV-1a, 64-bit. Fingerprints must be stable across Rust releases and
-/// platforms (std's hashers promise neither), and nothing here needs a
-/// cryptographic hash; eight lines do not justify a dependency.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+/// Something about the scan itself that the user must know, carried in
+/// every output: `code` is stable, for machines; `message` is for people.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
 }
+
+/// The reason of a skipped empty file (`__init__.py`): common and harmless,
+/// so outputs count these rather than list them.
+pub const EMPTY_FILE: &str = "empty file";
+
+/// The code of the warning that no file was scanned.
+pub const NO_FILES_SCANNED: &str = "no-files-scanned";
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv_is_the_reference_function() {
-        // Reference values of FNV-1a 64.
-        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
-        assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
-    }
 
     #[test]
     fn severities_order_and_map_to_security_severity() {

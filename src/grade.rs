@@ -1,7 +1,16 @@
 //! Scores and letter grades from findings.
 //!
 //! Two axes, Maintenance and Security, each get a score from 0 to 100 and a
-//! letter; the overall grade is the weaker of the two.
+//! letter, when they are graded; the overall grade is the weakest of the
+//! graded axes.
+//!
+//! # Which axes are graded
+//!
+//! An axis is graded when at least one rule that ran belongs to it and at
+//! least one file was scanned. Otherwise it is **not graded**: no score and
+//! no letter (`null` in JSON and SARIF, `–` in the terminal, `n/a` in one
+//! line), never an A it did not earn. When no axis is graded, neither is the
+//! overall grade.
 //!
 //! # The formula
 //!
@@ -20,14 +29,16 @@
 //! **Axis score** = max(0, 100 − sum of the axis's penalties), rounded to the
 //! nearest integer (halves round up: 92.5 → 93).
 //!
-//! **Overall score** = the lower of the two axis scores (the weakest link).
+//! **Overall score** = the lowest score among the graded axes (the weakest
+//! link).
 //!
 //! **Bands**, for every score: **A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else F.**
 //!
 //! The terminal summary, the JSON summary, the SARIF run properties and the
-//! GitHub annotations all show these numbers; suppressed findings are not
-//! counted (they are not in the report), and neither are unused-suppression
-//! reports (MCP001), which are about the audit's config, not the server.
+//! GitHub annotations all show these numbers; suppressed and baselined
+//! findings are not counted (they are not in the report), and neither are
+//! unused-suppression reports (MCP001), which are about the audit's config,
+//! not the server.
 
 use crate::finding::{Axis, Finding, Severity};
 use serde::Serialize;
@@ -105,34 +116,65 @@ impl Grade {
     }
 }
 
-impl Default for Grade {
-    fn default() -> Self {
-        Grade::from_score(100)
-    }
-}
-
 impl fmt::Display for Grade {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.grade, self.score)
     }
 }
 
-/// The grades of a report. Serialized as
-/// `{"maintenance": {"score": 76, "grade": "C"}, "security": {..}, "overall": {..}}`.
+/// The grades of a report; `None` for an axis that is not graded (see the
+/// module docs). Serialized as
+/// `{"maintenance": {"score": 76, "grade": "C"}, "security": {"score": null, "grade": null}, "overall": {..}}`:
+/// an axis that is not graded keeps its keys, with `null` values, so readers
+/// of `.security.grade` get `null` rather than an error.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Grades {
-    pub maintenance: Grade,
-    pub security: Grade,
-    pub overall: Grade,
+    #[serde(serialize_with = "maybe_grade")]
+    pub maintenance: Option<Grade>,
+    #[serde(serialize_with = "maybe_grade")]
+    pub security: Option<Grade>,
+    #[serde(serialize_with = "maybe_grade")]
+    pub overall: Option<Grade>,
+}
+
+fn maybe_grade<S: serde::Serializer>(g: &Option<Grade>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct NotGraded {
+        score: Option<u32>,
+        grade: Option<Letter>,
+    }
+    match g {
+        Some(g) => g.serialize(s),
+        None => NotGraded {
+            score: None,
+            grade: None,
+        }
+        .serialize(s),
+    }
+}
+
+/// `C (76)`, or `n/a` for an axis that is not graded.
+pub fn shown(g: Option<Grade>) -> String {
+    g.map_or_else(|| "n/a".to_string(), |g| g.to_string())
 }
 
 impl Grades {
-    /// `Maintenance C (76), Security A (100), overall C (76)`.
+    /// `Maintenance C (76), Security n/a, overall C (76)`.
     pub fn one_line(&self) -> String {
         format!(
             "Maintenance {}, Security {}, overall {}",
-            self.maintenance, self.security, self.overall
+            shown(self.maintenance),
+            shown(self.security),
+            shown(self.overall)
         )
+    }
+
+    /// The grade of `axis`.
+    pub fn axis(&self, axis: Axis) -> Option<Grade> {
+        match axis {
+            Axis::Maintenance => self.maintenance,
+            Axis::Security => self.security,
+        }
     }
 }
 
@@ -165,8 +207,15 @@ fn score_from_quarters(penalty_quarters: u32) -> u32 {
     (remaining + 2) / 4
 }
 
-/// The grades of a set of findings (see the module docs for the formula).
+/// The grades of a set of findings, with both axes graded (see the module
+/// docs for the formula).
 pub fn grade(findings: &[Finding]) -> Grades {
+    grade_axes(findings, &[Axis::Maintenance, Axis::Security])
+}
+
+/// The grades of a set of findings, grading only the axes in `graded`: the
+/// axes of the rules that ran, or none when no file was scanned.
+pub fn grade_axes(findings: &[Finding], graded: &[Axis]) -> Grades {
     // (axis, rule) → (most severe finding, count)
     let mut rules: BTreeMap<(Axis, &str), (Severity, usize)> = BTreeMap::new();
     // Unused suppressions are about the audit's own config, not the server.
@@ -179,19 +228,28 @@ pub fn grade(findings: &[Finding]) -> Grades {
         e.1 += 1;
     }
     let axis = |a: Axis| {
+        if !graded.contains(&a) {
+            return None;
+        }
         let quarters: u32 = rules
             .iter()
             .filter(|((ax, _), _)| *ax == a)
             .map(|(_, (sev, n))| rule_penalty_quarters(*sev, *n))
             .fold(0, u32::saturating_add);
-        Grade::from_score(score_from_quarters(quarters))
+        Some(Grade::from_score(score_from_quarters(quarters)))
     };
     let maintenance = axis(Axis::Maintenance);
     let security = axis(Axis::Security);
+    let overall = [maintenance, security]
+        .into_iter()
+        .flatten()
+        .map(|g| g.score)
+        .min()
+        .map(Grade::from_score);
     Grades {
         maintenance,
         security,
-        overall: Grade::from_score(maintenance.score.min(security.score)),
+        overall,
     }
 }
 
@@ -232,17 +290,54 @@ mod tests {
     fn no_findings_is_a_clean_a() {
         let g = grade(&[]);
         for x in [g.maintenance, g.security, g.overall] {
-            assert_eq!(x, Grade::from_score(100));
-            assert_eq!(x.grade, Letter::A);
+            assert_eq!(x, Some(Grade::from_score(100)));
+            assert_eq!(x.unwrap().grade, Letter::A);
         }
-        assert_eq!(Grades::default(), g);
+    }
+
+    #[test]
+    fn an_axis_no_rule_covers_is_not_graded_and_overall_skips_it() {
+        let g = grade_axes(&[f("X", M, Severity::High)], &[M]);
+        assert_eq!(g.security, None);
+        assert_eq!(g.maintenance, Some(Grade::from_score(75)));
+        assert_eq!(g.overall, g.maintenance);
+        assert_eq!(
+            g.one_line(),
+            "Maintenance C (75), Security n/a, overall C (75)"
+        );
+        // Nothing graded (no file scanned): no overall grade either.
+        let none = grade_axes(&[], &[]);
+        assert_eq!(none, Grades::default());
+        assert_eq!(none.overall, None);
+        assert_eq!(
+            serde_json::to_value(none).unwrap()["security"],
+            serde_json::json!({"score": null, "grade": null})
+        );
     }
 
     #[test]
     fn one_finding_costs_its_base() {
-        assert_eq!(grade(&[f("X", M, Severity::High)]).maintenance.score, 75);
-        assert_eq!(grade(&[f("X", M, Severity::Medium)]).maintenance.score, 88);
-        assert_eq!(grade(&[f("X", M, Severity::Low)]).maintenance.score, 95);
+        assert_eq!(
+            grade(&[f("X", M, Severity::High)])
+                .maintenance
+                .unwrap()
+                .score,
+            75
+        );
+        assert_eq!(
+            grade(&[f("X", M, Severity::Medium)])
+                .maintenance
+                .unwrap()
+                .score,
+            88
+        );
+        assert_eq!(
+            grade(&[f("X", M, Severity::Low)])
+                .maintenance
+                .unwrap()
+                .score,
+            95
+        );
     }
 
     #[test]
@@ -263,25 +358,28 @@ mod tests {
         }
         // Two low rules: 90, still an A; a third: 85, a B.
         let two = [f("X", M, Severity::Low), f("Y", M, Severity::Low)];
-        assert_eq!(grade(&two).maintenance, Grade::from_score(90));
-        assert_eq!(grade(&two).maintenance.grade, Letter::A);
+        assert_eq!(grade(&two).maintenance, Some(Grade::from_score(90)));
+        assert_eq!(grade(&two).maintenance.unwrap().grade, Letter::A);
         let three = [
             f("X", M, Severity::Low),
             f("Y", M, Severity::Low),
             f("Z", M, Severity::Low),
         ];
-        assert_eq!(grade(&three).maintenance.grade, Letter::B);
+        assert_eq!(grade(&three).maintenance.unwrap().grade, Letter::B);
         // High + low = 70: the bottom of C.
         let c = [f("X", M, Severity::High), f("Y", M, Severity::Low)];
-        assert_eq!(grade(&c).maintenance, Grade::from_score(70));
-        assert_eq!(grade(&c).maintenance.grade, Letter::C);
+        assert_eq!(grade(&c).maintenance, Some(Grade::from_score(70)));
+        assert_eq!(grade(&c).maintenance.unwrap().grade, Letter::C);
     }
 
     #[test]
     fn repeats_weigh_less_than_distinct_rules() {
         // One medium rule five times: 12 + 4 × 3 = 24.
         assert_eq!(
-            grade(&many("X", M, Severity::Medium, 5)).maintenance.score,
+            grade(&many("X", M, Severity::Medium, 5))
+                .maintenance
+                .unwrap()
+                .score,
             76
         );
         // Five distinct medium rules: 60.
@@ -289,17 +387,32 @@ mod tests {
             .into_iter()
             .map(|r| f(r, M, Severity::Medium))
             .collect();
-        assert_eq!(grade(&distinct).maintenance.score, 40);
+        assert_eq!(grade(&distinct).maintenance.unwrap().score, 40);
     }
 
     #[test]
     fn quarters_round_half_up() {
         // Low: 5 + 1.25 = 6.25 → 93.75 → 94; 5 + 2.5 = 7.5 → 92.5 → 93.
-        assert_eq!(grade(&many("X", M, Severity::Low, 2)).maintenance.score, 94);
-        assert_eq!(grade(&many("X", M, Severity::Low, 3)).maintenance.score, 93);
+        assert_eq!(
+            grade(&many("X", M, Severity::Low, 2))
+                .maintenance
+                .unwrap()
+                .score,
+            94
+        );
+        assert_eq!(
+            grade(&many("X", M, Severity::Low, 3))
+                .maintenance
+                .unwrap()
+                .score,
+            93
+        );
         // High: 25 + 6.25 = 31.25 → 68.75 → 69.
         assert_eq!(
-            grade(&many("X", M, Severity::High, 2)).maintenance.score,
+            grade(&many("X", M, Severity::High, 2))
+                .maintenance
+                .unwrap()
+                .score,
             69
         );
     }
@@ -307,19 +420,32 @@ mod tests {
     #[test]
     fn a_rule_costs_at_most_twice_its_base() {
         // High: 25 + 4 × 6.25 = 50 at five findings, and no more after.
-        assert_eq!(grade(&many("X", S, Severity::High, 5)).security.score, 50);
         assert_eq!(
-            grade(&many("X", S, Severity::High, 1000)).security.score,
+            grade(&many("X", S, Severity::High, 5))
+                .security
+                .unwrap()
+                .score,
+            50
+        );
+        assert_eq!(
+            grade(&many("X", S, Severity::High, 1000))
+                .security
+                .unwrap()
+                .score,
             50
         );
         assert_eq!(
             grade(&many("X", M, Severity::Medium, 1000))
                 .maintenance
+                .unwrap()
                 .score,
             76
         );
         assert_eq!(
-            grade(&many("X", M, Severity::Low, 1000)).maintenance.score,
+            grade(&many("X", M, Severity::Low, 1000))
+                .maintenance
+                .unwrap()
+                .score,
             90
         );
     }
@@ -331,18 +457,18 @@ mod tests {
             all.extend(many(r, S, Severity::High, 3));
         }
         let g = grade(&all);
-        assert_eq!(g.security, Grade::from_score(0));
-        assert_eq!(g.overall.grade, Letter::F);
+        assert_eq!(g.security, Some(Grade::from_score(0)));
+        assert_eq!(g.overall.unwrap().grade, Letter::F);
     }
 
     #[test]
     fn axes_are_graded_apart_and_overall_is_the_weaker() {
         let g = grade(&[f("M1", M, Severity::Medium), f("S1", S, Severity::High)]);
-        assert_eq!(g.maintenance.score, 88);
-        assert_eq!(g.security.score, 75);
-        assert_eq!(g.overall, Grade::from_score(75));
+        assert_eq!(g.maintenance.unwrap().score, 88);
+        assert_eq!(g.security.unwrap().score, 75);
+        assert_eq!(g.overall, Some(Grade::from_score(75)));
         let only_m = grade(&many("M1", M, Severity::High, 2));
-        assert_eq!(only_m.security.score, 100);
+        assert_eq!(only_m.security.unwrap().score, 100);
         assert_eq!(only_m.overall, only_m.maintenance);
     }
 
@@ -351,7 +477,7 @@ mod tests {
         // Medium base 12, one further finding: 12 + 3 = 15, whatever the
         // second finding's own severity.
         let g = grade(&[f("X", M, Severity::Low), f("X", M, Severity::Medium)]);
-        assert_eq!(g.maintenance.score, 85);
+        assert_eq!(g.maintenance.unwrap().score, 85);
     }
 
     #[test]

@@ -4,12 +4,13 @@
 //! [`scan`] is the one entry point: discover → read, prefilter, parse and
 //! lower each file in parallel (the tree is dropped as soon as its facts are
 //! built) → link the facts of all files → run the rules per module in
-//! parallel → sort and fingerprint → grade.
+//! parallel → sort and fingerprint → baseline → grade.
 
 pub mod config;
 pub mod discover;
 pub mod facts;
 pub mod finding;
+pub mod fingerprint;
 pub mod grade;
 pub mod knowledge;
 pub mod lang;
@@ -19,7 +20,7 @@ pub mod report;
 pub mod rules;
 pub mod suppress;
 
-use finding::{fnv1a, Finding, Skipped};
+use finding::{Finding, Skipped, Warning};
 use knowledge::Knowledge;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -41,7 +42,8 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Extra knowledge packs.
     pub knowledge: Vec<PathBuf>,
-    /// Worker threads; `None` = one per core.
+    /// Worker threads; `None` or 0 = one per core. At most
+    /// [`config::max_jobs`], whatever is asked.
     pub jobs: Option<usize>,
     pub max_file_size: u64,
     /// Skip files that mention nothing any rule looks at. Never changes a
@@ -49,13 +51,17 @@ pub struct Config {
     pub prefilter: bool,
     pub discover: discover::Options,
     /// Config `per-path-ignores`: findings of these rules (all, when empty)
-    /// under paths matching the glob are dropped.
+    /// under paths matching the glob, relative to `root`, are dropped.
     pub per_path_ignores: Vec<(globset::GlobMatcher, Vec<String>)>,
     /// Report only findings this baseline does not know.
     pub baseline: Option<suppress::Baseline>,
     /// Report findings in code no MCP entry point reaches too (`--scope
     /// all`), marked as left out; by default they are only counted.
     pub scope_all: bool,
+    /// The project root that fingerprints, baselines and per-path ignores
+    /// are relative to (see [`fingerprint::project_root`]); `None` = the
+    /// working directory.
+    pub root: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -71,6 +77,7 @@ impl Default for Config {
             per_path_ignores: Vec::new(),
             baseline: None,
             scope_all: false,
+            root: None,
         }
     }
 }
@@ -98,6 +105,9 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Files discovered in a known language.
     pub files_discovered: usize,
+    /// Discovered files that were read and examined: `files_discovered`
+    /// less the discovered files that were skipped.
+    pub files_scanned: usize,
     /// Files parsed (the rest were skipped or had nothing any rule looks at).
     pub files_parsed: usize,
     /// MCP tool handlers found.
@@ -112,10 +122,20 @@ pub struct Report {
     pub scope_all: bool,
     /// The rules that ran, by id.
     pub rules_run: Vec<&'static str>,
+    /// Whether unused suppressions were reported (MCP001 selected).
+    pub unused_reported: bool,
     /// The text of every file with a finding, by display path.
     pub sources: BTreeMap<String, Arc<str>>,
     /// Scores and letters from `findings` (see [`grade`]).
     pub grades: grade::Grades,
+    /// What the user must know about the scan itself (nothing scanned).
+    pub warnings: Vec<Warning>,
+    /// Findings the baseline knows, left out of `findings`; in the same
+    /// order. `--write-baseline` records them with `findings`.
+    pub baselined: Vec<Finding>,
+    /// The display path of every scanned file → its path relative to the
+    /// project root (what fingerprints and the baseline use).
+    pub project_paths: BTreeMap<String, String>,
 }
 
 impl Report {
@@ -212,13 +232,21 @@ pub fn scan_sources(
     } = selected_rules(config)?;
     let (mut files, mut skipped) = discover::discover(paths, &config.discover)?;
     let given = add_given(&mut files, given)?;
-    let mut pool = rayon::ThreadPoolBuilder::new()
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let root = match &config.root {
+        Some(r) => fingerprint::absolute(r, &cwd),
+        None => fingerprint::absolute(&cwd, &cwd),
+    };
+    let threads = match config.jobs {
+        Some(j) if j > 0 => j,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK)
-        .start_handler(|_| lang::set_stack_budget(WORKER_STACK / 2));
-    if let Some(j) = config.jobs {
-        pool = pool.num_threads(j.max(1));
-    }
-    let pool = pool.build().map_err(|e| Error::Threads(e.to_string()))?;
+        .start_handler(|_| lang::set_stack_budget(WORKER_STACK / 2))
+        .num_threads(threads.min(config::max_jobs()))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
 
     let texts_read: Vec<Result<String, Skipped>> = pool.install(|| {
         files
@@ -230,15 +258,28 @@ pub fn scan_sources(
             .collect()
     });
     let mut pending: Vec<Option<String>> = Vec::with_capacity(files.len());
+    let mut not_scanned = 0;
     for t in texts_read {
         match t {
             Ok(text) => pending.push(Some(text)),
             Err(s) => {
                 skipped.push(s);
+                not_scanned += 1;
                 pending.push(None);
             }
         }
     }
+    let mut project_paths: BTreeMap<String, String> = files
+        .iter()
+        .zip(&pending)
+        .filter(|(_, t)| t.is_some())
+        .map(|(f, _)| {
+            (
+                f.display.clone(),
+                fingerprint::relative_to(&f.absolute, &root),
+            )
+        })
+        .collect();
     let mut literals = kb.prefilter_literals();
     if report_unused {
         // A file whose only relevant text is a suppression is parsed too,
@@ -290,7 +331,11 @@ pub fn scan_sources(
                     names.extend(relevant_names(&m, &roots, &known));
                     parsed.push((i, m, Arc::from(text)));
                 }
-                Err(s) => skipped.push(s),
+                Err(s) => {
+                    project_paths.remove(&s.path);
+                    skipped.push(s);
+                    not_scanned += 1;
+                }
             }
         }
         names.retain(|n| n.len() >= 3 && !known.contains(n));
@@ -353,7 +398,7 @@ pub fn scan_sources(
             None => true,
         })
         .collect();
-    let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores);
+    let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores, &project_paths);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
 
@@ -367,26 +412,51 @@ pub fn scan_sources(
             sources.insert(m.path.clone(), text);
         }
     }
-    assign_fingerprints(&mut findings, &sources);
+    fingerprint::assign(&mut findings, &sources, &project_paths);
+    let mut baselined = Vec::new();
     if let Some(b) = &config.baseline {
-        findings = b.filter(findings);
+        (findings, baselined) = b.split(findings);
     }
     skipped.sort();
     skipped.dedup();
+    let files_scanned = files.len() - not_scanned;
+    let mut warnings = Vec::new();
+    if files_scanned == 0 {
+        warnings.push(nothing_scanned(paths, files.len()));
+    }
+    // Only the axes some rule that ran looks at, and none when nothing was
+    // scanned: an A nobody earned is false assurance.
+    let mut axes: Vec<finding::Axis> = if files_scanned == 0 {
+        Vec::new()
+    } else {
+        // MCP001 reports on suppressions, not on the code: it grades nothing.
+        rules
+            .iter()
+            .filter(|r| r.id != suppress::UNUSED_ID)
+            .map(|r| r.axis)
+            .collect()
+    };
+    axes.sort();
+    axes.dedup();
     // After every step that adds or removes findings.
-    let grades = grade::grade(&findings);
+    let grades = grade::grade_axes(&findings, &axes);
     Ok(Report {
         findings,
         skipped,
         files_discovered: files.len(),
+        files_scanned,
         files_parsed,
         tools: project.tool_count(),
         entry_points: project.entries().len(),
         left_out,
         scope_all: config.scope_all,
         rules_run,
+        unused_reported: report_unused,
         sources,
         grades,
+        warnings,
+        baselined,
+        project_paths,
     })
 }
 
@@ -406,6 +476,7 @@ fn add_given<'a>(
         files.push(discover::SourceFile {
             path: g.path.clone(),
             display: display.clone(),
+            absolute: fingerprint::absolute(&g.path, &cwd),
             lang,
         });
         texts.insert(display, g.text.as_str());
@@ -426,6 +497,27 @@ fn given_source(f: &discover::SourceFile, text: &str) -> Result<String, Skipped>
     Ok(text.to_string())
 }
 
+/// The warning that no file was scanned, saying why as far as we know.
+fn nothing_scanned(paths: &[PathBuf], discovered: usize) -> Warning {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let message = if discovered == 0 {
+        format!(
+            "no file was scanned: no Python, TypeScript, JavaScript or Rust file in {} \
+             (excluded, .gitignored, hidden, test and vendored paths are left out); \
+             nothing is graded",
+            shown.join(", ")
+        )
+    } else if discovered == 1 {
+        "no file was scanned: the only file found was skipped; nothing is graded".to_string()
+    } else {
+        format!("no file was scanned: all {discovered} files found were skipped; nothing is graded")
+    };
+    Warning {
+        code: finding::NO_FILES_SCANNED,
+        message,
+    }
+}
+
 /// Reads a file, or says why it cannot be scanned.
 fn read_source(f: &discover::SourceFile, max_size: u64) -> Result<String, Skipped> {
     let skip = |reason: String| Skipped {
@@ -444,7 +536,7 @@ fn read_source(f: &discover::SourceFile, max_size: u64) -> Result<String, Skippe
     }
     let bytes = std::fs::read(&f.path).map_err(|e| skip(format!("cannot read: {e}")))?;
     if bytes.is_empty() {
-        return Err(skip("empty file".into()));
+        return Err(skip(finding::EMPTY_FILE.into()));
     }
     if bytes[..bytes.len().min(8192)].contains(&0) {
         return Err(skip("binary file (contains NUL bytes)".into()));
@@ -525,28 +617,4 @@ fn relevant_names(
         }
     }
     mine.into_iter().collect()
-}
-
-/// A finding's identity that survives edits elsewhere in the file: the
-/// rule, the path, the text of the flagged line (whitespace-normalised) and
-/// its rank among findings sharing all three. Line numbers stay out of it.
-fn assign_fingerprints(findings: &mut [Finding], sources: &BTreeMap<String, Arc<str>>) {
-    let mut seen: HashMap<(String, &'static str, String), u32> = HashMap::new();
-    for f in findings.iter_mut() {
-        let line = sources
-            .get(&f.location.path)
-            .and_then(|s| {
-                s.lines()
-                    .nth(f.location.span.start_line.saturating_sub(1) as usize)
-            })
-            .unwrap_or("")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let key = (f.location.path.clone(), f.rule_id, line.clone());
-        let n = seen.entry(key).or_insert(0);
-        let text = format!("{}\0{}\0{}\0{}", f.rule_id, f.location.path, line, n);
-        *n += 1;
-        f.fingerprint = format!("{:016x}", fnv1a(text.as_bytes()));
-    }
 }

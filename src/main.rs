@@ -3,11 +3,10 @@
 //! grade below --min-grade, 2 usage or I/O error).
 
 use clap::{ArgAction, Parser, Subcommand, ValueEnum};
-use mcp_audit::finding::Severity;
 use mcp_audit::grade::Letter;
 use mcp_audit::report;
 use mcp_audit::rules::{self, REGISTRY};
-use mcp_audit::{scan_sources, Config, InMemoryFile};
+use mcp_audit::{scan_sources, InMemoryFile};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,7 +72,8 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     json_output: Option<PathBuf>,
 
-    /// Worker threads (default: one per core). Output is the same for any value.
+    /// Worker threads (default: one per core; at most four per core and 256).
+    /// Output is the same for any value.
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
 
@@ -196,12 +196,12 @@ enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    fn lib(self) -> mcp_audit::config::FailOn {
         match self {
-            FailOn::Low => Some(Severity::Low),
-            FailOn::Medium => Some(Severity::Medium),
-            FailOn::High => Some(Severity::High),
-            FailOn::Never => None,
+            FailOn::Low => mcp_audit::config::FailOn::Low,
+            FailOn::Medium => mcp_audit::config::FailOn::Medium,
+            FailOn::High => mcp_audit::config::FailOn::High,
+            FailOn::Never => mcp_audit::config::FailOn::Never,
         }
     }
 }
@@ -323,85 +323,34 @@ fn run(mut cli: Cli) -> Result<ExitCode, String> {
     if cli.statistics && matches!(cli.format, Format::Sarif | Format::Github) {
         return Err("--statistics works with --format terminal, concise or json".to_string());
     }
-    let file = match &cli.config {
-        Some(p) => Some(mcp_audit::config::load(p).map_err(|e| e.to_string())?),
-        None => match config_anchor.and_then(|p| mcp_audit::config::find(&p)) {
-            Some(p) => Some(mcp_audit::config::load(&p).map_err(|e| e.to_string())?),
-            None => None,
-        },
-    };
-    let fc = file.as_ref().map(|l| &l.file);
-    let from_file = |v: Option<&Vec<String>>| v.cloned().unwrap_or_default();
-    let baseline = match &cli.baseline {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read baseline {}: {e}", p.display()))?;
-            Some(
-                serde_json::from_str::<mcp_audit::suppress::Baseline>(&text)
-                    .map_err(|e| format!("invalid baseline {}: {e}", p.display()))?,
-            )
-        }
-        None => None,
-    };
-    let config = Config {
-        // The command line's selection replaces the file's; ignores add up.
-        select: if cli.select.is_empty() {
-            from_file(fc.and_then(|f| f.select.as_ref()))
-        } else {
-            cli.select.clone()
-        },
-        ignore: [
-            from_file(fc.and_then(|f| f.ignore.as_ref())),
-            cli.ignore.clone(),
-        ]
-        .concat(),
-        knowledge: [
-            file.as_ref()
-                .map(|l| l.knowledge_paths())
-                .unwrap_or_default(),
-            cli.knowledge.clone(),
-        ]
-        .concat(),
+    let anchor_paths: Vec<PathBuf> = config_anchor
+        .into_iter()
+        .chain(disk_paths.iter().cloned())
+        .collect();
+    let settings = mcp_audit::config::resolve(&mcp_audit::config::Cli {
+        paths: anchor_paths,
+        config: cli.config.clone(),
+        select: cli.select.clone(),
+        ignore: cli.ignore.clone(),
+        knowledge: cli.knowledge.clone(),
+        exclude: cli.exclude.clone(),
         jobs: cli.jobs,
-        max_file_size: cli
-            .max_file_size
-            .or(fc.and_then(|f| f.max_file_size))
-            .unwrap_or(mcp_audit::DEFAULT_MAX_FILE_SIZE),
-        prefilter: !cli.no_prefilter,
-        discover: mcp_audit::discover::Options {
-            exclude: [
-                from_file(fc.and_then(|f| f.exclude.as_ref())),
-                cli.exclude.clone(),
-            ]
-            .concat(),
-        },
-        per_path_ignores: file
-            .as_ref()
-            .map(|l| l.per_path_ignores())
-            .unwrap_or_default(),
-        baseline,
-        scope_all: match cli.scope {
-            Some(s) => s == ScopeArg::All,
-            None => fc
-                .and_then(|f| f.scope.as_deref())
-                .is_some_and(|v| v.eq_ignore_ascii_case("all")),
-        },
-    };
-    let fail_on = cli
-        .fail_on
-        .or_else(|| {
-            fc.and_then(|f| f.fail_on.as_deref())
-                .and_then(|v| FailOn::from_str(v, true).ok())
-        })
-        .unwrap_or(FailOn::Low);
-    let min_grade = cli
-        .min_grade
-        .or_else(|| {
-            fc.and_then(|f| f.min_grade.as_deref())
-                .and_then(|v| MinGrade::from_str(v, true).ok())
-        })
-        .unwrap_or(MinGrade::F);
-    let report = scan_sources(&config, &disk_paths, stdin.as_slice()).map_err(|e| e.to_string())?;
+        max_file_size: cli.max_file_size,
+        no_prefilter: cli.no_prefilter,
+        fail_on: cli.fail_on.map(FailOn::lib),
+        min_grade: cli.min_grade.map(MinGrade::letter),
+        baseline: cli.baseline.clone(),
+        scope_all: cli.scope.map(|s| s == ScopeArg::All),
+    })
+    .map_err(|e| e.to_string())?;
+    for n in &settings.notices {
+        eprintln!("mcp-audit: {n}");
+    }
+    let config = &settings.config;
+    let report = scan_sources(config, &disk_paths, stdin.as_slice()).map_err(|e| e.to_string())?;
+    for w in &report.warnings {
+        eprintln!("mcp-audit: warning: {}", w.message);
+    }
     let to_tty = cli.output.is_none() && std::io::stdout().is_terminal();
     let color = cli.color.resolve(to_tty);
     let summary = verbosity == Verbosity::Normal;
@@ -450,9 +399,8 @@ fn run(mut cli: Cli) -> Result<ExitCode, String> {
         emit(&cli.output, &text)?;
     }
     if let Some(p) = &cli.write_baseline {
-        let b = mcp_audit::suppress::Baseline::of(&report.findings);
-        let json = serde_json::to_string_pretty(&b).expect("baseline serializes") + "\n";
-        std::fs::write(p, json).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        let b = mcp_audit::suppress::Baseline::updated(config.baseline.as_ref(), &report);
+        b.write(p)?;
         if verbosity == Verbosity::Normal {
             eprintln!(
                 "mcp-audit: wrote a baseline of {} finding{} to {}",
@@ -463,14 +411,17 @@ fn run(mut cli: Cli) -> Result<ExitCode, String> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let failed_severity = fail_on
-        .threshold()
-        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    let failed_grade = report.grades.overall.grade < min_grade.letter();
-    Ok(if failed_severity || failed_grade {
-        ExitCode::from(1)
-    } else {
+    let verdict = settings.gate.judge(&report);
+    for n in &verdict.notes {
+        eprintln!("mcp-audit: note: {n}");
+    }
+    for f in &verdict.failures {
+        eprintln!("mcp-audit: failing: {f}");
+    }
+    Ok(if verdict.failures.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 

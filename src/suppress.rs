@@ -205,10 +205,13 @@ pub fn apply_inline(
     kept
 }
 
-/// Per-path ignores from the config: glob → rule ids or names.
+/// Per-path ignores from the config: glob → rule ids or names. Globs match
+/// a finding's path relative to the project root (the config file's
+/// directory), found in `project_paths` by display path.
 pub fn apply_per_path(
     findings: Vec<Finding>,
     per_path: &[(globset::GlobMatcher, Vec<String>)],
+    project_paths: &BTreeMap<String, String>,
 ) -> Vec<Finding> {
     if per_path.is_empty() {
         return findings;
@@ -216,47 +219,96 @@ pub fn apply_per_path(
     findings
         .into_iter()
         .filter(|f| {
+            let path = project_paths
+                .get(&f.location.path)
+                .unwrap_or(&f.location.path);
             !per_path.iter().any(|(glob, ids)| {
-                glob.is_match(&f.location.path)
-                    && (ids.is_empty() || ids.iter().any(|i| i == f.rule_id))
+                glob.is_match(path) && (ids.is_empty() || ids.iter().any(|i| i == f.rule_id))
             })
         })
         .collect()
 }
 
-/// The baseline file: today's findings by fingerprint.
+pub const BASELINE_VERSION: u32 = 1;
+
+/// The baseline file: known findings by fingerprint. Entries are sorted by
+/// path, rule and fingerprint, not by line, so the file does not change
+/// when code moves.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Baseline {
     pub version: u32,
     pub findings: Vec<BaselineEntry>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BaselineEntry {
-    pub fingerprint: String,
-    pub rule: String,
+    /// First, so entries sort by it.
     pub path: String,
+    pub rule: String,
+    pub fingerprint: String,
     pub message: String,
 }
 
 impl Baseline {
-    pub fn of(findings: &[Finding]) -> Baseline {
+    /// A baseline of `findings`; paths relative to the project root, from
+    /// `project_paths` (by display path).
+    pub fn of(findings: &[Finding], project_paths: &BTreeMap<String, String>) -> Baseline {
+        let mut entries: Vec<BaselineEntry> = findings
+            .iter()
+            .map(|f| BaselineEntry {
+                path: project_paths
+                    .get(&f.location.path)
+                    .unwrap_or(&f.location.path)
+                    .clone(),
+                rule: f.rule_id.to_string(),
+                fingerprint: f.fingerprint.clone(),
+                message: f.message.clone(),
+            })
+            .collect();
+        entries.sort();
+        entries.dedup_by(|a, b| a.fingerprint == b.fingerprint);
         Baseline {
-            version: 1,
-            findings: findings
-                .iter()
-                .map(|f| BaselineEntry {
-                    fingerprint: f.fingerprint.clone(),
-                    rule: f.rule_id.to_string(),
-                    path: f.location.path.clone(),
-                    message: f.message.clone(),
-                })
-                .collect(),
+            version: BASELINE_VERSION,
+            findings: entries,
         }
     }
 
-    /// Keeps the findings the baseline does not know.
-    pub fn filter(&self, findings: Vec<Finding>) -> Vec<Finding> {
+    /// What `--write-baseline` records after a scan that read `old` (when
+    /// `--baseline` was given too): every finding of this scan, those the
+    /// old baseline hid included, so none comes back; and the old entries
+    /// this scan could not judge, because their rule did not run or their
+    /// file was not scanned (another path, a file now skipped). Old entries
+    /// of rules that ran on files that were scanned and found nothing are
+    /// fixed, and dropped.
+    pub fn updated(old: Option<&Baseline>, report: &crate::Report) -> Baseline {
+        let all: Vec<Finding> = report
+            .findings
+            .iter()
+            .chain(&report.baselined)
+            .cloned()
+            .collect();
+        let mut b = Baseline::of(&all, &report.project_paths);
+        let scanned: HashSet<&str> = report.project_paths.values().map(String::as_str).collect();
+        let have: HashSet<String> = b.findings.iter().map(|e| e.fingerprint.clone()).collect();
+        for e in old.map(|o| o.findings.as_slice()).unwrap_or_default() {
+            let judged = if e.rule == UNUSED_ID {
+                report.unused_reported
+            } else {
+                report.rules_run.contains(&e.rule.as_str())
+            };
+            let still_known = have.contains(&e.fingerprint);
+            let unjudged = !(judged && scanned.contains(e.path.as_str()));
+            if unjudged && !still_known {
+                b.findings.push(e.clone());
+            }
+        }
+        b.findings.sort();
+        b
+    }
+
+    /// Splits findings into those the baseline does not know (reported)
+    /// and those it does (left out).
+    pub fn split(&self, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
         let known: HashSet<&str> = self
             .findings
             .iter()
@@ -264,8 +316,18 @@ impl Baseline {
             .collect();
         findings
             .into_iter()
-            .filter(|f| !known.contains(f.fingerprint.as_str()))
-            .collect()
+            .partition(|f| !known.contains(f.fingerprint.as_str()))
+    }
+
+    /// Keeps the findings the baseline does not know.
+    pub fn filter(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        self.split(findings).0
+    }
+
+    /// Writes the baseline, pretty-printed, to `path`.
+    pub fn write(&self, path: &std::path::Path) -> Result<(), String> {
+        let json = serde_json::to_string_pretty(self).expect("baseline serializes") + "\n";
+        std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 }
 

@@ -73,7 +73,7 @@ fn output_file_gets_the_report() {
     assert!(stdout.is_empty());
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
 }
 
 #[test]

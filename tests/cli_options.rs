@@ -86,7 +86,7 @@ fn concise_is_one_line_per_finding_then_a_summary() {
         [
             "server.py:9:12: MCP101 [medium] `requests.get` has no timeout: requests waits forever by default",
             "server.py:14:80: MCP001 [low] suppression of MCP101 matches no finding",
-            "Found 2 findings in 1 file (1 file scanned). Grades: maintenance B (88), security A (100), overall B (88).",
+            "Found 2 findings in 1 file (1 file scanned). Grades: maintenance B (88), security n/a, overall B (88).",
         ],
         "{}",
         o.stdout

@@ -73,10 +73,21 @@ fn one_run_declaring_every_rule_once() {
         "every registry rule, in registry order"
     );
     for (r, rule) in rules.iter().zip(REGISTRY.iter()) {
-        let sev = &r["properties"]["security-severity"];
-        assert!(sev.is_string(), "{}: security-severity {sev}", rule.id);
-        assert_eq!(sev.as_str().unwrap(), rule.severity.security_severity());
-        sev.as_str().unwrap().parse::<f64>().unwrap();
+        // GitHub files a rule with a security-severity as a security alert:
+        // only security-axis rules carry one.
+        match rule.axis {
+            Axis::Security => {
+                let sev = &r["properties"]["security-severity"];
+                assert!(sev.is_string(), "{}: security-severity {sev}", rule.id);
+                assert_eq!(sev.as_str().unwrap(), rule.severity.security_severity());
+                sev.as_str().unwrap().parse::<f64>().unwrap();
+            }
+            Axis::Maintenance => assert!(
+                r["properties"].get("security-severity").is_none(),
+                "{}: a maintenance rule with a security-severity",
+                rule.id
+            ),
+        }
         assert!(!r["shortDescription"]["text"].as_str().unwrap().is_empty());
         assert!(!r["fullDescription"]["text"].as_str().unwrap().is_empty());
         assert!(!r["help"]["text"].as_str().unwrap().is_empty());
@@ -226,7 +237,7 @@ fn github_annotations_escape_paths_and_end_with_the_grades() {
     assert!(!lines[0].contains('\r'));
     assert_eq!(
         lines[1],
-        "::notice title=mcp-audit grades::Maintenance B (88), Security A (100), overall B (88); 1 finding"
+        "::notice title=mcp-audit grades::Maintenance B (88), Security n/a, overall B (88); 1 finding"
     );
 }
 
@@ -238,33 +249,46 @@ fn the_same_grades_everywhere() {
     let grades = &json["summary"]["grades"];
     let sarif = sarif(&["fixtures"]);
     assert_eq!(&sarif["runs"][0]["properties"]["grades"], grades);
-    let g = |axis: &str| {
-        (
-            grades[axis]["score"].as_u64().unwrap(),
+    // (score, letter) as the terminal and the one-line notice show them;
+    // an axis that is not graded is `null` in JSON.
+    let g = |axis: &str| match grades[axis]["score"].as_u64() {
+        Some(score) => (
+            Some(score),
             grades[axis]["grade"].as_str().unwrap().to_string(),
-        )
+        ),
+        None => {
+            assert!(grades[axis]["grade"].is_null(), "{grades}");
+            (None, String::new())
+        }
     };
     let (ms, ml) = g("maintenance");
     let (ss, sl) = g("security");
     let (os, ol) = g("overall");
-    assert_eq!(os, ms.min(ss));
+    assert!(ms.is_some(), "MCP101 grades maintenance");
+    assert_eq!(os, [ms, ss].into_iter().flatten().min());
+    let cell = |s: Option<u64>, l: &str| match s {
+        Some(s) => (s.to_string(), l.to_string(), format!("{l} ({s})")),
+        None => ("–".into(), "–".into(), "n/a".into()),
+    };
     let (_, terminal, _) = run(&["fixtures"]);
+    let mut line = Vec::new();
     for (axis, score, letter) in [
         ("maintenance", ms, &ml),
         ("security", ss, &sl),
         ("overall", os, &ol),
     ] {
+        let (score, letter, one) = cell(score, letter);
         let row = format!("{axis:<12} {score:>5}  {letter}");
         assert!(terminal.contains(&row), "no `{row}` in\n{terminal}");
+        line.push(one);
     }
     let (_, github, _) = run(&["--format", "github", "fixtures"]);
     let notice = github.lines().last().unwrap();
-    assert!(
-        notice.contains(&format!(
-            "Maintenance {ml} ({ms}), Security {sl} ({ss}), overall {ol} ({os})"
-        )),
-        "{notice}"
+    let want = format!(
+        "Maintenance {}, Security {}, overall {}",
+        line[0], line[1], line[2]
     );
+    assert!(notice.contains(&want), "{notice}\n{want}");
 }
 
 #[test]
@@ -402,8 +426,71 @@ fn sample_report() -> Report {
         ]
         .into(),
         rules_run: REGISTRY.iter().map(|r| r.id).collect(),
+        // Notifications: a warning about the scan, a skipped file, empty files.
+        warnings: vec![mcp_audit::finding::Warning {
+            code: mcp_audit::finding::NO_FILES_SCANNED,
+            message: "no file was scanned: a [sample] warning".into(),
+        }],
+        skipped: vec![
+            mcp_audit::finding::Skipped {
+                path: "srv/blob.py".into(),
+                reason: "binary file (contains NUL bytes)".into(),
+            },
+            mcp_audit::finding::Skipped {
+                path: "srv/__init__.py".into(),
+                reason: mcp_audit::finding::EMPTY_FILE.into(),
+            },
+        ],
         ..Report::default()
     }
+}
+
+/// What the user must know about the scan is in the log, not only on
+/// standard error: nothing scanned, and each skipped file.
+#[test]
+fn an_empty_scan_and_skipped_files_are_tool_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "# docs only\n").unwrap();
+    let v = sarif_in(dir.path(), &["."]);
+    let n = &v["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert_eq!(n.as_array().unwrap().len(), 1, "{n:#}");
+    assert_eq!(n[0]["level"], "warning");
+    assert_eq!(n[0]["descriptor"]["id"], "no-files-scanned");
+    assert!(n[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("no file was scanned"));
+    assert!(results(&v).is_empty());
+    assert_eq!(
+        v["runs"][0]["properties"]["grades"]["overall"]["grade"],
+        Value::Null
+    );
+
+    std::fs::write(dir.path().join("blob.py"), b"x = 1\0\0").unwrap();
+    std::fs::write(dir.path().join("__init__.py"), "").unwrap();
+    let v = sarif_in(dir.path(), &["."]);
+    let n = v["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ids: Vec<&str> = n
+        .iter()
+        .map(|x| x["descriptor"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["no-files-scanned", "skipped-file", "skipped-empty-files"]
+    );
+    assert!(n[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("all 2 files found were skipped"));
+    assert_eq!(
+        n[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "blob.py"
+    );
+    assert!(n[1]["message"]["text"].as_str().unwrap().contains("binary"));
+    assert_eq!(n[2]["level"], "note");
 }
 
 #[test]

@@ -231,3 +231,203 @@ fn a_bare_ignore_hides_every_rule_on_its_line() {
     assert!(lines_of(&v, "MCP101").is_empty(), "{v:#}");
     assert_eq!(lines_of(&v, "MCP001"), vec![25]);
 }
+
+/// A project: `mcp-audit.toml` at its root, servers in `src/app`,
+/// `src/legacy` and `src/scripts`.
+fn project(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["src/app", "src/legacy", "src/scripts"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::write(dir.path().join(sub).join("server.py"), SERVER).unwrap();
+    }
+    std::fs::write(dir.path().join("mcp-audit.toml"), config).unwrap();
+    dir
+}
+
+fn files_with(v: &serde_json::Value, rule: &str) -> Vec<String> {
+    let mut out: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    out.dedup();
+    out
+}
+
+#[test]
+fn config_paths_are_relative_to_the_config_file_whatever_is_scanned() {
+    let dir = project(
+        "exclude = [\"src/legacy/**\"]\n\
+         [per-path-ignores]\n\"src/scripts/*.py\" = [\"MCP101\"]\n",
+    );
+    let root = dir.path();
+    let src = root.join("src");
+    for (cwd, path, want) in [
+        (root, ".", "src/app/server.py"),
+        (root, "src", "src/app/server.py"),
+        (root, "src/app", "src/app/server.py"),
+        (src.as_path(), ".", "app/server.py"),
+        (src.as_path(), "../src", "../src/app/server.py"),
+    ] {
+        let v = json(cwd, &[path]);
+        assert_eq!(files_with(&v, "MCP101"), vec![want], "{path} from {cwd:?}");
+    }
+    // Files named explicitly, as pre-commit names them: the config's
+    // excludes apply too.
+    let v = json(
+        root,
+        &[
+            "src/legacy/server.py",
+            "src/app/server.py",
+            "src/scripts/server.py",
+        ],
+    );
+    assert_eq!(files_with(&v, "MCP101"), vec!["src/app/server.py"]);
+    assert_eq!(v["summary"]["files_scanned"], 2);
+    let (code, _, err) = run(&src, &["legacy/server.py"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("no file was scanned"), "{err}");
+    // --exclude is relative to the working directory, and also applies to
+    // named files.
+    let v = json(&src, &["--exclude", "app/**", "."]);
+    assert!(files_with(&v, "MCP101").is_empty(), "{v:#}");
+    let v = json(&src, &["--exclude", "app/", "app/server.py"]);
+    assert_eq!(v["summary"]["files_scanned"], 0);
+    // A bad glob is a usage error that names it.
+    let (code, _, err) = run(root, &["--exclude", "a/{b", "."]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--exclude") && err.contains("a/{b"), "{err}");
+}
+
+#[test]
+fn a_baseline_written_at_the_root_holds_from_a_subdirectory() {
+    // The project root is the config file's directory, else the repository
+    // root: fingerprints must not depend on where the scan starts.
+    for marker in ["mcp-audit.toml", ".git"] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src/app")).unwrap();
+        std::fs::write(root.join("src/app/server.py"), SERVER).unwrap();
+        if marker == ".git" {
+            std::fs::create_dir(root.join(".git")).unwrap();
+        } else {
+            std::fs::write(root.join(marker), "").unwrap();
+        }
+        let (code, _, err) = run(root, &["--write-baseline", "baseline.json", "src"]);
+        assert_eq!(code, 0, "{err}");
+        let b: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("baseline.json")).unwrap())
+                .unwrap();
+        assert_eq!(b["findings"][0]["path"], "src/app/server.py", "{b:#}");
+        let at_root = json(root, &["src"]);
+        for (cwd, path, baseline) in [
+            (root.join("src"), ".", "../baseline.json"),
+            (root.join("src/app"), "server.py", "../../baseline.json"),
+        ] {
+            let v = json(&cwd, &[path]);
+            let fps = |v: &serde_json::Value| -> Vec<String> {
+                v["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+                    .collect()
+            };
+            assert_eq!(fps(&v), fps(&at_root), "{marker}: from {cwd:?}");
+            let v = json(&cwd, &["--baseline", baseline, path]);
+            assert_eq!(v["summary"]["findings"], 0, "{marker}: from {cwd:?}: {v:#}");
+            assert_eq!(v["summary"]["baselined"], 2);
+        }
+    }
+}
+
+#[test]
+fn rewriting_a_baseline_keeps_what_is_still_there() {
+    let dir = server_dir();
+    let d = dir.path();
+    // A second server module: its finding is in code a tool runs.
+    let other = "import requests\nfrom fastmcp import FastMCP\n\nmcp = FastMCP('o')\n\n\n@mcp.tool()\ndef o():\n    return requests.get('u')\n";
+    std::fs::write(d.join("other.py"), other).unwrap();
+    assert_eq!(run(d, &["--write-baseline", "old.json", "."]).0, 0);
+    // A new finding appears; the baseline is rewritten from the old one.
+    let grown = format!(
+        "{SERVER}\n\n@mcp.tool()\ndef e(u: str) -> str:\n    return requests.post(u).text\n"
+    );
+    std::fs::write(d.join("server.py"), grown).unwrap();
+    let (code, _, err) = run(
+        d,
+        &[
+            "--baseline",
+            "old.json",
+            "--write-baseline",
+            "new.json",
+            ".",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(err.contains("wrote a baseline of 4 findings"), "{err}");
+    // Nothing comes back: neither the old findings nor the new one.
+    let v = json(d, &["--baseline", "new.json", "."]);
+    assert_eq!(v["summary"]["findings"], 0, "{v:#}");
+    assert_eq!(v["summary"]["baselined"], 4);
+    // Rewriting from a scan of one file keeps the other file's entries;
+    // with one rule selected, the other rule's entries.
+    let (_, _, err) = run(
+        d,
+        &[
+            "--baseline",
+            "new.json",
+            "--write-baseline",
+            "part.json",
+            "other.py",
+        ],
+    );
+    assert!(err.contains("wrote a baseline of 4 findings"), "{err}");
+    let (_, _, err) = run(
+        d,
+        &[
+            "--baseline",
+            "part.json",
+            "--write-baseline",
+            "sel.json",
+            "--select",
+            "MCP101",
+            ".",
+        ],
+    );
+    assert!(err.contains("wrote a baseline of 4 findings"), "{err}");
+    let v = json(d, &["--baseline", "sel.json", "."]);
+    assert_eq!(v["summary"]["findings"], 0, "{v:#}");
+    // A fixed finding leaves the baseline when it is rewritten.
+    std::fs::write(
+        d.join("other.py"),
+        other.replace("get('u')", "get('u', timeout=5)"),
+    )
+    .unwrap();
+    let (_, _, err) = run(
+        d,
+        &[
+            "--baseline",
+            "sel.json",
+            "--write-baseline",
+            "fixed.json",
+            ".",
+        ],
+    );
+    assert!(err.contains("wrote a baseline of 3 findings"), "{err}");
+}
+
+#[test]
+fn a_baseline_of_another_version_is_refused() {
+    let dir = server_dir();
+    std::fs::write(
+        dir.path().join("b.json"),
+        "{\"version\": 9, \"findings\": []}",
+    )
+    .unwrap();
+    let (code, _, err) = run(dir.path(), &["--baseline", "b.json", "."]);
+    assert_eq!(code, 2);
+    assert!(err.contains("b.json") && err.contains("version 9"), "{err}");
+}

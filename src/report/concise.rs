@@ -64,16 +64,18 @@ pub fn summary_line(report: &Report) -> String {
         format!(", {} skipped", report.skipped.len())
     };
     let g = &report.grades;
+    // An axis no rule that ran covers is not graded: `n/a`.
+    let show = |x: Option<crate::grade::Grade>| match x {
+        Some(x) => format!("{} ({})", x.grade, x.score),
+        None => "n/a".to_string(),
+    };
     format!(
-        "{found} ({} file{} scanned{skipped}). Grades: maintenance {} ({}), security {} ({}), overall {} ({}).\n",
-        report.files_discovered,
-        plural(report.files_discovered),
-        g.maintenance.grade,
-        g.maintenance.score,
-        g.security.grade,
-        g.security.score,
-        g.overall.grade,
-        g.overall.score,
+        "{found} ({} file{} scanned{skipped}). Grades: maintenance {}, security {}, overall {}.\n",
+        report.files_scanned,
+        plural(report.files_scanned),
+        show(g.maintenance),
+        show(g.security),
+        show(g.overall),
     )
 }
 

@@ -8,7 +8,12 @@
 //! ::warning file=src/a.py,line=12,col=9,endLine=12,endColumn=40,title=MCP101 unbounded-await::{message} — {help}
 //! ```
 //!
-//! then one `::notice` with the grades. Columns count Unicode scalar values,
+//! then a `::warning` for each warning about the scan (no file was
+//! scanned) and for each skipped file (on the file, with the reason), a
+//! `::notice` counting skipped empty files, and last one `::notice` with the
+//! grades (`n/a` for an axis that is not graded). Findings come first:
+//! GitHub shows only the first few annotations of each kind per step.
+//! Columns count Unicode scalar values,
 //! as in the JSON output; `col`/`endColumn` are left out of a finding that
 //! spans several lines (GitHub rejects them there). Escaping follows the
 //! Actions toolkit: in the message `%`, CR and LF become `%25`, `%0D`, `%0A`;
@@ -58,6 +63,39 @@ pub fn render(report: &Report) -> String {
             format!("{} — {}", f.message, f.help)
         };
         let _ = writeln!(out, "::{command} {props}::{}", escape_data(&message));
+    }
+    for w in &report.warnings {
+        let _ = writeln!(
+            out,
+            "::warning title={}::{}",
+            escape_property("mcp-audit"),
+            escape_data(&w.message)
+        );
+    }
+    let mut empty = 0;
+    for s in &report.skipped {
+        if s.reason == crate::finding::EMPTY_FILE {
+            empty += 1;
+            continue;
+        }
+        let file = if s.path.is_empty() {
+            String::new()
+        } else {
+            format!("file={},", escape_property(&s.path))
+        };
+        let _ = writeln!(
+            out,
+            "::warning {file}title={}::{}",
+            escape_property("mcp-audit skipped a file"),
+            escape_data(&format!("skipped {}: {}", s.path, s.reason))
+        );
+    }
+    if empty > 0 {
+        let _ = writeln!(
+            out,
+            "::notice title=mcp-audit::skipped {empty} empty file{}",
+            if empty == 1 { "" } else { "s" }
+        );
     }
     let n = report.findings.len();
     let summary = format!(
@@ -150,6 +188,40 @@ mod tests {
             lines[2],
             "::notice title=mcp-audit grades::Maintenance D (69), Security A (100), \
              overall D (69); 2 findings"
+        );
+    }
+
+    #[test]
+    fn warnings_and_skipped_files_are_annotated_before_the_grades() {
+        let report = Report {
+            warnings: vec![crate::finding::Warning {
+                code: crate::finding::NO_FILES_SCANNED,
+                message: "no file was scanned: x".into(),
+            }],
+            skipped: vec![
+                crate::finding::Skipped {
+                    path: "a,b.js".into(),
+                    reason: "binary file (contains NUL bytes)".into(),
+                },
+                crate::finding::Skipped {
+                    path: "__init__.py".into(),
+                    reason: crate::finding::EMPTY_FILE.into(),
+                },
+            ],
+            ..Report::default()
+        };
+        let out = render(&report);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "::warning title=mcp-audit::no file was scanned: x",
+                "::warning file=a%2Cb.js,title=mcp-audit skipped a file::skipped a,b.js: \
+                 binary file (contains NUL bytes)",
+                "::notice title=mcp-audit::skipped 1 empty file",
+                "::notice title=mcp-audit grades::Maintenance n/a, Security n/a, overall n/a; \
+                 0 findings",
+            ]
         );
     }
 }

@@ -1,29 +1,36 @@
-//! JSON output, schema version 1.
+//! JSON output, schema version 2.
 //!
 //! Stable: keys in a fixed order, findings sorted by path, line, column,
 //! rule; the same bytes for any `--jobs`. Fields may be added within a
 //! version; a field is never removed or changes meaning without a new
 //! `version`.
 //!
+//! Version 2 (from 1): a grade's `score` and `grade` are `null` for an axis
+//! that is not graded; added `summary.files_scanned`, `summary.baselined`
+//! and `warnings`.
+//!
 //! ```text
 //! {
-//!   "version": 1,                      // this schema
+//!   "version": 2,                      // this schema
 //!   "tool": {"name": "mcp-audit", "version": "0.1.0"},
 //!   "summary": {
 //!     "files_discovered": 12,          // files in a known language
+//!     "files_scanned": 11,             // files_discovered less the skipped ones; 0: see `warnings`
 //!     "files_parsed": 7,               // the rest mention nothing a rule reads, or were skipped
 //!     "files_skipped": 1,              // = skipped.length
 //!     "tools": 4,                      // MCP tool handlers found
 //!     "findings": 3,                   // = findings.length (suppressed ones are not counted)
+//!     "baselined": 2,                  // findings the --baseline knows, left out of `findings`
 //!     "by_severity": {"medium": 3},    // only severities with findings; keys sorted
 //!     "by_rule": {"MCP101": 3},        // only rules with findings; keys sorted
 //!     "rules_run": ["MCP101"],         // ids of the rules that ran, in id order
 //!     "grades": {                      // see the `grade` module for the formula
 //!       "maintenance": {"score": 76, "grade": "C"},   // score 0..=100, grade A|B|C|D|F
-//!       "security": {"score": 100, "grade": "A"},
-//!       "overall": {"score": 76, "grade": "C"}        // the lower of the two
+//!       "security": {"score": null, "grade": null},   // null: not graded (no rule that ran covers it)
+//!       "overall": {"score": 76, "grade": "C"}        // the lowest graded axis; null if none is
 //!     }
 //!   },
+//!   "warnings": [{"code": "no-files-scanned", "message": "..."}],  // about the scan itself
 //!   "findings": [{
 //!     "rule": "MCP101", "name": "unbounded-await",
 //!     "axis": "maintenance",           // maintenance | security
@@ -46,13 +53,14 @@ use crate::Report;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Out<'a> {
     version: u32,
     tool: Tool,
     summary: Summary,
+    warnings: &'a [crate::finding::Warning],
     findings: Vec<JFinding<'a>>,
     skipped: &'a [crate::finding::Skipped],
 }
@@ -66,6 +74,7 @@ struct Tool {
 #[derive(Serialize)]
 struct Summary {
     files_discovered: usize,
+    files_scanned: usize,
     files_parsed: usize,
     files_skipped: usize,
     tools: usize,
@@ -78,6 +87,7 @@ struct Summary {
     left_out: BTreeMap<&'static str, usize>,
     /// `reached` (default) or `all`.
     scope: &'static str,
+    baselined: usize,
     by_severity: BTreeMap<&'static str, usize>,
     by_rule: BTreeMap<&'static str, usize>,
     rules_run: Vec<&'static str>,
@@ -171,6 +181,7 @@ pub fn render(report: &Report) -> String {
         },
         summary: Summary {
             files_discovered: report.files_discovered,
+            files_scanned: report.files_scanned,
             files_parsed: report.files_parsed,
             files_skipped: report.skipped.len(),
             tools: report.tools,
@@ -178,11 +189,13 @@ pub fn render(report: &Report) -> String {
             findings: report.findings.len(),
             left_out: report.left_out.iter().map(|(w, n)| (w.key(), *n)).collect(),
             scope: if report.scope_all { "all" } else { "reached" },
+            baselined: report.baselined.len(),
             by_severity,
             by_rule,
             rules_run: report.rules_run.clone(),
             grades: report.grades,
         },
+        warnings: &report.warnings,
         findings,
         skipped: &report.skipped,
     };

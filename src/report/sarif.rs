@@ -7,8 +7,9 @@
 //!   "What it finds"), `help.text` / `help.markdown` (its documentation; links
 //!   live in the markdown, GitHub does not show `helpUri`),
 //!   `defaultConfiguration.level` and `properties` (`tags` with CWE ids as
-//!   `external/cwe/cwe-400`, `precision`, `security-severity` as a string,
-//!   `problem.severity`);
+//!   `external/cwe/cwe-400`, `precision`, `problem.severity`, and for
+//!   security-axis rules only `security-severity` as a string: GitHub files
+//!   a rule with one as a security alert, which a maintenance rule is not);
 //! - `columnKind: "utf16CodeUnits"`: tree-sitter's byte columns are converted
 //!   with [`utf16_col`] against the scanned text;
 //! - every result has `ruleId`, `ruleIndex`, `level`, `message.text`, one
@@ -19,14 +20,19 @@
 //!   `partialFingerprints["mcpAudit/v1"]` (our line-shift-stable id, the one
 //!   the baseline uses; no `primaryLocationLineHash`: upload-sarif computes
 //!   it, and keeps a wrong one), and `fixes` where a fix is mechanical;
-//! - the run's `properties.grades` holds the grades.
+//! - the run's `properties.grades` holds the grades, `null` for an axis
+//!   that is not graded, as in the JSON output;
+//! - `invocations[0].toolExecutionNotifications` carries what the user must
+//!   know about the scan itself: a warning when no file was scanned, one
+//!   per skipped file (with its location and reason), and a note counting
+//!   skipped empty files.
 //!
 //! Suppressed findings are not in the report, so not in the log (GitHub
 //! ignores SARIF `suppressions`).
 
 use super::utf16_col;
 use crate::facts::Span;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Axis, Finding, Severity};
 use crate::grade::Grades;
 use crate::rules::{Rule, REGISTRY};
 use crate::Report;
@@ -54,9 +60,45 @@ struct Log {
 #[serde(rename_all = "camelCase")]
 struct Run {
     tool: Tool,
+    invocations: [Invocation; 1],
     results: Vec<SarifResult>,
     column_kind: &'static str,
     properties: RunProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Message,
+    descriptor: DescriptorReference,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<FileLocation>,
+}
+
+#[derive(Serialize)]
+struct DescriptorReference {
+    id: &'static str,
+}
+
+/// A location that is a whole file.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FileLocation {
+    physical_location: FileOnly,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FileOnly {
+    artifact_location: ArtifactLocation,
 }
 
 #[derive(Serialize)]
@@ -142,8 +184,8 @@ struct Configuration {
 struct RuleProperties {
     tags: Vec<String>,
     precision: &'static str,
-    #[serde(rename = "security-severity")]
-    security_severity: &'static str,
+    #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
+    security_severity: Option<&'static str>,
     #[serde(rename = "problem.severity")]
     problem_severity: &'static str,
 }
@@ -249,6 +291,10 @@ pub fn render(report: &Report) -> String {
                     rules: REGISTRY.iter().map(|r| descriptor(r)).collect(),
                 },
             },
+            invocations: [Invocation {
+                execution_successful: true,
+                tool_execution_notifications: notifications(report, &cwd),
+            }],
             results: report
                 .findings
                 .iter()
@@ -265,6 +311,65 @@ pub fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&log).expect("SARIF serializes");
     s.push('\n');
     s
+}
+
+/// The report's warnings, then its skipped files: one warning each, and
+/// one note for all the empty ones (an `__init__.py` is not news).
+fn notifications(report: &Report, cwd: &Path) -> Vec<Notification> {
+    let mut out: Vec<Notification> = report
+        .warnings
+        .iter()
+        .map(|w| Notification {
+            level: "warning",
+            message: Message {
+                text: sentence(&escape_message(&w.message)),
+            },
+            descriptor: DescriptorReference { id: w.code },
+            locations: Vec::new(),
+        })
+        .collect();
+    let mut empty = 0;
+    for s in &report.skipped {
+        if s.reason == crate::finding::EMPTY_FILE {
+            empty += 1;
+            continue;
+        }
+        out.push(Notification {
+            level: "warning",
+            message: Message {
+                text: sentence(&escape_message(&format!(
+                    "skipped {}: {}",
+                    s.path, s.reason
+                ))),
+            },
+            descriptor: DescriptorReference { id: "skipped-file" },
+            locations: if s.path.is_empty() {
+                Vec::new()
+            } else {
+                vec![FileLocation {
+                    physical_location: FileOnly {
+                        artifact_location: artifact_location(&s.path, cwd),
+                    },
+                }]
+            },
+        });
+    }
+    if empty > 0 {
+        out.push(Notification {
+            level: "note",
+            message: Message {
+                text: format!(
+                    "Skipped {empty} empty file{}.",
+                    if empty == 1 { "" } else { "s" }
+                ),
+            },
+            descriptor: DescriptorReference {
+                id: "skipped-empty-files",
+            },
+            locations: Vec::new(),
+        });
+    }
+    out
 }
 
 /// Where to learn about the tool: the package's `homepage` or `repository`
@@ -337,7 +442,7 @@ fn descriptor(r: &Rule) -> ReportingDescriptor {
         properties: RuleProperties {
             tags: r.tags().into_iter().map(sarif_tag).collect(),
             precision: r.precision,
-            security_severity: r.severity.security_severity(),
+            security_severity: (r.axis == Axis::Security).then(|| r.severity.security_severity()),
             problem_severity: problem_severity(r.severity),
         },
     }
@@ -724,6 +829,59 @@ mod tests {
     }
 
     #[test]
+    fn warnings_and_skipped_files_are_notifications() {
+        let rep = Report {
+            warnings: vec![crate::finding::Warning {
+                code: crate::finding::NO_FILES_SCANNED,
+                message: "no file was scanned: x".into(),
+            }],
+            skipped: vec![
+                crate::finding::Skipped {
+                    path: "a.py".into(),
+                    reason: crate::finding::EMPTY_FILE.into(),
+                },
+                crate::finding::Skipped {
+                    path: "big[1].js".into(),
+                    reason: "larger than the 2048 KiB limit".into(),
+                },
+                crate::finding::Skipped {
+                    path: "b/__init__.py".into(),
+                    reason: crate::finding::EMPTY_FILE.into(),
+                },
+            ],
+            ..Report::default()
+        };
+        let v: serde_json::Value = serde_json::from_str(&render(&rep)).unwrap();
+        let inv = &v["runs"][0]["invocations"][0];
+        assert_eq!(inv["executionSuccessful"], true);
+        let n = inv["toolExecutionNotifications"].as_array().unwrap();
+        assert_eq!(n.len(), 3, "{n:#?}");
+        assert_eq!(n[0]["level"], "warning");
+        assert_eq!(n[0]["descriptor"]["id"], "no-files-scanned");
+        assert_eq!(n[0]["message"]["text"], "no file was scanned: x.");
+        assert_eq!(n[1]["level"], "warning");
+        assert_eq!(
+            n[1]["message"]["text"],
+            "skipped big\\[1\\].js: larger than the 2048 KiB limit."
+        );
+        assert_eq!(
+            n[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "big%5B1%5D.js"
+        );
+        assert_eq!(n[2]["level"], "note");
+        assert_eq!(n[2]["message"]["text"], "Skipped 2 empty files.");
+        // Not graded: null, as in the JSON output.
+        assert_eq!(
+            v["runs"][0]["properties"]["grades"]["security"],
+            serde_json::json!({"score": null, "grade": null})
+        );
+        // A clean run has an invocation and no notifications.
+        let v: serde_json::Value = serde_json::from_str(&render(&report())).unwrap();
+        let inv = &v["runs"][0]["invocations"][0];
+        assert_eq!(inv, &serde_json::json!({"executionSuccessful": true}));
+    }
+
+    #[test]
     fn a_point_is_shown_as_its_whole_line() {
         let mut rep = report();
         rep.findings[0].related[0].location.span = span(3, 0, 0, 17);
@@ -745,7 +903,9 @@ mod tests {
         let r = rules.iter().find(|r| r["id"] == "MCP101").unwrap();
         assert_eq!(r["name"], "unbounded-await");
         assert_eq!(r["defaultConfiguration"]["level"], "warning");
-        assert_eq!(r["properties"]["security-severity"], "5.5");
+        // A maintenance rule: no security-severity, or GitHub files it as
+        // a security alert.
+        assert!(r["properties"].get("security-severity").is_none());
         assert_eq!(r["properties"]["problem.severity"], "warning");
         let tags: Vec<&str> = r["properties"]["tags"]
             .as_array()

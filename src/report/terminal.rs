@@ -160,8 +160,8 @@ pub fn summary(report: &Report) -> String {
         plural(report.findings.len()),
         files_with.len(),
         plural(files_with.len()),
-        report.files_discovered,
-        plural(report.files_discovered),
+        report.files_scanned,
+        plural(report.files_scanned),
         report.tools,
         plural(report.tools),
         if report.skipped.is_empty() {
@@ -185,10 +185,14 @@ pub fn summary(report: &Report) -> String {
     if empty > 0 {
         let _ = writeln!(out, "  skipped {empty} empty file{}", plural(empty));
     }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning: {}", w.message);
+    }
     out
 }
 
-/// The grades, one row per axis and the overall grade last.
+/// The grades, one row per axis and the overall grade last; `–` for an
+/// axis that is not graded.
 pub fn grade_table(g: &Grades) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{:<12} {:>5}  grade", "axis", "score");
@@ -197,7 +201,11 @@ pub fn grade_table(g: &Grades) -> String {
         ("security", g.security),
         ("overall", g.overall),
     ] {
-        let _ = writeln!(out, "{axis:<12} {:>5}  {}", grade.score, grade.grade);
+        let (score, letter) = match grade {
+            Some(x) => (x.score.to_string(), x.grade.to_string()),
+            None => ("–".to_string(), "–".to_string()),
+        };
+        let _ = writeln!(out, "{axis:<12} {score:>5}  {letter}");
     }
     out
 }
