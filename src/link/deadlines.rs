@@ -4,9 +4,71 @@
 use super::*;
 
 impl Project<'_> {
+    /// The deadline that bounds call `c`, if any, described for messages:
+    /// one around it (see [`Project::deadline_around`]), or one its result
+    /// is handed to later — `task = client.get(u)` … `wait_for(task, 5)`,
+    /// `task = asyncio.create_task(fetch(u))` … `wait_for(task, 5)`,
+    /// `let fut = async move { .. }; timeout(d, fut).await`.
+    pub fn deadline_over(&self, c: CallRef) -> Option<String> {
+        let module = self.module(c.module);
+        let call = module.call(c.call);
+        if let Some(d) = self.deadline_around(c.module, call.func, &call.ctx) {
+            return Some(d);
+        }
+        let mut held = vec![c.call];
+        held.extend(chained_after(module, c.call));
+        // A call whose argument holds this one (`create_task(fetch(u))`).
+        for x in call.ctx.iter().rev() {
+            match x {
+                Ctx::Arg { call: outer, .. } => held.push(*outer),
+                _ => break,
+            }
+        }
+        self.bound_then_deadlined(
+            c.module,
+            call.func,
+            |v| matches!(v, Expr::Call(id) if held.contains(id)),
+        )
+    }
+
+    /// A value that `holds` accepts, bound to a name in `func`, and that
+    /// name later handed to a deadline in the same function.
+    fn bound_then_deadlined(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        holds: impl Fn(&Expr) -> bool,
+    ) -> Option<String> {
+        let module = self.module(m);
+        for b in &module.bindings {
+            if b.func != func || !holds(&b.value) {
+                continue;
+            }
+            for (ci, c) in module.calls.iter().enumerate() {
+                if c.func != func || c.span.start_byte < b.span.start_byte {
+                    continue;
+                }
+                for (i, a) in c.args.iter().enumerate() {
+                    if a.value.root_name() != Some(b.name.as_str()) {
+                        continue;
+                    }
+                    let ctx = [Ctx::Arg {
+                        call: ci as CallId,
+                        index: i as u32,
+                    }];
+                    if let Some(d) = self.deadline_around(m, func, &ctx) {
+                        return Some(d);
+                    }
+                }
+            }
+        }
+        None
+    }
+
     /// Describes the deadline that bounds code at `ctx` inside `func`, if
     /// any: an enclosing deadline call or `with`, walking out through
-    /// lambdas (a closure handed to `withTimeout(..)` runs under it).
+    /// lambdas (a closure handed to `withTimeout(..)` runs under it, and so
+    /// does an async block bound to a name that is handed to one later).
     pub fn deadline_around(&self, m: u32, func: Option<FuncId>, ctx: &[Ctx]) -> Option<String> {
         let module = self.module(m);
         let mut ctxs: Vec<Ctx> = ctx.to_vec();
@@ -31,8 +93,16 @@ impl Project<'_> {
             }
             match f {
                 Some(id) if module.func(id).kind == FuncKind::Lambda => {
+                    let parent = module.func(id).parent;
+                    if let Some(d) = self.bound_then_deadlined(
+                        m,
+                        parent,
+                        |v| matches!(v, Expr::Func(x) if *x == id),
+                    ) {
+                        return Some(d);
+                    }
                     ctxs = module.func(id).ctx.clone();
-                    f = module.func(id).parent;
+                    f = parent;
                 }
                 _ => return None,
             }
@@ -166,8 +236,7 @@ impl Project<'_> {
                 let all = !sites.is_empty()
                     && sites.iter().all(|s| {
                         let call = self.module(s.module).call(s.call);
-                        self.deadline_around(s.module, call.func, &call.ctx)
-                            .is_some()
+                        self.deadline_over(*s).is_some()
                             || self.enclosing_named(s.module, call.func).is_some_and(|g| {
                                 covered.contains(&FuncRef {
                                     module: s.module,
@@ -194,4 +263,34 @@ impl Project<'_> {
             .find(|f| module.func(*f).kind != FuncKind::Lambda)
             .or(func)
     }
+}
+
+/// Calls chained on the result of `id`, and for a result bound to a name
+/// (`let req = client.get(u);`), calls made on that name in the same function.
+pub fn chained_after(module: &Module, id: CallId) -> Vec<CallId> {
+    let mut out = Vec::new();
+    let mut frontier = vec![id];
+    while let Some(c) = frontier.pop() {
+        for (n, _) in module.calls_on(c) {
+            out.push(n);
+            frontier.push(n);
+        }
+    }
+    let func = module.call(id).func;
+    for b in &module.bindings {
+        let holds = matches!(b.value, Expr::Call(v) if v == id || out.contains(&v));
+        if holds && b.func == func {
+            for (i, c) in module.calls.iter().enumerate() {
+                if c.func == func
+                    && c.receiver.as_ref().and_then(|r| r.root_name()) == Some(b.name.as_str())
+                {
+                    out.push(i as CallId);
+                    for (n, _) in module.calls_on(i as CallId) {
+                        out.push(n);
+                    }
+                }
+            }
+        }
+    }
+    out
 }

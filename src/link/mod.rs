@@ -15,6 +15,7 @@ mod graph;
 mod resolve;
 mod trace;
 
+pub use deadlines::chained_after;
 use entries::add_offloaded_calls;
 pub use entries::{head_span, Entry};
 pub use graph::{Hop, LeftOut, Scope};

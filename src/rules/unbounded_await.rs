@@ -85,12 +85,12 @@
 //!   bare in the next.
 
 use super::Rule;
-use crate::facts::{Call, CallId, Ctx, Expr, FuncId, Lang, Module};
+use crate::facts::{Call, CallId, Expr, FuncId, Lang, Module};
 use crate::finding::{Axis, Finding, Severity};
 use crate::knowledge::{
     any_matches, last_segment, parse_default, Client, MAX_BOUNDED_DEFAULT_SECS,
 };
-use crate::link::{CallRef, ClientOrigin, FuncRef, Origin, Project};
+use crate::link::{chained_after, CallRef, ClientOrigin, FuncRef, Origin, Project};
 
 pub static RULE: Rule = Rule {
     id: "MCP101",
@@ -140,8 +140,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
         let Verdict::Unbounded(why) = judge(p, cref, &via) else {
             continue;
         };
-        if p.deadline_around(m, call.func, &call.ctx).is_some()
-            || awaited_under_deadline(p, m, id)
+        if p.deadline_over(cref).is_some()
             || p.enclosing_named(m, call.func)
                 .is_some_and(|f| p.is_covered(FuncRef { module: m, func: f }))
         {
@@ -648,9 +647,16 @@ fn eval_value(p: &Project, m: u32, func: Option<FuncId>, v: &Expr, client: &Clie
                 })
                 .collect();
             if controllers.len() == origins.len() && !controllers.is_empty() {
+                // The timer must be where the controller is built (or in
+                // code nested there): another handler's `ac` is another
+                // controller.
+                let home = p
+                    .module(controllers[0].module)
+                    .call(controllers[0].call)
+                    .func;
                 return if obj
                     .root_name()
-                    .is_some_and(|name| aborted_by_timer(p, m, name))
+                    .is_some_and(|name| aborted_by_timer(p, m, name, home))
                 {
                     Verdict::Bounded
                 } else {
@@ -757,14 +763,19 @@ fn setting_name(v: &Expr, _module: &Module, client: &Client) -> String {
 
 /// Is the controller bound to `name` aborted by a timer callback
 /// (`setTimeout(() => controller.abort(), ms)`, `setTimeout(controller.abort.bind(controller), ms)`)?
-fn aborted_by_timer(p: &Project, m: u32, name: &str) -> bool {
+fn aborted_by_timer(p: &Project, m: u32, name: &str, home: Option<FuncId>) -> bool {
     let module = p.module(m);
     let lk = p.lk(m);
     module.calls.iter().any(|t| {
-        if !t
-            .path
-            .as_deref()
-            .is_some_and(|p| any_matches(&lk.timers, p))
+        let in_home = match home {
+            Some(h) => module.func_chain(t.func).any(|x| x == h),
+            None => true,
+        };
+        if !in_home
+            || !t
+                .path
+                .as_deref()
+                .is_some_and(|p| any_matches(&lk.timers, p))
         {
             return false;
         }
@@ -787,65 +798,6 @@ fn aborted_by_timer(p: &Project, m: u32, name: &str) -> bool {
             });
             hit
         })
-    })
-}
-
-/// Calls chained on the result of `id`, and for a result bound to a name
-/// (`let req = client.get(u);`), calls made on that name in the same function.
-fn chained_after(module: &Module, id: CallId) -> Vec<CallId> {
-    let mut out = Vec::new();
-    let mut frontier = vec![id];
-    while let Some(c) = frontier.pop() {
-        for (n, _) in module.calls_on(c) {
-            out.push(n);
-            frontier.push(n);
-        }
-    }
-    let func = module.call(id).func;
-    for b in &module.bindings {
-        let holds = matches!(b.value, Expr::Call(v) if v == id || out.contains(&v));
-        if holds && b.func == func {
-            for (i, c) in module.calls.iter().enumerate() {
-                if c.func == func
-                    && c.receiver.as_ref().and_then(|r| r.root_name()) == Some(b.name.as_str())
-                {
-                    out.push(i as CallId);
-                    for (n, _) in module.calls_on(i as CallId) {
-                        out.push(n);
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-/// `task = client.get(u)` … `await asyncio.wait_for(task, 5)`: the call's
-/// result (or the end of its chain) is bound to a name that is later handed
-/// to a deadline in the same function.
-fn awaited_under_deadline(p: &Project, m: u32, id: CallId) -> bool {
-    let module = p.module(m);
-    let func = module.call(id).func;
-    let mut chain = vec![id];
-    chain.extend(chained_after(module, id));
-    module.bindings.iter().any(|b| {
-        let holds = matches!(b.value, Expr::Call(v) if chain.contains(&v)) && b.func == func;
-        holds
-            && module.calls.iter().enumerate().any(|(ci, c)| {
-                c.func == func
-                    && c.args.iter().enumerate().any(|(i, a)| {
-                        a.value.root_name() == Some(b.name.as_str())
-                            && p.deadline_around(
-                                m,
-                                func,
-                                &[Ctx::Arg {
-                                    call: ci as CallId,
-                                    index: i as u32,
-                                }],
-                            )
-                            .is_some()
-                    })
-            })
     })
 }
 

@@ -1004,11 +1004,21 @@ impl<'a, 's> L<'a, 's> {
 
     /// `async { .. }` is not a function: its calls run in the enclosing
     /// one, in the enclosing context.
+    /// `async { .. }` / `async move { .. }`: a future, run where it is
+    /// awaited or handed to a deadline, not where it is written; a lambda,
+    /// like a closure.
     fn h_async(&mut self, n: Node, _tail: bool) -> R<Expr> {
-        if let Some(b) = first_kid(n) {
-            self.list(b, false, Member::No)?;
-        }
-        Ok(self.unknown(n))
+        let (id, saved) = self
+            .b
+            .begin_function(String::new(), FuncKind::Lambda, self.span(n));
+        self.b.func_mut(id).is_async = true;
+        let r = match first_kid(n).filter(|b| b.kind() == "block") {
+            Some(b) => self.list(b, true, Member::No).map(|_| ()),
+            None => Ok(()),
+        };
+        self.b.end_function(saved);
+        r?;
+        Ok(Expr::Func(id))
     }
 
     fn h_loop(&mut self, n: Node, _tail: bool) -> R<Expr> {
