@@ -44,11 +44,14 @@ impl Project<'_> {
         // `client.chat.completions`: a resource object of the client, not a
         // value bound anywhere: the client is what its root leads to.
         if let Expr::Attr(inner, _) = e {
+            // `clients.session` where `clients` is an imported project
+            // module: a value, traced below, not a resource attribute.
+            let module_attr = self.module_attr_binding(m, func, e).is_some();
             let self_field = matches!(inner.as_ref(), Expr::Name(s) if s == "self" || s == "this");
             let bound = e
                 .dotted()
                 .is_some_and(|d| !self.module(m).bindings_of(func, &d).is_empty());
-            if !self_field && !bound {
+            if !self_field && !bound && !module_attr {
                 let before = out.len();
                 self.origins_of(m, func, inner, pos, chain, depth - 1, out)?;
                 for o in &mut out[before..] {

@@ -240,7 +240,7 @@ impl Project<'_> {
 
     /// For a call that builds an instance of a project class: its
     /// constructor.
-    fn constructor_of(&self, m: u32, call: &crate::facts::Call) -> Option<FuncRef> {
+    pub(super) fn constructor_of(&self, m: u32, call: &crate::facts::Call) -> Option<FuncRef> {
         let module = self.module(m);
         let Expr::Name(n) = &call.callee else {
             return None;

@@ -75,6 +75,12 @@ pub struct Project<'k> {
     entry_of: HashMap<FuncRef, usize>,
     /// Named functions by name, for calls whose target is not resolved.
     by_name: HashMap<String, Vec<FuncRef>>,
+    /// Calls that build an instance of a project class, by the class's
+    /// constructor (`__init__`, `constructor`).
+    ctor_callers: HashMap<FuncRef, Vec<CallRef>>,
+    /// Fields given in struct literals of a named type (`Status { http:
+    /// Client::new() }`), by (type, field): module, function, position, value.
+    struct_fields: HashMap<(String, String), Vec<(u32, Option<FuncId>, u32, Expr)>>,
     reach: graph::Reach,
 }
 
@@ -93,6 +99,8 @@ impl<'k> Project<'k> {
             entries: Vec::new(),
             entry_of: HashMap::new(),
             by_name: HashMap::new(),
+            ctor_callers: HashMap::new(),
+            struct_fields: HashMap::new(),
             reach: graph::Reach::default(),
         };
         for (i, m) in p.modules.iter().enumerate() {
@@ -107,6 +115,17 @@ impl<'k> Project<'k> {
                     .collect()
             })
             .collect();
+        for (mi, module) in p.modules.iter().enumerate() {
+            for (ci, c) in module.calls.iter().enumerate() {
+                if let Some(init) = p.constructor_of(mi as u32, c) {
+                    p.ctor_callers.entry(init).or_default().push(CallRef {
+                        module: mi as u32,
+                        call: ci as CallId,
+                    });
+                }
+            }
+        }
+        p.struct_fields = struct_literal_fields(&p.modules);
         for (m, calls) in p.targets.iter().enumerate() {
             for (c, t) in calls.iter().enumerate() {
                 if let Some(t) = t {
@@ -178,4 +197,54 @@ impl<'k> Project<'k> {
     pub fn is_covered(&self, f: FuncRef) -> bool {
         self.covered.contains(&f)
     }
+}
+
+/// Every field given in a struct literal of a named type (not `Self`,
+/// which the adapters record as the type's own bindings).
+fn struct_literal_fields(
+    modules: &[Module],
+) -> HashMap<(String, String), Vec<(u32, Option<FuncId>, u32, Expr)>> {
+    let mut out: HashMap<(String, String), Vec<(u32, Option<FuncId>, u32, Expr)>> = HashMap::new();
+    for (mi, m) in modules.iter().enumerate() {
+        if m.lang() != Lang::Rust {
+            continue;
+        }
+        let mut collect = |e: &Expr, func: Option<FuncId>, pos: u32| {
+            e.walk(&mut |x| {
+                let Expr::Object(o) = x else { return };
+                let Some(t) = &o.type_name else { return };
+                let t = t.rsplit("::").next().unwrap_or(t);
+                if t == "Self" {
+                    return;
+                }
+                for (k, v) in &o.entries {
+                    out.entry((t.to_string(), k.clone())).or_default().push((
+                        mi as u32,
+                        func,
+                        pos,
+                        v.clone(),
+                    ));
+                }
+            })
+        };
+        for b in &m.bindings {
+            collect(&b.value, b.func, b.span.start_byte);
+        }
+        for c in &m.calls {
+            for a in &c.args {
+                collect(&a.value, c.func, c.span.start_byte);
+            }
+        }
+        for x in &m.exits {
+            if let Some(v) = &x.value {
+                collect(v, x.func, x.span.start_byte);
+            }
+        }
+        for (fi, f) in m.functions.iter().enumerate() {
+            if let Some(v) = &f.expr_body {
+                collect(v, Some(fi as FuncId), f.span.start_byte);
+            }
+        }
+    }
+    out
 }

@@ -101,7 +101,7 @@ impl Project<'_> {
                     return;
                 }
                 if module.is_param(func, n) {
-                    out.push(Origin::Unknown);
+                    self.trace_param(m, func, n, depth, out, seen);
                     return;
                 }
                 let bs = module.bindings_at(func, n, pos);
@@ -140,12 +140,36 @@ impl Project<'_> {
                             return;
                         }
                         let bs = module.class_bindings(&class.name, field);
-                        if bs.is_empty() {
+                        // `Status { http: Client::new() }` written outside
+                        // the type's impl (in `main`, in another module).
+                        let literals = self
+                            .struct_fields
+                            .get(&(class.name.clone(), field.clone()))
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]);
+                        if bs.is_empty() && literals.is_empty() {
                             out.push(Origin::Unknown);
                         }
                         self.trace_bindings(m, bs, depth, out, seen);
+                        for (lm, lf, lpos, v) in literals {
+                            self.trace_into(*lm, *lf, v, *lpos, depth - 1, out, seen);
+                        }
                         return;
                     }
+                }
+                // `deps.session` where `deps` is an imported project module.
+                if let Some((om, b)) = self.module_attr_binding(m, func, e) {
+                    let b = self.module(om).bindings[b].clone();
+                    self.trace_into(
+                        om,
+                        b.func,
+                        &b.value,
+                        b.span.start_byte,
+                        depth - 1,
+                        out,
+                        seen,
+                    );
+                    return;
                 }
                 match e.dotted() {
                     Some(d) if !module.bindings_of(func, &d).is_empty() => {
@@ -165,6 +189,109 @@ impl Project<'_> {
             }
             other => out.push(Origin::Lit(m, func, other.clone())),
         }
+    }
+
+    /// A parameter: what every known caller passes for it (`Api(client=
+    /// httpx.AsyncClient(..))` for `__init__(self, client)`, a helper's
+    /// argument). Unknown when there is no known caller, when a caller's
+    /// argument cannot be matched, or inside a lambda (callbacks are called
+    /// by code we do not see).
+    #[allow(clippy::too_many_arguments)]
+    fn trace_param(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        name: &str,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        let module = self.module(m);
+        let Some(f) = module.func_chain(func).find(|f| {
+            module
+                .func(*f)
+                .params
+                .iter()
+                .any(|p| p.name == name || p.destructured.iter().any(|d| d == name))
+        }) else {
+            out.push(Origin::Unknown);
+            return;
+        };
+        let fun = module.func(f);
+        let Some(idx) = fun.params.iter().position(|p| p.name == name) else {
+            out.push(Origin::Unknown);
+            return;
+        };
+        if fun.kind == FuncKind::Lambda || !seen.insert((m, Some(f), format!("param:{name}"))) {
+            out.push(Origin::Unknown);
+            return;
+        }
+        let fr = FuncRef { module: m, func: f };
+        let sites: Vec<CallRef> = self
+            .callers(fr)
+            .iter()
+            .chain(self.ctor_callers.get(&fr).into_iter().flatten())
+            .copied()
+            .collect();
+        if sites.is_empty() {
+            out.push(Origin::Unknown);
+            return;
+        }
+        let has_self = matches!(
+            fun.params.first().map(|p| p.name.as_str()),
+            Some("self" | "cls")
+        );
+        for s in sites {
+            let cm = self.module(s.module);
+            let call = cm.call(s.call);
+            let arg = call.kwarg(name).or_else(|| {
+                if call.has_spread_arg() {
+                    return None;
+                }
+                // Through an instance (`api.fetch(x)`, `Api(x)`), `self` is
+                // not written; through the type (`Api::new(x)`) nothing is
+                // skipped for an associated function.
+                let through_instance = call.method.is_some()
+                    || self.ctor_callers.get(&fr).is_some_and(|v| v.contains(&s));
+                let skip = usize::from(has_self && through_instance);
+                idx.checked_sub(skip).and_then(|i| call.positional(i))
+            });
+            match arg {
+                Some(a) => self.trace_into(
+                    s.module,
+                    call.func,
+                    a,
+                    call.span.start_byte,
+                    depth - 1,
+                    out,
+                    seen,
+                ),
+                None => out.push(Origin::Unknown),
+            }
+        }
+    }
+
+    /// `deps.session` / `config.client` where the root is an imported
+    /// project module: that module's module-level binding of the attribute.
+    pub(super) fn module_attr_binding(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        e: &Expr,
+    ) -> Option<(u32, usize)> {
+        let module = self.module(m);
+        let Expr::Attr(obj, field) = e else {
+            return None;
+        };
+        let Expr::Name(root) = obj.as_ref() else {
+            return None;
+        };
+        if module.is_param(func, root) || !module.bindings_of(func, root).is_empty() {
+            return None;
+        }
+        let imp = module.import(root)?;
+        let sep = module.lang().sep();
+        self.imported_binding(m, &format!("{}{sep}{field}", imp.path))
     }
 
     /// Traces the value of each binding, in the function it is written in.
