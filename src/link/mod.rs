@@ -80,7 +80,7 @@ pub struct Project<'k> {
     ctor_callers: HashMap<FuncRef, Vec<CallRef>>,
     /// Fields given in struct literals of a named type (`Status { http:
     /// Client::new() }`), by (type, field): module, function, position, value.
-    struct_fields: HashMap<(String, String), Vec<(u32, Option<FuncId>, u32, Expr)>>,
+    struct_fields: HashMap<(String, String), Vec<FieldValue>>,
     reach: graph::Reach,
 }
 
@@ -199,12 +199,13 @@ impl<'k> Project<'k> {
     }
 }
 
+/// A field's value in a struct literal: module, function, position, value.
+type FieldValue = (u32, Option<FuncId>, u32, Expr);
+
 /// Every field given in a struct literal of a named type (not `Self`,
 /// which the adapters record as the type's own bindings).
-fn struct_literal_fields(
-    modules: &[Module],
-) -> HashMap<(String, String), Vec<(u32, Option<FuncId>, u32, Expr)>> {
-    let mut out: HashMap<(String, String), Vec<(u32, Option<FuncId>, u32, Expr)>> = HashMap::new();
+fn struct_literal_fields(modules: &[Module]) -> HashMap<(String, String), Vec<FieldValue>> {
+    let mut out: HashMap<(String, String), Vec<FieldValue>> = HashMap::new();
     for (mi, m) in modules.iter().enumerate() {
         if m.lang() != Lang::Rust {
             continue;
