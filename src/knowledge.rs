@@ -67,6 +67,10 @@ pub struct Pack {
     /// browser): calls inside it are not the server's.
     #[serde(default)]
     pub remote_code_methods: Vec<String>,
+    /// Values that are always strings (`process.env.X`, `os.getenv(..)`):
+    /// an argument read from one is a URL or a key, never an options object.
+    #[serde(default)]
+    pub string_sources: Vec<String>,
 }
 
 /// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
@@ -98,9 +102,34 @@ pub struct Client {
     /// Calls that build a client object (`httpx.AsyncClient`, `axios.create`).
     #[serde(default)]
     pub constructors: Vec<String>,
-    /// Methods of a client object that reach the upstream.
+    /// Methods of a client object that reach the upstream. `"*"` means
+    /// every method (an SDK whose API calls are generated: boto3), except
+    /// `local_methods` and `derive`.
     #[serde(default)]
     pub methods: Vec<String>,
+    /// With `methods = ["*"]`: methods that do not reach the upstream
+    /// (`generate_presigned_url`, `get_paginator`).
+    #[serde(default)]
+    pub local_methods: Vec<String>,
+    /// Functions that build a statement, which one of `methods` then runs
+    /// on a client handed to it as argument `executor_arg`
+    /// (`sqlx::query(sql).fetch_all(&pool)`, `redis::cmd("GET").query_async(&mut con)`).
+    #[serde(default)]
+    pub statements: Vec<String>,
+    #[serde(default)]
+    pub executor_arg: usize,
+    /// The client is an upstream only when a string argument of its
+    /// constructor mentions one of these (a SQLAlchemy engine on
+    /// `postgresql://`, not on `sqlite://`); otherwise its calls are not judged.
+    #[serde(default)]
+    pub upstream_text: Vec<String>,
+    /// A wrapper that keeps the settings of a client it is given
+    /// (`reqwest_middleware::ClientBuilder::new(client)`,
+    /// `Client::new().with_http_client(client)`, `Redis(connection_pool=pool)`):
+    /// where that client is given. When it is, its settings and default
+    /// are the wrapper's.
+    #[serde(default)]
+    pub inner: Vec<Inner>,
     /// The upstream methods live on resource attributes of the client
     /// (`client.chat.completions.create(..)`), not on the client itself.
     #[serde(default)]
@@ -142,9 +171,20 @@ pub struct Client {
     /// not judged.
     #[serde(default)]
     pub opaque_methods: Vec<String>,
+    /// Methods chained on the call's result that bound it
+    /// (`collection.find(q).maxTimeMS(5000)`).
+    #[serde(default)]
+    pub chain_timeout: Vec<String>,
     /// TS/JS: index of the options argument of the functions and methods.
     #[serde(default)]
     pub options_arg: Option<usize>,
+    /// TS/JS: index of the constructor's options argument (default 0).
+    #[serde(default)]
+    pub client_options_arg: Option<usize>,
+    /// TS/JS: the constructor's options are its last argument, when that is
+    /// not a string (`new Redis(url, opts)`, `new Redis(port, host, opts)`).
+    #[serde(default)]
+    pub client_options_last: bool,
     /// TS/JS: per-method override of `options_arg` (`post = 2`).
     #[serde(default)]
     pub options_arg_by_method: std::collections::BTreeMap<String, usize>,
@@ -159,6 +199,33 @@ pub struct Client {
     /// Where the default was checked.
     #[serde(default)]
     pub source: String,
+}
+
+/// Where a wrapper is handed the client whose settings it keeps. With
+/// `method`, the client is argument `arg` of that method in the
+/// constructor's builder chain; otherwise argument `arg` (or keyword
+/// `kwarg`) of the constructor, for the `constructors` listed (all when empty).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inner {
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub arg: Option<usize>,
+    #[serde(default)]
+    pub kwarg: Option<String>,
+    #[serde(default)]
+    pub constructors: Vec<String>,
+}
+
+impl Client {
+    /// Does `method` of this client reach the upstream?
+    pub fn has_method(&self, method: &str) -> bool {
+        self.methods.iter().any(|m| m == method)
+            || self.methods.iter().any(|m| m == "*")
+                && !self.local_methods.iter().any(|m| m == method)
+                && !self.derive.iter().any(|m| m == method)
+    }
 }
 
 /// A construct that bounds the work inside it.
@@ -190,6 +257,10 @@ pub struct TimeoutType {
     /// Positional arguments that are bounding fields, by index.
     #[serde(default)]
     pub positional: Vec<usize>,
+    /// What applies when no bounding field is given (botocore's `Config()`
+    /// keeps its 60 s read timeout); without it, such a value bounds nothing.
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 /// How an MCP SDK registers a tool handler.
@@ -231,6 +302,33 @@ pub struct GlobalSetter {
     pub callee: Vec<String>,
     /// Client names (`Client::name`) the setter bounds.
     pub bounds: Vec<String>,
+    /// The setting holds for the whole process, so a call anywhere in the
+    /// project counts (`setGlobalDispatcher` in the entry module); otherwise
+    /// only a call in the same module.
+    #[serde(default)]
+    pub project_wide: bool,
+    /// The setter bounds only when the value it is given sets each of these.
+    #[serde(default)]
+    pub requires: Option<SetterRequires>,
+}
+
+/// `setGlobalDispatcher(new Agent({ headersTimeout, bodyTimeout }))`: the
+/// setter's argument `arg` is built by one of `constructors` whose options
+/// object sets every one of `keys`, each to a finite value no longer than
+/// [`MAX_BOUNDED_DEFAULT_SECS`] (it replaces a library default, so it is
+/// held to the same ceiling). A value we cannot read counts as set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetterRequires {
+    #[serde(default)]
+    pub arg: usize,
+    pub constructors: Vec<String>,
+    pub keys: Vec<String>,
+    /// The unit of the keys' values: `ms` or `s`.
+    pub unit: String,
+    /// Values that mean "no limit" (`0` for undici).
+    #[serde(default)]
+    pub unbounded_values: Vec<String>,
 }
 
 /// The packs of one language, merged.
@@ -246,6 +344,7 @@ pub struct LangKnowledge {
     pub timers: Vec<String>,
     pub offload: Vec<Offload>,
     pub remote_code_methods: Vec<String>,
+    pub string_sources: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -299,6 +398,31 @@ impl Knowledge {
         for c in &pack.client {
             validate_client(name, c)?;
         }
+        for g in &pack.global_timeout_setter {
+            if let Some(r) = &g.requires {
+                if !matches!(r.unit.as_str(), "ms" | "s") {
+                    return Err(KnowledgeError::Parse {
+                        path: name.to_string(),
+                        message: format!(
+                            "global_timeout_setter requires.unit = {:?}: expected \"ms\" or \"s\"",
+                            r.unit
+                        ),
+                    });
+                }
+            }
+        }
+        for t in &pack.timeout_type {
+            if let Some(d) = &t.default {
+                if parse_default(d).is_none() {
+                    return Err(KnowledgeError::Parse {
+                        path: name.to_string(),
+                        message: format!(
+                            "timeout_type default = {d:?}: expected \"none\" or a duration such as \"60s\""
+                        ),
+                    });
+                }
+            }
+        }
         for d in &pack.deadline {
             if !matches!(d.form.as_str(), "call" | "context" | "race" | "signal") {
                 return Err(KnowledgeError::Parse {
@@ -336,6 +460,7 @@ impl Knowledge {
         target.timers.extend(pack.timers);
         target.offload.extend(pack.offload);
         target.remote_code_methods.extend(pack.remote_code_methods);
+        target.string_sources.extend(pack.string_sources);
         Ok(())
     }
 
@@ -358,7 +483,12 @@ impl Knowledge {
             let paths = k
                 .clients
                 .iter()
-                .flat_map(|c| c.functions.iter().chain(&c.constructors))
+                .flat_map(|c| {
+                    c.functions
+                        .iter()
+                        .chain(&c.constructors)
+                        .chain(&c.statements)
+                })
                 .chain(k.global_setters.iter().flat_map(|g| &g.callee));
             // Deadlines and timers too: a helper that applies one decides
             // whether the calls it wraps are reported.
@@ -404,6 +534,11 @@ fn validate_client(pack: &str, c: &Client) -> Result<(), KnowledgeError> {
     if !c.constructors.is_empty() && c.methods.is_empty() {
         return Err(err("constructors need methods".into()));
     }
+    if !c.statements.is_empty() && c.constructors.is_empty() {
+        return Err(err(
+            "statements need constructors (the clients they run on)".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -428,12 +563,26 @@ pub fn parse_default(s: &str) -> Option<Option<f64>> {
     None
 }
 
-/// Does `path` match `pattern` (exact, or a prefix ending in `*`)?
+/// Does `path` match `pattern`? A `*` matches any run of characters,
+/// separators included (`requests.api.*`, `stripe.*.create`).
 pub fn path_matches(pattern: &str, path: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => path.starts_with(prefix),
-        None => pattern == path,
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = path.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    // Leftmost match for each middle piece keeps the most room for the rest.
+    for piece in middle {
+        match rest.find(piece) {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
+        }
     }
+    rest.ends_with(last)
 }
 
 pub fn any_matches(patterns: &[String], path: &str) -> bool {
@@ -507,5 +656,24 @@ fix = "pass deadline="
     fn globs_match_prefixes() {
         assert!(path_matches("requests.api.*", "requests.api.get"));
         assert!(!path_matches("requests.get", "requests.getx"));
+    }
+
+    #[test]
+    fn inner_globs_match_any_run() {
+        assert!(path_matches("stripe.*.create", "stripe.Customer.create"));
+        assert!(path_matches(
+            "stripe.*.create",
+            "stripe.checkout.Session.create"
+        ));
+        assert!(!path_matches("stripe.*.create", "stripe.Customer.create_x"));
+        assert!(!path_matches("stripe.*.create", "stripe.create"));
+        assert!(path_matches(
+            "sqlx::*PgPool::*",
+            "sqlx::postgres::PgPool::connect"
+        ));
+        assert!(!path_matches(
+            "sqlx::*PgPool::*",
+            "sqlx::SqlitePool::connect"
+        ));
     }
 }
