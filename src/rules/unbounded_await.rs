@@ -1312,14 +1312,11 @@ fn awaited_under_deadline(p: &Project, m: u32, id: CallId) -> bool {
 
 /// `requests.get`, `client.get` (httpx.AsyncClient), `fetch`.
 fn describe(call: &Call, client: &Client, method: bool) -> String {
-    let callee = call
-        .callee
-        .dotted()
-        .unwrap_or_else(|| format!("this {} call", client.name));
-    let callee = if callee.len() > 60 {
-        format!("this {} call", client.name)
-    } else {
-        format!("`{callee}`")
+    // A callee that is no plain path (`client.chat().create`) is named by
+    // its method.
+    let callee = match call.callee.dotted().or_else(|| call.method.clone()) {
+        Some(c) if c.len() <= 60 => format!("`{c}`"),
+        _ => format!("this {} call", client.name),
     };
     if !method {
         callee
