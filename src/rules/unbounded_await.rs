@@ -1043,6 +1043,10 @@ fn setter_bounds(p: &Project, s: CallRef, r: &crate::knowledge::SetterRequires) 
         let Some(opts) = dc.positional(0) else {
             return false;
         };
+        // `new ProxyAgent(process.env.HTTPS_PROXY)`: a URL sets no timeout.
+        if is_string(p, d.module, dc.func, opts, dc.span.start_byte, 3) {
+            return false;
+        }
         for oo in p.trace(d.module, dc.func, opts, dc.span.start_byte) {
             let Origin::Lit(om, of, Expr::Object(obj)) = oo else {
                 // A URL string (`new ProxyAgent(url)`) sets no timeout;
