@@ -644,6 +644,52 @@ fix = "pass deadline="
     }
 
     #[test]
+    fn new_keys_are_checked_when_loaded() {
+        let mut k = Knowledge::default();
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"typescript\"\n[[global_timeout_setter]]\ncallee = [\"x.set\"]\nbounds = [\"fetch\"]\nrequires = { constructors = [\"x.Agent\"], keys = [\"t\"], unit = \"minutes\" }\n",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("unit = \"minutes\""), "{e}");
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"python\"\n[[timeout_type]]\ncallee = [\"x.Config\"]\nbounding = [\"read\"]\ndefault = \"a while\"\n",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("default = \"a while\""), "{e}");
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"rust\"\n[[client]]\nname = \"q\"\nkind = \"db\"\nfunctions = [\"q::run\"]\nstatements = [\"q::query\"]\ndefault = \"none\"\nfix = \"\"\n",
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("statements need constructors"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_wildcard_client_has_every_method_but_its_local_ones() {
+        let k = Knowledge::builtin();
+        let boto = k.python.clients.iter().find(|c| c.name == "boto3").unwrap();
+        assert!(boto.has_method("get_object"));
+        assert!(!boto.has_method("generate_presigned_url"));
+        // A derive method hands on the client; it is no API call itself.
+        assert!(!boto.has_method("client"));
+        let redis = k
+            .python
+            .clients
+            .iter()
+            .find(|c| c.name == "redis-py")
+            .unwrap();
+        assert!(redis.has_method("get") && !redis.has_method("pipeline"));
+    }
+
+    #[test]
     fn defaults_parse() {
         assert_eq!(parse_default("none"), Some(None));
         assert_eq!(parse_default("5s"), Some(Some(5.0)));

@@ -7,12 +7,30 @@
 //!
 //! Which calls reach an upstream, what bounds them and each library's default
 //! come from the knowledge packs (`rules/python.toml`, `rules/typescript.toml`,
-//! `rules/rust.toml`, and your own with `--knowledge`): requests, urllib,
-//! httpx (`timeout=None` only), aiohttp (300 s default), the OpenAI and
-//! Anthropic SDKs (600 s default), asyncpg, psycopg, PyMySQL, aiomysql,
-//! asyncmy; fetch (global, undici, node-fetch, cross-fetch), undici
-//! `request`, axios, got, ky (`timeout: false` only), the OpenAI and
-//! Anthropic SDKs, node-postgres; reqwest.
+//! `rules/rust.toml`, and your own with `--knowledge`): HTTP clients, LLM
+//! and cloud SDKs, and database and cache drivers, listed below.
+//!
+//! - Python: requests, urllib, httpx (`timeout=None` only), aiohttp (300 s
+//!   default), the OpenAI and Anthropic SDKs (600 s default), asyncpg,
+//!   psycopg, PyMySQL, aiomysql, asyncmy, redis-py (no `socket_timeout`),
+//!   pymongo and motor (no `socketTimeoutMS`/`timeoutMS`), SQLAlchemy
+//!   engines on a network database, and, bounded by their defaults unless a
+//!   setting turns the limit off: Stripe (80 s), atlassian-python-api (75 s),
+//!   boto3/aioboto3 (60 s; `Config(read_timeout=None)` is reported),
+//!   Elasticsearch (10 s).
+//! - TS/JS: fetch (global, undici, node-fetch, cross-fetch), undici
+//!   `request`, axios, got, ky (`timeout: false` only), the OpenAI and
+//!   Anthropic SDKs, exa-js (the global fetch's 300 s), node-postgres,
+//!   mysql2, ioredis (no `commandTimeout`), the mongodb driver (no
+//!   `timeoutMS`/`socketTimeoutMS`/`maxTimeMS`), and Stripe (80 s, bounded).
+//!   `setGlobalDispatcher(new Agent({ headersTimeout, bodyTimeout }))`
+//!   anywhere in the project bounds fetch, undici `request` and exa-js when
+//!   both are set, finite and at most 120 s (it replaces a default, and is
+//!   held to the same ceiling).
+//! - Rust: reqwest, reqwest-middleware and async-openai (bounded exactly
+//!   when the reqwest client they wrap is), sqlx (queries on Postgres and
+//!   MySQL pools: the pool's 30 s acquire timeout bounds getting a
+//!   connection, not the query), tokio-postgres, redis-rs.
 //!
 //! ## Why it matters
 //! An LLM orchestrator calls tools at machine speed and retries at once. A
@@ -76,6 +94,18 @@
 //!   `withTimeout` from a package) are trusted to apply one.
 //! - Calls inside Rust macros other than those the adapter re-parses are not
 //!   seen; DB drivers other than those listed are not known.
+//! - A SQLAlchemy engine is judged only when its URL shows a network
+//!   database (`postgresql://`, `mysql://`, ..): one read from the
+//!   environment may be SQLite. Sessions (`Session(engine)`, `sessionmaker`)
+//!   are not followed, nor databases and collections reached by subscript
+//!   (`client["shop"]["orders"]`) or bound to a name (`db = client.shop`).
+//! - redis-rs 1.0 gives async connections a default response timeout; the
+//!   pack describes 0.x, which has none. Pipelines and transactions
+//!   (`pipe.set(..)`, `multi()`) are not followed in any language.
+//! - A tokio-postgres client destructured from `connect(..)`'s tuple is not
+//!   followed yet.
+//! - `setGlobalDispatcher` counts for the whole scan, not only the package
+//!   that calls it.
 //! - Code handed to a browser page (`page.evaluate(() => fetch(..))`) runs
 //!   there, not in the server, and is not judged.
 //! - A reqwest `Request` built elsewhere and sent with `client.execute(req)`
@@ -331,8 +361,9 @@ fn value_origins(
 ) -> Option<Vec<ClientOrigin>> {
     let lk = p.lk(m);
     let mut out = Vec::new();
-    let mut todo: Vec<(u32, Option<FuncId>, Expr, u32, Vec<CallRef>)> =
-        vec![(m, func, e.clone(), pos, Vec::new())];
+    // (module, function, value, position, builder steps walked so far)
+    type Step = (u32, Option<FuncId>, Expr, u32, Vec<CallRef>);
+    let mut todo: Vec<Step> = vec![(m, func, e.clone(), pos, Vec::new())];
     let mut budget = 64;
     while let Some((m, func, e, pos, chain)) = todo.pop() {
         budget -= 1;
