@@ -32,12 +32,142 @@ pub enum KnowledgeError {
     Parse { path: String, message: String },
 }
 
+/// The language a pack describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackLanguage {
+    Python,
+    /// JavaScript shares TypeScript's pack: same libraries, same idioms.
+    #[serde(alias = "javascript")]
+    Typescript,
+    Rust,
+}
+
+/// What a client talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    Http,
+    Db,
+}
+
+/// How long a library waits by default, parsed once when the pack loads:
+/// `"none"` or a duration (`"5s"`, `"1.5s"`, `"300ms"`, `"2m"`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Limit {
+    Unlimited,
+    Secs(f64),
+}
+
+impl Limit {
+    pub fn secs(self) -> Option<f64> {
+        match self {
+            Limit::Unlimited => None,
+            Limit::Secs(s) => Some(s),
+        }
+    }
+
+    /// Short enough to count as a bound ([`MAX_BOUNDED_DEFAULT_SECS`]).
+    pub fn bounds(self) -> bool {
+        self.secs().is_some_and(|s| s <= MAX_BOUNDED_DEFAULT_SECS)
+    }
+}
+
+impl TryFrom<String> for Limit {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Limit, String> {
+        match parse_default(&s) {
+            Some(None) => Ok(Limit::Unlimited),
+            Some(Some(secs)) => Ok(Limit::Secs(secs)),
+            None => Err(format!(
+                "{s:?}: expected \"none\" or a duration such as \"5s\""
+            )),
+        }
+    }
+}
+
+/// How a deadline construct bounds the work it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineForm {
+    /// The work is inside one of its arguments (`asyncio.wait_for`,
+    /// `tokio::time::timeout`).
+    Call,
+    /// The work is in the body of a `with` on it (`asyncio.timeout`).
+    Context,
+    /// Bounded when another racer is a timer (`Promise.race`).
+    Race,
+    /// A value that aborts on a timer (`AbortSignal.timeout`).
+    Signal,
+}
+
+/// How an MCP SDK registers a tool handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// `@mcp.tool()`
+    Decorator,
+    /// `server.tool(name, .., cb)`
+    Register,
+    /// rmcp `#[tool]`
+    Attribute,
+    /// `impl ServerHandler { fn call_tool }`
+    TraitMethod,
+}
+
+/// The unit of a setting's numeric value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Ms,
+    S,
+}
+
+impl Unit {
+    pub fn per_second(self) -> f64 {
+        match self {
+            Unit::Ms => 1000.0,
+            Unit::S => 1.0,
+        }
+    }
+}
+
+/// The names the knowledge once held as strings, for code that still
+/// compares them as such.
+macro_rules! as_str_compat {
+    ($t:ty { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$v => $s,)*
+                }
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
+as_str_compat!(DeadlineForm { Call => "call", Context => "context", Race => "race", Signal => "signal" });
+as_str_compat!(EntryKind {
+    Decorator => "decorator",
+    Register => "register",
+    Attribute => "attribute",
+    TraitMethod => "trait_method",
+});
+
 /// One pack file as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pack {
-    /// `python`, `typescript` (also used for JavaScript) or `rust`.
-    pub language: String,
+    /// `python`, `typescript` (also `javascript`: the same pack) or `rust`.
+    pub language: PackLanguage,
     #[serde(default)]
     pub client: Vec<Client>,
     #[serde(default)]
@@ -94,8 +224,7 @@ pub struct Offload {
 #[serde(deny_unknown_fields)]
 pub struct Client {
     pub name: String,
-    /// `http` or `db`.
-    pub kind: String,
+    pub kind: ClientKind,
     /// Calls that reach the upstream directly (`requests.get`, `fetch`).
     #[serde(default)]
     pub functions: Vec<String>,
@@ -193,7 +322,7 @@ pub struct Client {
     #[serde(default)]
     pub unbounded_values: Vec<String>,
     /// The library's default: `none`, or a duration such as `5s` or `300s`.
-    pub default: String,
+    pub default: Limit,
     /// How to fix a missing bound, shown as the finding's help.
     pub fix: String,
     /// Where the default was checked.
@@ -233,12 +362,7 @@ impl Client {
 #[serde(deny_unknown_fields)]
 pub struct Deadline {
     pub callee: Vec<String>,
-    /// `call`: the work is inside one of its arguments (`asyncio.wait_for`,
-    /// `tokio::time::timeout`); `context`: the work is in the body of a
-    /// `with` on it (`asyncio.timeout`); `race`: bounded when another racer
-    /// is a timer (`Promise.race`); `signal`: a value that aborts on a timer
-    /// (`AbortSignal.timeout`).
-    pub form: String,
+    pub form: DeadlineForm,
     /// Where the duration is given, to tell `wait_for(x, None)` from a bound.
     #[serde(default)]
     pub duration_arg: Option<usize>,
@@ -260,16 +384,14 @@ pub struct TimeoutType {
     /// What applies when no bounding field is given (botocore's `Config()`
     /// keeps its 60 s read timeout); without it, such a value bounds nothing.
     #[serde(default)]
-    pub default: Option<String>,
+    pub default: Option<Limit>,
 }
 
 /// How an MCP SDK registers a tool handler.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
-    /// `decorator` (`@mcp.tool()`), `register` (`server.tool(name, .., cb)`),
-    /// `attribute` (rmcp `#[tool]`), `trait_method` (`impl ServerHandler { fn call_tool }`).
-    pub kind: String,
+    pub kind: EntryKind,
     /// The decorator's / registering call's method, or the attribute's name.
     #[serde(default)]
     pub method: String,
@@ -324,8 +446,7 @@ pub struct SetterRequires {
     pub arg: usize,
     pub constructors: Vec<String>,
     pub keys: Vec<String>,
-    /// The unit of the keys' values: `ms` or `s`.
-    pub unit: String,
+    pub unit: Unit,
     /// Values that mean "no limit" (`0` for undici).
     #[serde(default)]
     pub unbounded_values: Vec<String>,
@@ -382,71 +503,13 @@ impl Knowledge {
             path: name.to_string(),
             message: e.to_string().trim().replace('\n', " "),
         })?;
-        let target = match pack.language.as_str() {
-            "python" => &mut self.python,
-            "typescript" | "javascript" => &mut self.typescript,
-            "rust" => &mut self.rust,
-            other => {
-                return Err(KnowledgeError::Parse {
-                    path: name.to_string(),
-                    message: format!(
-                        "language = {other:?}: expected \"python\", \"typescript\" or \"rust\""
-                    ),
-                })
-            }
+        let target = match pack.language {
+            PackLanguage::Python => &mut self.python,
+            PackLanguage::Typescript => &mut self.typescript,
+            PackLanguage::Rust => &mut self.rust,
         };
         for c in &pack.client {
             validate_client(name, c)?;
-        }
-        for g in &pack.global_timeout_setter {
-            if let Some(r) = &g.requires {
-                if !matches!(r.unit.as_str(), "ms" | "s") {
-                    return Err(KnowledgeError::Parse {
-                        path: name.to_string(),
-                        message: format!(
-                            "global_timeout_setter requires.unit = {:?}: expected \"ms\" or \"s\"",
-                            r.unit
-                        ),
-                    });
-                }
-            }
-        }
-        for t in &pack.timeout_type {
-            if let Some(d) = &t.default {
-                if parse_default(d).is_none() {
-                    return Err(KnowledgeError::Parse {
-                        path: name.to_string(),
-                        message: format!(
-                            "timeout_type default = {d:?}: expected \"none\" or a duration such as \"60s\""
-                        ),
-                    });
-                }
-            }
-        }
-        for d in &pack.deadline {
-            if !matches!(d.form.as_str(), "call" | "context" | "race" | "signal") {
-                return Err(KnowledgeError::Parse {
-                    path: name.to_string(),
-                    message: format!(
-                        "deadline form = {:?}: expected call, context, race or signal",
-                        d.form
-                    ),
-                });
-            }
-        }
-        for e in &pack.entry {
-            if !matches!(
-                e.kind.as_str(),
-                "decorator" | "register" | "attribute" | "trait_method"
-            ) {
-                return Err(KnowledgeError::Parse {
-                    path: name.to_string(),
-                    message: format!(
-                        "entry kind = {:?}: expected decorator, register, attribute or trait_method",
-                        e.kind
-                    ),
-                });
-            }
         }
         target.clients.extend(pack.client);
         target.deadlines.extend(pack.deadline);
@@ -480,32 +543,65 @@ impl Knowledge {
     pub fn prefilter_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for k in [&self.python, &self.typescript, &self.rust] {
-            let paths = k
-                .clients
+            k.clients.iter().for_each(|t| t.prefilter_words(&mut out));
+            k.global_setters
                 .iter()
-                .flat_map(|c| {
-                    c.functions
-                        .iter()
-                        .chain(&c.constructors)
-                        .chain(&c.statements)
-                })
-                .chain(k.global_setters.iter().flat_map(|g| &g.callee));
+                .for_each(|t| t.prefilter_words(&mut out));
             // Deadlines and timers too: a helper that applies one decides
             // whether the calls it wraps are reported.
-            let deadlines = k.deadlines.iter().flat_map(|d| &d.callee).chain(&k.timers);
-            for p in paths.chain(deadlines) {
-                out.push(first_segment(p).trim_end_matches('*').to_string());
-            }
-            for e in &k.entries {
-                if !e.method.is_empty() {
-                    out.push(e.method.clone());
-                }
-            }
+            k.deadlines.iter().for_each(|t| t.prefilter_words(&mut out));
+            out.extend(k.timers.iter().map(|p| path_root(p)));
+            k.entries.iter().for_each(|t| t.prefilter_words(&mut out));
         }
         out.retain(|s| s.len() >= 3);
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// The words a knowledge table contributes to the prefilter: a file that
+/// contains none of any table's words can only matter through a name
+/// another file defines.
+pub trait PrefilterWords {
+    fn prefilter_words(&self, out: &mut Vec<String>);
+}
+
+/// The root of a library path (`requests` for `requests.api.*`): what an
+/// import or a call of it has to spell out.
+fn path_root(p: &str) -> String {
+    first_segment(p).trim_end_matches('*').to_string()
+}
+
+impl PrefilterWords for Client {
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        let paths = self
+            .functions
+            .iter()
+            .chain(&self.constructors)
+            .chain(&self.statements);
+        out.extend(paths.map(|p| path_root(p)));
+    }
+}
+
+impl PrefilterWords for GlobalSetter {
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        out.extend(self.callee.iter().map(|p| path_root(p)));
+    }
+}
+
+impl PrefilterWords for Deadline {
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        out.extend(self.callee.iter().map(|p| path_root(p)));
+    }
+}
+
+impl PrefilterWords for Entry {
+    /// The registering method or attribute (`tool`, `registerTool`).
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        if !self.method.is_empty() {
+            out.push(self.method.clone());
+        }
     }
 }
 
@@ -519,15 +615,6 @@ fn validate_client(pack: &str, c: &Client) -> Result<(), KnowledgeError> {
         path: pack.to_string(),
         message: format!("client {:?}: {message}", c.name),
     };
-    if !matches!(c.kind.as_str(), "http" | "db") {
-        return Err(err(format!("kind = {:?}: expected http or db", c.kind)));
-    }
-    if parse_default(&c.default).is_none() {
-        return Err(err(format!(
-            "default = {:?}: expected \"none\" or a duration such as \"5s\"",
-            c.default
-        )));
-    }
     if c.functions.is_empty() && c.constructors.is_empty() {
         return Err(err("needs functions or constructors".into()));
     }

@@ -117,9 +117,7 @@
 use super::Rule;
 use crate::facts::{Call, CallId, Ctx, Expr, FuncId, Lang, Module};
 use crate::finding::{Axis, Finding, Severity};
-use crate::knowledge::{
-    any_matches, last_segment, parse_default, Client, MAX_BOUNDED_DEFAULT_SECS,
-};
+use crate::knowledge::{any_matches, last_segment, Client, Limit, MAX_BOUNDED_DEFAULT_SECS};
 use crate::link::{CallRef, ClientOrigin, FuncRef, Origin, Project};
 
 pub static RULE: Rule = Rule {
@@ -494,13 +492,13 @@ fn judge(p: &Project, c: CallRef, via: &Via) -> Verdict {
 }
 
 fn default_verdict(client: &Client) -> Verdict {
-    match parse_default(&client.default).flatten() {
-        Some(secs) if secs <= MAX_BOUNDED_DEFAULT_SECS => Verdict::Bounded,
-        Some(secs) => Verdict::Unbounded(format!(
+    match client.default {
+        d if d.bounds() => Verdict::Bounded,
+        Limit::Secs(secs) => Verdict::Unbounded(format!(
             "{}'s default of {} s is longer than a tool call should wait (at most {} s)",
             client.name, secs, MAX_BOUNDED_DEFAULT_SECS
         )),
-        None => Verdict::Unbounded(format!("{} waits forever by default", client.name)),
+        Limit::Unlimited => Verdict::Unbounded(format!("{} waits forever by default", client.name)),
     }
 }
 
@@ -1055,7 +1053,7 @@ fn setter_bounds(p: &Project, s: CallRef, r: &crate::knowledge::SetterRequires) 
     let Some(arg) = sc.positional(r.arg) else {
         return false;
     };
-    let scale = if r.unit == "ms" { 1000.0 } else { 1.0 };
+    let scale = r.unit.per_second();
     for o in p.trace(s.module, sc.func, arg, sc.span.start_byte) {
         let Origin::Call(d) = o else {
             return true;
@@ -1210,9 +1208,7 @@ fn eval_value(p: &Project, m: u32, func: Option<FuncId>, v: &Expr, client: &Clie
                             || cc.has_spread_arg()
                             // Nothing given: the type's own default, if it has one.
                             || given.is_empty()
-                                && t.default.as_deref().and_then(parse_default).is_some_and(
-                                    |d| d.is_some_and(|secs| secs <= MAX_BOUNDED_DEFAULT_SECS),
-                                );
+                                && t.default.is_some_and(Limit::bounds);
                         (!bounded).then(|| {
                             format!("`{path}(..)` sets no {} limit", t.bounding.join(" or "))
                         })
