@@ -247,7 +247,7 @@ fn client_of<'k>(
             .clients
             .iter()
             .find(|cl| any_matches(&cl.constructors, ctor_path))?;
-        if !fits(cl, o) || !mentions_upstream(cl, &ctor.args) {
+        if !fits(cl, o) || !mentions_upstream(p, o.ctor, cl) {
             return None;
         }
         if lang != Lang::Rust {
@@ -271,15 +271,19 @@ fn client_of<'k>(
 }
 
 /// A client that is an upstream only for some targets (a SQLAlchemy
-/// engine on a network database, not on SQLite): does its constructor say so?
-fn mentions_upstream(client: &Client, args: &[crate::facts::Arg]) -> bool {
+/// engine on a network database, not on SQLite): does its constructor say
+/// so? Its arguments are followed to the strings they hold, and into one
+/// call (`os.getenv("DATABASE_URL", "postgresql://..")`).
+fn mentions_upstream(p: &Project, ctor: CallRef, client: &Client) -> bool {
     if client.upstream_text.is_empty() {
         return true;
     }
+    let module = p.module(ctor.module);
+    let call = module.call(ctor.call);
     let mut hit = false;
-    for a in args {
-        a.value.walk(&mut |e| {
-            let text = match e {
+    let mut look = |e: &Expr| {
+        e.walk(&mut |x| {
+            let text = match x {
                 Expr::Str(s) => s.as_str(),
                 Expr::Template(parts) => match parts.first() {
                     Some(crate::facts::TemplatePart::Lit(s)) => s.as_str(),
@@ -291,7 +295,21 @@ fn mentions_upstream(client: &Client, args: &[crate::facts::Arg]) -> bool {
                 .upstream_text
                 .iter()
                 .any(|t| text.contains(t.as_str()));
-        });
+        })
+    };
+    for a in &call.args {
+        look(&a.value);
+        for o in p.trace(ctor.module, call.func, &a.value, call.span.start_byte) {
+            match o {
+                Origin::Lit(_, _, e) => look(&e),
+                Origin::Call(c) => {
+                    for ca in &p.module(c.module).call(c.call).args {
+                        look(&ca.value);
+                    }
+                }
+                Origin::Unknown => {}
+            }
+        }
     }
     hit
 }
