@@ -175,7 +175,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let what = describe(call, client, matches!(via, Via::Method(..)));
+        let what = describe(module, call, client, matches!(via, Via::Method(..)));
         out.push(RULE.finding(
             p,
             m,
@@ -792,9 +792,17 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
                     module: m,
                     call: i as CallId,
                 };
-                c.method.as_deref().is_some_and(|mm| client.has_method(mm))
-                    && (mentions_text(p, m, &c.args, texts)
-                        || statement_args(p, cref).is_some_and(|a| mentions_text(p, m, a, texts)))
+                if !c.method.as_deref().is_some_and(|mm| client.has_method(mm)) {
+                    return false;
+                }
+                if mentions_text(p, m, &c.args, texts)
+                    && p.client_origins(cref)
+                        .is_some_and(|os| os.iter().any(|x| x.ctor == o.ctor))
+                {
+                    return true;
+                }
+                // `sqlx::query("SET statement_timeout = ..").execute(&pool)`
+                statement_args(p, cref).is_some_and(|a| mentions_text(p, m, a, texts))
                     && upstream(p, cref).is_some_and(|via| match via {
                         Via::Method(_, os) => os.iter().any(|x| x.ctor == o.ctor),
                         Via::Function(_) => false,
@@ -1360,16 +1368,37 @@ fn awaited_under_deadline(p: &Project, m: u32, id: CallId) -> bool {
 }
 
 /// `requests.get`, `client.get` (httpx.AsyncClient), `fetch`.
-fn describe(call: &Call, client: &Client, method: bool) -> String {
-    // A callee that is no plain path (`client.chat().create`) is named by
-    // its method.
-    let callee = match call.callee.dotted().or_else(|| call.method.clone()) {
+fn describe(module: &Module, call: &Call, client: &Client, method: bool) -> String {
+    // A callee through calls is written with them (`client.chat().create`,
+    // `sqlx::query(..).fetch_one`); a long one is named by its method.
+    let callee = match callee_text(module, &call.callee, 4).or_else(|| call.method.clone()) {
         Some(c) if c.len() <= 60 => format!("`{c}`"),
+        Some(c) if c.len() > 60 && call.method.is_some() => {
+            format!("`{}`", call.method.as_deref().unwrap_or_default())
+        }
         _ => format!("this {} call", client.name),
     };
     if !method {
         callee
     } else {
         format!("{callee} ({})", client.name)
+    }
+}
+
+/// `a.b`, `a.b().c`, `sqlx::query(..).fetch_one`: a callee as written, up to
+/// `depth` calls deep.
+fn callee_text(module: &Module, e: &Expr, depth: u8) -> Option<String> {
+    match e {
+        Expr::Name(n) => Some(n.clone()),
+        Expr::Attr(obj, field) => Some(format!("{}.{field}", callee_text(module, obj, depth)?)),
+        Expr::Call(id) if depth > 0 => {
+            let c = module.call(*id);
+            let args = if c.args.is_empty() { "()" } else { "(..)" };
+            Some(format!(
+                "{}{args}",
+                callee_text(module, &c.callee, depth - 1)?
+            ))
+        }
+        _ => None,
     }
 }
