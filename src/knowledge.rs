@@ -32,12 +32,116 @@ pub enum KnowledgeError {
     Parse { path: String, message: String },
 }
 
+/// The language a pack describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackLanguage {
+    Python,
+    /// JavaScript shares TypeScript's pack: same libraries, same idioms.
+    #[serde(alias = "javascript")]
+    Typescript,
+    Rust,
+}
+
+/// What a client talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    Http,
+    Db,
+}
+
+/// How long a library waits by default, parsed once when the pack loads:
+/// `"none"` or a duration (`"5s"`, `"1.5s"`, `"300ms"`, `"2m"`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Limit {
+    Unlimited,
+    Secs(f64),
+}
+
+impl Limit {
+    pub fn secs(self) -> Option<f64> {
+        match self {
+            Limit::Unlimited => None,
+            Limit::Secs(s) => Some(s),
+        }
+    }
+
+    /// Short enough to count as a bound ([`MAX_BOUNDED_DEFAULT_SECS`]).
+    pub fn bounds(self) -> bool {
+        self.secs().is_some_and(|s| s <= MAX_BOUNDED_DEFAULT_SECS)
+    }
+}
+
+impl TryFrom<String> for Limit {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Limit, String> {
+        match parse_default(&s) {
+            Some(None) => Ok(Limit::Unlimited),
+            Some(Some(secs)) => Ok(Limit::Secs(secs)),
+            None => Err(format!(
+                "{s:?}: expected \"none\" or a duration such as \"5s\""
+            )),
+        }
+    }
+}
+
+/// How a deadline construct bounds the work it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineForm {
+    /// The work is inside one of its arguments (`asyncio.wait_for`,
+    /// `tokio::time::timeout`).
+    Call,
+    /// The work is in the body of a `with` on it (`asyncio.timeout`).
+    Context,
+    /// Bounded when another racer is a timer (`Promise.race`).
+    Race,
+    /// A value that aborts on a timer (`AbortSignal.timeout`).
+    Signal,
+}
+
+/// How an MCP SDK registers a tool handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// `@mcp.tool()`
+    Decorator,
+    /// `server.tool(name, .., cb)`
+    Register,
+    /// rmcp `#[tool]`
+    Attribute,
+    /// `impl ServerHandler { fn call_tool }`
+    TraitMethod,
+    /// Methods of a class deriving from `base` (`TokenVerifier`).
+    Subclass,
+}
+
+/// The unit of a setting's numeric value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Ms,
+    S,
+}
+
+impl Unit {
+    pub fn per_second(self) -> f64 {
+        match self {
+            Unit::Ms => 1000.0,
+            Unit::S => 1.0,
+        }
+    }
+}
+
 /// One pack file as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pack {
-    /// `python`, `typescript` (also used for JavaScript) or `rust`.
-    pub language: String,
+    /// `python`, `typescript` (also `javascript`: the same pack) or `rust`.
+    pub language: PackLanguage,
     #[serde(default)]
     pub client: Vec<Client>,
     #[serde(default)]
@@ -71,6 +175,10 @@ pub struct Pack {
     /// them is an MCP client, not server code.
     #[serde(default)]
     pub mcp_clients: Vec<String>,
+    /// Values that are always strings (`process.env.X`, `os.getenv(..)`):
+    /// an argument read from one is a URL or a key, never an options object.
+    #[serde(default)]
+    pub string_sources: Vec<String>,
 }
 
 /// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
@@ -94,17 +202,41 @@ pub struct Offload {
 #[serde(deny_unknown_fields)]
 pub struct Client {
     pub name: String,
-    /// `http` or `db`.
-    pub kind: String,
+    pub kind: ClientKind,
     /// Calls that reach the upstream directly (`requests.get`, `fetch`).
     #[serde(default)]
     pub functions: Vec<String>,
     /// Calls that build a client object (`httpx.AsyncClient`, `axios.create`).
     #[serde(default)]
     pub constructors: Vec<String>,
-    /// Methods of a client object that reach the upstream.
+    /// Methods of a client object that reach the upstream. `"*"` means
+    /// every method (an SDK whose API calls are generated: boto3), except
+    /// `local_methods` and `derive`.
     #[serde(default)]
     pub methods: Vec<String>,
+    /// With `methods = ["*"]`: methods that do not reach the upstream
+    /// (`generate_presigned_url`, `get_paginator`).
+    #[serde(default)]
+    pub local_methods: Vec<String>,
+    /// Functions that build a statement, which one of `methods` then runs
+    /// on a client handed to it as argument `executor_arg`
+    /// (`sqlx::query(sql).fetch_all(&pool)`, `redis::cmd("GET").query_async(&mut con)`).
+    #[serde(default)]
+    pub statements: Vec<String>,
+    #[serde(default)]
+    pub executor_arg: usize,
+    /// The client is an upstream only when a string argument of its
+    /// constructor mentions one of these (a SQLAlchemy engine on
+    /// `postgresql://`, not on `sqlite://`); otherwise its calls are not judged.
+    #[serde(default)]
+    pub upstream_text: Vec<String>,
+    /// A wrapper that keeps the settings of a client it is given
+    /// (`reqwest_middleware::ClientBuilder::new(client)`,
+    /// `Client::new().with_http_client(client)`, `Redis(connection_pool=pool)`):
+    /// where that client is given. When it is, its settings and default
+    /// are the wrapper's.
+    #[serde(default)]
+    pub inner: Vec<Inner>,
     /// The upstream methods live on resource attributes of the client
     /// (`client.chat.completions.create(..)`), not on the client itself.
     #[serde(default)]
@@ -146,9 +278,20 @@ pub struct Client {
     /// not judged.
     #[serde(default)]
     pub opaque_methods: Vec<String>,
+    /// Methods chained on the call's result that bound it
+    /// (`collection.find(q).maxTimeMS(5000)`).
+    #[serde(default)]
+    pub chain_timeout: Vec<String>,
     /// TS/JS: index of the options argument of the functions and methods.
     #[serde(default)]
     pub options_arg: Option<usize>,
+    /// TS/JS: index of the constructor's options argument (default 0).
+    #[serde(default)]
+    pub client_options_arg: Option<usize>,
+    /// TS/JS: the constructor's options are its last argument, when that is
+    /// not a string (`new Redis(url, opts)`, `new Redis(port, host, opts)`).
+    #[serde(default)]
+    pub client_options_last: bool,
     /// TS/JS: per-method override of `options_arg` (`post = 2`).
     #[serde(default)]
     pub options_arg_by_method: std::collections::BTreeMap<String, usize>,
@@ -157,7 +300,7 @@ pub struct Client {
     #[serde(default)]
     pub unbounded_values: Vec<String>,
     /// The library's default: `none`, or a duration such as `5s` or `300s`.
-    pub default: String,
+    pub default: Limit,
     /// How to fix a missing bound, shown as the finding's help.
     pub fix: String,
     /// Where the default was checked.
@@ -165,17 +308,39 @@ pub struct Client {
     pub source: String,
 }
 
+/// Where a wrapper is handed the client whose settings it keeps. With
+/// `method`, the client is argument `arg` of that method in the
+/// constructor's builder chain; otherwise argument `arg` (or keyword
+/// `kwarg`) of the constructor, for the `constructors` listed (all when empty).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inner {
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub arg: Option<usize>,
+    #[serde(default)]
+    pub kwarg: Option<String>,
+    #[serde(default)]
+    pub constructors: Vec<String>,
+}
+
+impl Client {
+    /// Does `method` of this client reach the upstream?
+    pub fn has_method(&self, method: &str) -> bool {
+        self.methods.iter().any(|m| m == method)
+            || self.methods.iter().any(|m| m == "*")
+                && !self.local_methods.iter().any(|m| m == method)
+                && !self.derive.iter().any(|m| m == method)
+    }
+}
+
 /// A construct that bounds the work inside it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deadline {
     pub callee: Vec<String>,
-    /// `call`: the work is inside one of its arguments (`asyncio.wait_for`,
-    /// `tokio::time::timeout`); `context`: the work is in the body of a
-    /// `with` on it (`asyncio.timeout`); `race`: bounded when another racer
-    /// is a timer (`Promise.race`); `signal`: a value that aborts on a timer
-    /// (`AbortSignal.timeout`).
-    pub form: String,
+    pub form: DeadlineForm,
     /// Where the duration is given, to tell `wait_for(x, None)` from a bound.
     #[serde(default)]
     pub duration_arg: Option<usize>,
@@ -194,6 +359,10 @@ pub struct TimeoutType {
     /// Positional arguments that are bounding fields, by index.
     #[serde(default)]
     pub positional: Vec<usize>,
+    /// What applies when no bounding field is given (botocore's `Config()`
+    /// keeps its 60 s read timeout); without it, such a value bounds nothing.
+    #[serde(default)]
+    pub default: Option<Limit>,
 }
 
 /// How an MCP SDK registers a tool handler.
@@ -204,7 +373,7 @@ pub struct Entry {
     /// (`server.tool(name, .., cb)`), `attribute` (rmcp `#[tool]`),
     /// `trait_method` (`impl ServerHandler { fn call_tool }`), `subclass`
     /// (methods of a class deriving from `base`).
-    pub kind: String,
+    pub kind: EntryKind,
     /// What the handler serves.
     #[serde(default)]
     pub role: Role,
@@ -275,6 +444,32 @@ pub struct GlobalSetter {
     pub callee: Vec<String>,
     /// Client names (`Client::name`) the setter bounds.
     pub bounds: Vec<String>,
+    /// The setting holds for the whole process, so a call anywhere in the
+    /// project counts (`setGlobalDispatcher` in the entry module); otherwise
+    /// only a call in the same module.
+    #[serde(default)]
+    pub project_wide: bool,
+    /// The setter bounds only when the value it is given sets each of these.
+    #[serde(default)]
+    pub requires: Option<SetterRequires>,
+}
+
+/// `setGlobalDispatcher(new Agent({ headersTimeout, bodyTimeout }))`: the
+/// setter's argument `arg` is built by one of `constructors` whose options
+/// object sets every one of `keys`, each to a finite value no longer than
+/// [`MAX_BOUNDED_DEFAULT_SECS`] (it replaces a library default, so it is
+/// held to the same ceiling). A value we cannot read counts as set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetterRequires {
+    #[serde(default)]
+    pub arg: usize,
+    pub constructors: Vec<String>,
+    pub keys: Vec<String>,
+    pub unit: Unit,
+    /// Values that mean "no limit" (`0` for undici).
+    #[serde(default)]
+    pub unbounded_values: Vec<String>,
 }
 
 /// The packs of one language, merged.
@@ -291,6 +486,7 @@ pub struct LangKnowledge {
     pub offload: Vec<Offload>,
     pub remote_code_methods: Vec<String>,
     pub mcp_clients: Vec<String>,
+    pub string_sources: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -328,45 +524,19 @@ impl Knowledge {
             path: name.to_string(),
             message: e.to_string().trim().replace('\n', " "),
         })?;
-        let target = match pack.language.as_str() {
-            "python" => &mut self.python,
-            "typescript" | "javascript" => &mut self.typescript,
-            "rust" => &mut self.rust,
-            other => {
-                return Err(KnowledgeError::Parse {
-                    path: name.to_string(),
-                    message: format!(
-                        "language = {other:?}: expected \"python\", \"typescript\" or \"rust\""
-                    ),
-                })
-            }
+        let target = match pack.language {
+            PackLanguage::Python => &mut self.python,
+            PackLanguage::Typescript => &mut self.typescript,
+            PackLanguage::Rust => &mut self.rust,
         };
         for c in &pack.client {
             validate_client(name, c)?;
         }
-        for d in &pack.deadline {
-            if !matches!(d.form.as_str(), "call" | "context" | "race" | "signal") {
-                return Err(KnowledgeError::Parse {
-                    path: name.to_string(),
-                    message: format!(
-                        "deadline form = {:?}: expected call, context, race or signal",
-                        d.form
-                    ),
-                });
-            }
-        }
         for e in &pack.entry {
-            if !matches!(
-                e.kind.as_str(),
-                "decorator" | "register" | "attribute" | "trait_method" | "subclass"
-            ) || e.kind == "subclass" && e.base.is_none()
-            {
+            if e.kind == EntryKind::Subclass && e.base.is_none() {
                 return Err(KnowledgeError::Parse {
                     path: name.to_string(),
-                    message: format!(
-                        "entry kind = {:?}: expected decorator, register, attribute, trait_method or subclass (with `base`)",
-                        e.kind
-                    ),
+                    message: "entry kind = \"subclass\" needs `base`".into(),
                 });
             }
         }
@@ -383,6 +553,7 @@ impl Knowledge {
         target.offload.extend(pack.offload);
         target.remote_code_methods.extend(pack.remote_code_methods);
         target.mcp_clients.extend(pack.mcp_clients);
+        target.string_sources.extend(pack.string_sources);
         Ok(())
     }
 
@@ -402,29 +573,67 @@ impl Knowledge {
     pub fn prefilter_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for k in [&self.python, &self.typescript, &self.rust] {
-            let paths = k
-                .clients
+            k.clients.iter().for_each(|t| t.prefilter_words(&mut out));
+            k.global_setters
                 .iter()
-                .flat_map(|c| c.functions.iter().chain(&c.constructors))
-                .chain(k.global_setters.iter().flat_map(|g| &g.callee));
+                .for_each(|t| t.prefilter_words(&mut out));
             // Deadlines and timers too: a helper that applies one decides
             // whether the calls it wraps are reported.
-            let deadlines = k.deadlines.iter().flat_map(|d| &d.callee).chain(&k.timers);
-            for p in paths.chain(deadlines) {
-                out.push(first_segment(p).trim_end_matches('*').to_string());
-            }
-            for e in &k.entries {
-                if !e.method.is_empty() && e.method != "*" {
-                    out.push(e.method.clone());
-                }
-                out.extend(e.base.clone());
-                out.extend(e.r#trait.clone());
-            }
+            k.deadlines.iter().for_each(|t| t.prefilter_words(&mut out));
+            out.extend(k.timers.iter().map(|p| path_root(p)));
+            k.entries.iter().for_each(|t| t.prefilter_words(&mut out));
         }
         out.retain(|s| s.len() >= 3);
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// The words a knowledge table contributes to the prefilter: a file that
+/// contains none of any table's words can only matter through a name
+/// another file defines.
+pub trait PrefilterWords {
+    fn prefilter_words(&self, out: &mut Vec<String>);
+}
+
+/// The root of a library path (`requests` for `requests.api.*`): what an
+/// import or a call of it has to spell out.
+fn path_root(p: &str) -> String {
+    first_segment(p).trim_end_matches('*').to_string()
+}
+
+impl PrefilterWords for Client {
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        let paths = self
+            .functions
+            .iter()
+            .chain(&self.constructors)
+            .chain(&self.statements);
+        out.extend(paths.map(|p| path_root(p)));
+    }
+}
+
+impl PrefilterWords for GlobalSetter {
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        out.extend(self.callee.iter().map(|p| path_root(p)));
+    }
+}
+
+impl PrefilterWords for Deadline {
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        out.extend(self.callee.iter().map(|p| path_root(p)));
+    }
+}
+
+impl PrefilterWords for Entry {
+    /// The registering method or attribute (`tool`, `registerTool`).
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        if !self.method.is_empty() && self.method != "*" {
+            out.push(self.method.clone());
+        }
+        out.extend(self.base.clone());
+        out.extend(self.r#trait.clone());
     }
 }
 
@@ -438,20 +647,16 @@ fn validate_client(pack: &str, c: &Client) -> Result<(), KnowledgeError> {
         path: pack.to_string(),
         message: format!("client {:?}: {message}", c.name),
     };
-    if !matches!(c.kind.as_str(), "http" | "db") {
-        return Err(err(format!("kind = {:?}: expected http or db", c.kind)));
-    }
-    if parse_default(&c.default).is_none() {
-        return Err(err(format!(
-            "default = {:?}: expected \"none\" or a duration such as \"5s\"",
-            c.default
-        )));
-    }
     if c.functions.is_empty() && c.constructors.is_empty() {
         return Err(err("needs functions or constructors".into()));
     }
     if !c.constructors.is_empty() && c.methods.is_empty() {
         return Err(err("constructors need methods".into()));
+    }
+    if !c.statements.is_empty() && c.constructors.is_empty() {
+        return Err(err(
+            "statements need constructors (the clients they run on)".into(),
+        ));
     }
     Ok(())
 }
@@ -477,12 +682,26 @@ pub fn parse_default(s: &str) -> Option<Option<f64>> {
     None
 }
 
-/// Does `path` match `pattern` (exact, or a prefix ending in `*`)?
+/// Does `path` match `pattern`? A `*` matches any run of characters,
+/// separators included (`requests.api.*`, `stripe.*.create`).
 pub fn path_matches(pattern: &str, path: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => path.starts_with(prefix),
-        None => pattern == path,
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = path.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    // Leftmost match for each middle piece keeps the most room for the rest.
+    for piece in middle {
+        match rest.find(piece) {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
+        }
     }
+    rest.ends_with(last)
 }
 
 pub fn any_matches(patterns: &[String], path: &str) -> bool {
@@ -544,6 +763,52 @@ fix = "pass deadline="
     }
 
     #[test]
+    fn new_keys_are_checked_when_loaded() {
+        let mut k = Knowledge::default();
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"typescript\"\n[[global_timeout_setter]]\ncallee = [\"x.set\"]\nbounds = [\"fetch\"]\nrequires = { constructors = [\"x.Agent\"], keys = [\"t\"], unit = \"minutes\" }\n",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("unit = \"minutes\""), "{e}");
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"python\"\n[[timeout_type]]\ncallee = [\"x.Config\"]\nbounding = [\"read\"]\ndefault = \"a while\"\n",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("default = \"a while\""), "{e}");
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"rust\"\n[[client]]\nname = \"q\"\nkind = \"db\"\nfunctions = [\"q::run\"]\nstatements = [\"q::query\"]\ndefault = \"none\"\nfix = \"\"\n",
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("statements need constructors"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_wildcard_client_has_every_method_but_its_local_ones() {
+        let k = Knowledge::builtin();
+        let boto = k.python.clients.iter().find(|c| c.name == "boto3").unwrap();
+        assert!(boto.has_method("get_object"));
+        assert!(!boto.has_method("generate_presigned_url"));
+        // A derive method hands on the client; it is no API call itself.
+        assert!(!boto.has_method("client"));
+        let redis = k
+            .python
+            .clients
+            .iter()
+            .find(|c| c.name == "redis-py")
+            .unwrap();
+        assert!(redis.has_method("get") && !redis.has_method("pipeline"));
+    }
+
+    #[test]
     fn defaults_parse() {
         assert_eq!(parse_default("none"), Some(None));
         assert_eq!(parse_default("5s"), Some(Some(5.0)));
@@ -556,5 +821,24 @@ fix = "pass deadline="
     fn globs_match_prefixes() {
         assert!(path_matches("requests.api.*", "requests.api.get"));
         assert!(!path_matches("requests.get", "requests.getx"));
+    }
+
+    #[test]
+    fn inner_globs_match_any_run() {
+        assert!(path_matches("stripe.*.create", "stripe.Customer.create"));
+        assert!(path_matches(
+            "stripe.*.create",
+            "stripe.checkout.Session.create"
+        ));
+        assert!(!path_matches("stripe.*.create", "stripe.Customer.create_x"));
+        assert!(!path_matches("stripe.*.create", "stripe.create"));
+        assert!(path_matches(
+            "sqlx::*PgPool::*",
+            "sqlx::postgres::PgPool::connect"
+        ));
+        assert!(!path_matches(
+            "sqlx::*PgPool::*",
+            "sqlx::SqlitePool::connect"
+        ));
     }
 }

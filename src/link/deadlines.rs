@@ -2,6 +2,7 @@
 //! of which runs them under one.
 
 use super::*;
+use crate::knowledge::DeadlineForm;
 
 impl Project<'_> {
     /// The deadline that bounds call `c`, if any, described for messages:
@@ -121,16 +122,16 @@ impl Project<'_> {
             if !any_matches(&d.callee, path) {
                 continue;
             }
-            let wants = match d.form.as_str() {
-                "call" => arg.is_some() && arg != d.duration_arg.map(|a| a as u32),
-                "context" => arg.is_none(),
-                "race" => arg.is_some(),
-                _ => false,
+            let wants = match d.form {
+                DeadlineForm::Call => arg.is_some() && arg != d.duration_arg.map(|a| a as u32),
+                DeadlineForm::Context => arg.is_none(),
+                DeadlineForm::Race => arg.is_some(),
+                DeadlineForm::Signal => false,
             };
             if !wants {
                 continue;
             }
-            if d.form == "race" {
+            if d.form == DeadlineForm::Race {
                 return self
                     .race_has_timer(m, id)
                     .then(|| format!("`{name}` against a timer"));

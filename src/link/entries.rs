@@ -1,7 +1,7 @@
 //! Entry points: the MCP handlers the knowledge packs' idioms register.
 
 use super::*;
-use crate::knowledge::Role;
+use crate::knowledge::{EntryKind, Role};
 
 impl Project<'_> {
     /// The MCP entry points of module `m`, registered by the idioms of the
@@ -22,24 +22,28 @@ impl Project<'_> {
                 dispatcher,
             };
         for entry in &lk.entries {
-            match entry.kind.as_str() {
-                "decorator" | "attribute" => {
+            match entry.kind {
+                EntryKind::Decorator | EntryKind::Attribute => {
                     for (fi, f) in module.functions.iter().enumerate() {
                         for d in &f.decorators {
                             let (meth, call) = match &d.expr {
-                                Expr::Attr(_, meth) if entry.kind == "decorator" => {
+                                Expr::Attr(_, meth) if entry.kind == EntryKind::Decorator => {
                                     (meth.as_str(), None)
                                 }
                                 Expr::Call(id) => {
                                     let c = module.call(*id);
-                                    let n = match (entry.kind.as_str(), &c.callee) {
-                                        ("decorator", Expr::Attr(_, meth)) => meth.as_str(),
-                                        ("attribute", Expr::Name(n)) => last_path_segment(n),
+                                    let n = match (entry.kind, &c.callee) {
+                                        (EntryKind::Decorator, Expr::Attr(_, meth)) => {
+                                            meth.as_str()
+                                        }
+                                        (EntryKind::Attribute, Expr::Name(n)) => {
+                                            last_path_segment(n)
+                                        }
                                         _ => continue,
                                     };
                                     (n, Some(c))
                                 }
-                                Expr::Name(n) if entry.kind == "attribute" => {
+                                Expr::Name(n) if entry.kind == EntryKind::Attribute => {
                                     (last_path_segment(n), None)
                                 }
                                 _ => continue,
@@ -47,7 +51,7 @@ impl Project<'_> {
                             if meth != entry.method {
                                 continue;
                             }
-                            if entry.kind == "attribute" && f.class.is_none() {
+                            if entry.kind == EntryKind::Attribute && f.class.is_none() {
                                 continue;
                             }
                             let name = call
@@ -65,7 +69,7 @@ impl Project<'_> {
                             ));
                         }
                     }
-                    if entry.kind == "decorator" {
+                    if entry.kind == EntryKind::Decorator {
                         // The decorator applied by hand: `mcp.tool(name="x")(handler)`.
                         for c in &module.calls {
                             let Expr::Call(inner) = &c.callee else {
@@ -88,14 +92,14 @@ impl Project<'_> {
                         }
                     }
                 }
-                "trait_method" | "subclass" => {
+                EntryKind::TraitMethod | EntryKind::Subclass => {
                     for (fi, f) in module.functions.iter().enumerate() {
                         let Some(ci) = f.class else { continue };
                         if f.kind == FuncKind::Lambda {
                             continue;
                         }
                         let class = &module.classes[ci as usize];
-                        let ok = if entry.kind == "trait_method" {
+                        let ok = if entry.kind == EntryKind::TraitMethod {
                             match (&entry.r#trait, &class.trait_name) {
                                 (Some(t), Some(have)) => last_path_segment(have) == t,
                                 (None, _) => true,
@@ -128,7 +132,7 @@ impl Project<'_> {
                         }
                     }
                 }
-                "register" => {
+                EntryKind::Register => {
                     for c in &module.calls {
                         let named = c.method.as_deref() == Some(entry.method.as_str())
                             || c.method.is_none()
@@ -180,7 +184,6 @@ impl Project<'_> {
                         out.push(at(func, entry.role, name, c.span, entry.dispatcher));
                     }
                 }
-                _ => {}
             }
         }
         out

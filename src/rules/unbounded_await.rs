@@ -7,12 +7,30 @@
 //!
 //! Which calls reach an upstream, what bounds them and each library's default
 //! come from the knowledge packs (`rules/python.toml`, `rules/typescript.toml`,
-//! `rules/rust.toml`, and your own with `--knowledge`): requests, urllib,
-//! httpx (`timeout=None` only), aiohttp (300 s default), the OpenAI and
-//! Anthropic SDKs (600 s default), asyncpg, psycopg, PyMySQL, aiomysql,
-//! asyncmy; fetch (global, undici, node-fetch, cross-fetch), undici
-//! `request`, axios, got, ky (`timeout: false` only), the OpenAI and
-//! Anthropic SDKs, node-postgres; reqwest.
+//! `rules/rust.toml`, and your own with `--knowledge`): HTTP clients, LLM
+//! and cloud SDKs, and database and cache drivers, listed below.
+//!
+//! - Python: requests, urllib, httpx (`timeout=None` only), aiohttp (300 s
+//!   default), the OpenAI and Anthropic SDKs (600 s default), asyncpg,
+//!   psycopg, PyMySQL, aiomysql, asyncmy, redis-py (no `socket_timeout`),
+//!   pymongo and motor (no `socketTimeoutMS`/`timeoutMS`), SQLAlchemy
+//!   engines on a network database, and, bounded by their defaults unless a
+//!   setting turns the limit off: Stripe (80 s), atlassian-python-api (75 s),
+//!   boto3/aioboto3 (60 s; `Config(read_timeout=None)` is reported),
+//!   Elasticsearch (10 s).
+//! - TS/JS: fetch (global, undici, node-fetch, cross-fetch), undici
+//!   `request`, axios, got, ky (`timeout: false` only), the OpenAI and
+//!   Anthropic SDKs, exa-js (the global fetch's 300 s), node-postgres,
+//!   mysql2, ioredis (no `commandTimeout`), the mongodb driver (no
+//!   `timeoutMS`/`socketTimeoutMS`/`maxTimeMS`), and Stripe (80 s, bounded).
+//!   `setGlobalDispatcher(new Agent({ headersTimeout, bodyTimeout }))`
+//!   anywhere in the project bounds fetch, undici `request` and exa-js when
+//!   both are set, finite and at most 120 s (it replaces a default, and is
+//!   held to the same ceiling).
+//! - Rust: reqwest, reqwest-middleware and async-openai (bounded exactly
+//!   when the reqwest client they wrap is), sqlx (queries on Postgres and
+//!   MySQL pools: the pool's 30 s acquire timeout bounds getting a
+//!   connection, not the query), tokio-postgres, redis-rs.
 //!
 //! ## Why it matters
 //! An LLM orchestrator calls tools at machine speed and retries at once. A
@@ -76,6 +94,18 @@
 //!   `withTimeout` from a package) are trusted to apply one.
 //! - Calls inside Rust macros other than those the adapter re-parses are not
 //!   seen; DB drivers other than those listed are not known.
+//! - A SQLAlchemy engine is judged only when its URL shows a network
+//!   database (`postgresql://`, `mysql://`, ..): one read from the
+//!   environment may be SQLite. Sessions (`Session(engine)`, `sessionmaker`)
+//!   are not followed, nor databases and collections reached by subscript
+//!   (`client["shop"]["orders"]`) or bound to a name (`db = client.shop`).
+//! - redis-rs 1.0 gives async connections a default response timeout; the
+//!   pack describes 0.x, which has none. Pipelines and transactions
+//!   (`pipe.set(..)`, `multi()`) are not followed in any language.
+//! - A tokio-postgres client destructured from `connect(..)`'s tuple is not
+//!   followed yet.
+//! - `setGlobalDispatcher` counts for the whole scan, not only the package
+//!   that calls it.
 //! - Code handed to a browser page (`page.evaluate(() => fetch(..))`) runs
 //!   there, not in the server, and is not judged.
 //! - A reqwest `Request` built elsewhere and sent with `client.execute(req)`
@@ -87,9 +117,7 @@
 use super::Rule;
 use crate::facts::{Call, CallId, Expr, FuncId, Lang, Module};
 use crate::finding::{Axis, Finding, Severity};
-use crate::knowledge::{
-    any_matches, last_segment, parse_default, Client, MAX_BOUNDED_DEFAULT_SECS,
-};
+use crate::knowledge::{any_matches, last_segment, Client, Limit, MAX_BOUNDED_DEFAULT_SECS};
 use crate::link::{chained_after, CallRef, ClientOrigin, FuncRef, Origin, Project};
 
 pub static RULE: Rule = Rule {
@@ -146,7 +174,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let what = describe(call, client, matches!(via, Via::Method(..)));
+        let what = describe(module, call, client, matches!(via, Via::Method(..)));
         out.push(RULE.finding(
             p,
             m,
@@ -175,28 +203,53 @@ fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
         // another project module (`from .clients import session`).
     }
     let method = call.method.as_deref()?;
-    if !lk
-        .clients
-        .iter()
-        .any(|cl| cl.methods.iter().any(|m| m == method))
-    {
+    if !lk.clients.iter().any(|cl| cl.has_method(method)) {
         return None;
     }
+    if let Some(via) = executed_statement(p, c, method) {
+        return via;
+    }
     let origins = p.client_origins(c)?;
-    let mut found: Option<&Client> = None;
-    for o in &origins {
+    let client = client_of(p, module.lang(), &origins, |cl, o| {
+        cl.has_method(method) && (!o.via_attr || cl.resource_attributes)
+    })?;
+    if !client.deferred.is_empty() && method != "execute" {
+        let deferred = chained_after(module, c.call).iter().any(|s| {
+            module
+                .call(*s)
+                .method
+                .as_deref()
+                .is_some_and(|m| client.deferred.iter().any(|d| d == m))
+        });
+        if deferred {
+            return None;
+        }
+    }
+    Some(Via::Method(client, origins))
+}
+
+/// The one client entry every origin was built by, if `fits` it and, outside
+/// Rust's builders, only methods that hand on its settings stand between
+/// the constructor and the use.
+fn client_of<'k>(
+    p: &Project<'k>,
+    lang: Lang,
+    origins: &[ClientOrigin],
+    fits: impl Fn(&Client, &ClientOrigin) -> bool,
+) -> Option<&'k Client> {
+    let mut found: Option<&'k Client> = None;
+    for o in origins {
         let ctor = p.module(o.ctor.module).call(o.ctor.call);
         let ctor_path = ctor.path.as_deref()?;
-        let cl = lk
+        let cl = p
+            .lk(o.ctor.module)
             .clients
             .iter()
             .find(|cl| any_matches(&cl.constructors, ctor_path))?;
-        if !cl.methods.iter().any(|m| m == method) || o.via_attr && !cl.resource_attributes {
+        if !fits(cl, o) || !mentions_upstream(p, o.ctor, cl) {
             return None;
         }
-        // Outside Rust's builders, only methods that hand on the client's
-        // settings may stand between it and the call.
-        if module.lang() != Lang::Rust {
+        if lang != Lang::Rust {
             let derived_only = o.chain.iter().all(|s| {
                 p.module(s.module)
                     .call(s.call)
@@ -213,20 +266,163 @@ fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
             _ => found = Some(cl),
         }
     }
-    let client = found?;
-    if !client.deferred.is_empty() && method != "execute" {
-        let deferred = chained_after(module, c.call).iter().any(|s| {
-            module
-                .call(*s)
-                .method
-                .as_deref()
-                .is_some_and(|m| client.deferred.iter().any(|d| d == m))
-        });
-        if deferred {
-            return None;
+    found
+}
+
+/// A client that is an upstream only for some targets (a SQLAlchemy
+/// engine on a network database, not on SQLite): does its constructor say
+/// so? Its arguments are followed to the strings they hold, and into one
+/// call (`os.getenv("DATABASE_URL", "postgresql://..")`).
+fn mentions_upstream(p: &Project, ctor: CallRef, client: &Client) -> bool {
+    if client.upstream_text.is_empty() {
+        return true;
+    }
+    let module = p.module(ctor.module);
+    let call = module.call(ctor.call);
+    let mut hit = false;
+    let mut look = |e: &Expr| {
+        e.walk(&mut |x| {
+            let text = match x {
+                Expr::Str(s) => s.as_str(),
+                Expr::Template(parts) => match parts.first() {
+                    Some(crate::facts::TemplatePart::Lit(s)) => s.as_str(),
+                    _ => "",
+                },
+                _ => "",
+            };
+            hit |= client
+                .upstream_text
+                .iter()
+                .any(|t| text.contains(t.as_str()));
+        })
+    };
+    for a in &call.args {
+        look(&a.value);
+        for o in p.trace(ctor.module, call.func, &a.value, call.span.start_byte) {
+            match o {
+                Origin::Lit(_, _, e) => look(&e),
+                Origin::Call(c) => {
+                    for ca in &p.module(c.module).call(c.call).args {
+                        look(&ca.value);
+                    }
+                }
+                Origin::Unknown => {}
+            }
         }
     }
-    Some(Via::Method(client, origins))
+    hit
+}
+
+/// `sqlx::query(sql).fetch_all(&pool)`: a statement built by a library
+/// function, run on the client handed to `method`. `Some(None)` when the
+/// call is such a statement but its client cannot be followed.
+fn executed_statement<'k>(p: &Project<'k>, c: CallRef, method: &str) -> Option<Option<Via<'k>>> {
+    let lk = p.lk(c.module);
+    let module = p.module(c.module);
+    let call = module.call(c.call);
+    let recv = call.receiver.as_ref()?;
+    let client = lk.clients.iter().find(|cl| {
+        !cl.statements.is_empty()
+            && cl.has_method(method)
+            && statement_root(p, c.module, call.func, recv, call.span.start_byte)
+                .is_some_and(|path| any_matches(&cl.statements, &path))
+    })?;
+    let Some(exec) = call.positional(client.executor_arg) else {
+        return Some(None);
+    };
+    let origins = value_origins(p, c.module, call.func, exec, call.span.start_byte);
+    let via = origins.and_then(|os| {
+        let cl = client_of(p, module.lang(), &os, |cl, _| cl.name == client.name)?;
+        Some(Via::Method(cl, os))
+    });
+    Some(via)
+}
+
+/// The library path of the call a builder chain starts from
+/// (`sqlx::query` for `sqlx::query(sql).bind(x)`), through names bound to it.
+fn statement_root(p: &Project, m: u32, func: Option<FuncId>, e: &Expr, pos: u32) -> Option<String> {
+    let origins = p.trace(m, func, e, pos);
+    let [Origin::Call(first)] = origins.as_slice() else {
+        return None;
+    };
+    let mut cur = *first;
+    for _ in 0..64 {
+        let c = p.module(cur.module).call(cur.call);
+        if let Some(path) = &c.path {
+            return Some(path.clone());
+        }
+        match &c.receiver {
+            Some(Expr::Call(id)) => {
+                cur = CallRef {
+                    module: cur.module,
+                    call: *id,
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Traces a value (an argument, not a receiver) back to the constructors of
+/// known clients, through builder and derive methods: what link does for a
+/// call's receiver. `None` when any path leads somewhere we cannot see.
+fn value_origins(
+    p: &Project,
+    m: u32,
+    func: Option<FuncId>,
+    e: &Expr,
+    pos: u32,
+) -> Option<Vec<ClientOrigin>> {
+    let lk = p.lk(m);
+    let mut out = Vec::new();
+    // (module, function, value, position, builder steps walked so far)
+    type Step = (u32, Option<FuncId>, Expr, u32, Vec<CallRef>);
+    let mut todo: Vec<Step> = vec![(m, func, e.clone(), pos, Vec::new())];
+    let mut budget = 64;
+    while let Some((m, func, e, pos, chain)) = todo.pop() {
+        budget -= 1;
+        if budget == 0 {
+            return None;
+        }
+        for o in p.trace(m, func, &e, pos) {
+            match o {
+                Origin::Call(cr) => {
+                    let c = p.module(cr.module).call(cr.call);
+                    let is_ctor = c.path.as_deref().is_some_and(|path| {
+                        lk.clients
+                            .iter()
+                            .any(|cl| any_matches(&cl.constructors, path))
+                    });
+                    if is_ctor {
+                        out.push(ClientOrigin {
+                            ctor: cr,
+                            chain: chain.clone(),
+                            via_attr: false,
+                        });
+                        continue;
+                    }
+                    let (Some(meth), Some(recv)) = (c.method.as_deref(), c.receiver.as_ref())
+                    else {
+                        return None;
+                    };
+                    if lk
+                        .clients
+                        .iter()
+                        .any(|cl| cl.methods.iter().any(|x| x == meth))
+                    {
+                        return None;
+                    }
+                    let mut next = chain.clone();
+                    next.push(cr);
+                    todo.push((cr.module, c.func, recv.clone(), c.span.start_byte, next));
+                }
+                Origin::Lit(_, _, Expr::Null) => {}
+                _ => return None,
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Is code in `func` handed to a method that runs it elsewhere (a browser
@@ -268,39 +464,161 @@ fn judge(p: &Project, c: CallRef, via: &Via) -> Verdict {
     }
     // On the client, for every place it may have been built.
     let mut client_verdict = None;
+    let mut defaults: Vec<&Client> = Vec::new();
     for o in origins {
-        match client_setting(p, o, client) {
+        let v = match client_setting(p, o, client) {
+            // A wrapper keeps the settings of the client it was given.
+            Verdict::Unbounded(why) if why.is_empty() => match inner_client(p, o, client, 0) {
+                Some(InnerVerdict::Judged(v)) => v,
+                Some(InnerVerdict::Default(inner)) => {
+                    defaults.push(inner);
+                    continue;
+                }
+                None => Verdict::Unbounded(why),
+            },
+            v => v,
+        };
+        match v {
             Verdict::Unknown => return Verdict::Unknown,
             Verdict::Bounded => client_verdict = client_verdict.or(Some(Verdict::Bounded)),
             Verdict::Unbounded(why) if !why.is_empty() => {
                 client_verdict = Some(Verdict::Unbounded(why))
             }
-            Verdict::Unbounded(_) => {}
+            Verdict::Unbounded(_) => defaults.push(client),
         }
     }
     if let Some(v) = client_verdict {
         return v;
     }
-    // Set once for the whole library (`axios.defaults.timeout = ..`,
-    // `socket.setdefaulttimeout(..)`).
-    if matches!(via, Via::Function(_)) && library_default_set(p, c.module, call, client) {
+    // Set once for the whole library or process (`axios.defaults.timeout = ..`,
+    // `socket.setdefaulttimeout(..)`, `setGlobalDispatcher(..)`).
+    if library_default_set(p, c.module, call, client, matches!(via, Via::Function(_))) {
         return Verdict::Bounded;
     }
-    // The library's own default.
-    match parse_default(&client.default).flatten() {
-        Some(secs) if secs <= MAX_BOUNDED_DEFAULT_SECS => Verdict::Bounded,
-        Some(secs) => Verdict::Unbounded(format!(
+    // The library's own default (for a wrapper, the wrapped client's).
+    if defaults.is_empty() {
+        defaults.push(client);
+    }
+    let mut verdict = Verdict::Bounded;
+    for d in defaults {
+        if let v @ Verdict::Unbounded(_) = default_verdict(d) {
+            verdict = v;
+        }
+    }
+    verdict
+}
+
+fn default_verdict(client: &Client) -> Verdict {
+    match client.default {
+        d if d.bounds() => Verdict::Bounded,
+        Limit::Secs(secs) => Verdict::Unbounded(format!(
             "{}'s default of {} s is longer than a tool call should wait (at most {} s)",
             client.name, secs, MAX_BOUNDED_DEFAULT_SECS
         )),
-        None => Verdict::Unbounded(format!("{} waits forever by default", client.name)),
+        Limit::Unlimited => Verdict::Unbounded(format!("{} waits forever by default", client.name)),
     }
+}
+
+/// What a wrapper's inner client decides.
+enum InnerVerdict<'k> {
+    /// Its settings (or what hides them) decide.
+    Judged(Verdict),
+    /// Nothing is set on it: its library default applies.
+    Default(&'k Client),
+}
+
+/// The client a wrapper was built around (`ClientBuilder::new(client)`,
+/// `.with_http_client(client)`, `Redis(connection_pool=pool)`), judged like
+/// the wrapper's own settings. `None` when the wrapper was given none.
+fn inner_client<'k>(
+    p: &Project<'k>,
+    o: &ClientOrigin,
+    client: &Client,
+    depth: u8,
+) -> Option<InnerVerdict<'k>> {
+    if client.inner.is_empty() || depth > 4 {
+        return None;
+    }
+    let cm = p.module(o.ctor.module);
+    let ctor = cm.call(o.ctor.call);
+    let ctor_path = ctor.path.as_deref().unwrap_or("");
+    let mut given: Option<(CallRef, &Expr)> = None;
+    for place in &client.inner {
+        if let Some(meth) = &place.method {
+            for s in &o.chain {
+                let sc = p.module(s.module).call(s.call);
+                if sc.method.as_deref() == Some(meth.as_str()) {
+                    if let Some(v) = sc.positional(place.arg.unwrap_or(0)) {
+                        given = Some((*s, v));
+                    }
+                }
+            }
+        } else if place.constructors.is_empty() || any_matches(&place.constructors, ctor_path) {
+            let v = place
+                .kwarg
+                .as_deref()
+                .and_then(|k| ctor.kwarg(k))
+                .or_else(|| place.arg.and_then(|i| ctor.positional(i)));
+            if let Some(v) = v {
+                given = given.or(Some((o.ctor, v)));
+            }
+        }
+    }
+    let (at, value) = given?;
+    let at_call = p.module(at.module).call(at.call);
+    let Some(inner_origins) =
+        value_origins(p, at.module, at_call.func, value, at_call.span.start_byte)
+    else {
+        return Some(InnerVerdict::Judged(Verdict::Unknown));
+    };
+    let lang = cm.lang();
+    let Some(inner) = client_of(p, lang, &inner_origins, |_, _| true) else {
+        return Some(InnerVerdict::Judged(Verdict::Unknown));
+    };
+    let mut verdict = None;
+    for io in &inner_origins {
+        let v = match client_setting(p, io, inner) {
+            Verdict::Unbounded(why) if why.is_empty() => {
+                match inner_client(p, io, inner, depth + 1) {
+                    Some(r) => r,
+                    None => InnerVerdict::Default(inner),
+                }
+            }
+            v => InnerVerdict::Judged(v),
+        };
+        match v {
+            InnerVerdict::Judged(Verdict::Unknown) => {
+                return Some(InnerVerdict::Judged(Verdict::Unknown))
+            }
+            InnerVerdict::Judged(Verdict::Bounded) => {
+                verdict = verdict.or(Some(InnerVerdict::Judged(Verdict::Bounded)))
+            }
+            other => verdict = Some(other),
+        }
+    }
+    verdict
 }
 
 /// The timeout set on the call itself. `Unbounded("")` means "not set here".
 fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
     let module = p.module(c.module);
     let call = module.call(c.call);
+    // `collection.find(q).maxTimeMS(5000)`
+    if !client.chain_timeout.is_empty() {
+        for s in chained_after(module, c.call) {
+            let sc = module.call(s);
+            if sc
+                .method
+                .as_deref()
+                .is_some_and(|m| client.chain_timeout.iter().any(|t| t == m))
+            {
+                return match sc.positional(0) {
+                    Some(v) => eval_value(p, c.module, sc.func, v, client),
+                    None => Verdict::Bounded,
+                };
+            }
+        }
+    }
     match module.lang() {
         Lang::Python => {
             let v = client
@@ -357,7 +675,7 @@ fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
         Lang::Rust => {
             // `client.execute(req)`: the request carries its own timeout, set
             // where it was built; one we cannot follow is not judged.
-            if call.method.as_deref() == Some("execute") {
+            if !client.deferred.is_empty() && call.method.as_deref() == Some("execute") {
                 let Some(req) = call.positional(0) else {
                     return Verdict::Unknown;
                 };
@@ -461,42 +779,33 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
     // settings key (`server_settings={"statement_timeout": ..}`), or a
     // `SET statement_timeout` run on the same connection or pool.
     if !client.client_timeout_text.is_empty() {
-        let mentions = |args: &[crate::facts::Arg]| {
-            let mut hit = false;
-            for a in args {
-                a.value.walk(&mut |e| match e {
-                    Expr::Str(s) => {
-                        hit |= client
-                            .client_timeout_text
-                            .iter()
-                            .any(|t| s.contains(t.as_str()))
-                    }
-                    Expr::Object(o) => {
-                        hit |= o.entries.iter().any(|(k, _)| {
-                            client
-                                .client_timeout_text
-                                .iter()
-                                .any(|t| k.contains(t.as_str()))
-                        })
-                    }
-                    _ => {}
-                });
-            }
-            hit
-        };
-        let mut hit = mentions(&ctor.args);
+        let texts = &client.client_timeout_text;
+        let mut hit = mentions_text(p, o.ctor.module, &ctor.args, texts)
+            || o.chain
+                .iter()
+                .any(|s| mentions_text(p, s.module, &p.module(s.module).call(s.call).args, texts));
         if !hit {
             let m = o.ctor.module;
             hit = cm.calls.iter().enumerate().any(|(i, c)| {
-                c.method
-                    .as_deref()
-                    .is_some_and(|mm| client.methods.iter().any(|x| x == mm))
-                    && mentions(&c.args)
-                    && p.client_origins(CallRef {
-                        module: m,
-                        call: i as CallId,
+                let cref = CallRef {
+                    module: m,
+                    call: i as CallId,
+                };
+                if !c.method.as_deref().is_some_and(|mm| client.has_method(mm)) {
+                    return false;
+                }
+                if mentions_text(p, m, &c.args, texts)
+                    && p.client_origins(cref)
+                        .is_some_and(|os| os.iter().any(|x| x.ctor == o.ctor))
+                {
+                    return true;
+                }
+                // `sqlx::query("SET statement_timeout = ..").execute(&pool)`
+                statement_args(p, cref).is_some_and(|a| mentions_text(p, m, a, texts))
+                    && upstream(p, cref).is_some_and(|via| match via {
+                        Via::Method(_, os) => os.iter().any(|x| x.ctor == o.ctor),
+                        Via::Function(_) => false,
                     })
-                    .is_some_and(|os| os.iter().any(|x| x.ctor == o.ctor))
             });
         }
         if hit {
@@ -523,9 +832,8 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
                 return eval_value(p, o.ctor.module, ctor.func, v, client);
             }
         }
-        Lang::TypeScript | Lang::JavaScript => {
-            let cands: Vec<(&Expr, bool)> =
-                ctor.positional(0).map(|a| (a, true)).into_iter().collect();
+        Lang::TypeScript | Lang::JavaScript if !client.client_timeout.is_empty() => {
+            let cands = ctor_options(p, o.ctor, client);
             let v = options_setting(
                 p,
                 o.ctor.module,
@@ -542,6 +850,7 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
                 return Verdict::Bounded;
             }
         }
+        Lang::TypeScript | Lang::JavaScript => {}
         Lang::Rust => {
             for s in &o.chain {
                 let sc = p.module(s.module).call(s.call);
@@ -559,6 +868,116 @@ fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
         }
     }
     Verdict::Unbounded(String::new())
+}
+
+/// The constructor's options argument, as a candidate for [`options_setting`]:
+/// at `client_options_arg` (default 0), or the last argument for a client
+/// that takes it there. A URL, host or port there is no options object.
+fn ctor_options<'a>(p: &'a Project, at: CallRef, client: &Client) -> Vec<(&'a Expr, bool)> {
+    let ctor = p.module(at.module).call(at.call);
+    let arg = if client.client_options_last {
+        let n = (0..).take_while(|&i| ctor.positional(i).is_some()).count();
+        n.checked_sub(1).and_then(|i| ctor.positional(i))
+    } else {
+        ctor.positional(client.client_options_arg.unwrap_or(0))
+    };
+    match arg {
+        Some(a) if !is_string(p, at.module, ctor.func, a, ctor.span.start_byte, 3) => {
+            vec![(a, true)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Is `e` a string or number for sure: a literal, an environment read
+/// (`process.env.REDIS_URL`, the pack's `string_sources`), or a name
+/// bound only to such values?
+fn is_string(p: &Project, m: u32, func: Option<FuncId>, e: &Expr, pos: u32, depth: u8) -> bool {
+    let module = p.module(m);
+    let lk = p.lk(m);
+    match e {
+        Expr::Str(_) | Expr::Template(_) | Expr::Num(_) => true,
+        Expr::Binary { lhs, rhs, .. } => {
+            is_string(p, m, func, lhs, pos, depth) || is_string(p, m, func, rhs, pos, depth)
+        }
+        Expr::Call(id) => module
+            .call(*id)
+            .path
+            .as_deref()
+            .is_some_and(|path| any_matches(&lk.string_sources, path)),
+        Expr::Attr(..) | Expr::Index(..)
+            if e.dotted()
+                .is_some_and(|d| any_matches(&lk.string_sources, &d)) =>
+        {
+            true
+        }
+        Expr::Name(n) if depth > 0 && !module.is_param(func, n) => {
+            let bs = module.bindings_at(func, n, pos);
+            !bs.is_empty()
+                && bs
+                    .iter()
+                    .all(|b| is_string(p, m, b.func, &b.value, b.span.start_byte, depth - 1))
+        }
+        _ => false,
+    }
+}
+
+/// Settings text (`statement_timeout`) in the strings or object keys of
+/// these arguments, or in what a closure among them runs
+/// (`after_connect(|conn| .. conn.execute("SET statement_timeout = ..") ..)`).
+fn mentions_text(p: &Project, m: u32, args: &[crate::facts::Arg], texts: &[String]) -> bool {
+    let module = p.module(m);
+    let mut hit = false;
+    let mut funcs: Vec<FuncId> = Vec::new();
+    for a in args {
+        a.value.walk(&mut |e| match e {
+            Expr::Str(s) => hit |= texts.iter().any(|t| s.contains(t.as_str())),
+            Expr::Template(parts) => {
+                hit |= parts.iter().any(|part| {
+                    matches!(part, crate::facts::TemplatePart::Lit(s)
+                        if texts.iter().any(|t| s.contains(t.as_str())))
+                })
+            }
+            Expr::Object(o) => {
+                hit |= o
+                    .entries
+                    .iter()
+                    .any(|(k, _)| texts.iter().any(|t| k.contains(t.as_str())))
+            }
+            Expr::Func(f) => funcs.push(*f),
+            _ => {}
+        });
+    }
+    hit || funcs.iter().any(|f| {
+        module.calls.iter().any(|c| {
+            module.func_chain(c.func).any(|x| x == *f)
+                && c.args.iter().any(|a| {
+                    let mut h = false;
+                    a.value.walk(&mut |e| {
+                        if let Expr::Str(s) = e {
+                            h |= texts.iter().any(|t| s.contains(t.as_str()));
+                        }
+                    });
+                    h
+                })
+        })
+    })
+}
+
+/// The arguments of the statement an executed-statement call runs
+/// (`sqlx::query("SET statement_timeout = 5000")` for its `.execute(&pool)`).
+fn statement_args<'a>(p: &'a Project, c: CallRef) -> Option<&'a [crate::facts::Arg]> {
+    let module = p.module(c.module);
+    let mut cur = module.call(c.call).receiver.as_ref()?;
+    for _ in 0..64 {
+        let Expr::Call(id) = cur else { return None };
+        let rc = module.call(*id);
+        if rc.path.is_some() {
+            return Some(&rc.args);
+        }
+        cur = rc.receiver.as_ref()?;
+    }
+    None
 }
 
 /// Does what the client is bound to also have an `opaque_methods` call
@@ -599,20 +1018,47 @@ fn assigned_on_client(p: &Project, o: &ClientOrigin, client: &Client) -> bool {
     })
 }
 
-/// `axios.defaults.timeout = ..` for a library function, or a process-wide
-/// setter (`socket.setdefaulttimeout`) called in the module.
-fn library_default_set(p: &Project, m: u32, call: &Call, client: &Client) -> bool {
+/// A process-wide setter (`socket.setdefaulttimeout`, undici's
+/// `setGlobalDispatcher`) that bounds this client, called in the module (or
+/// anywhere in the project, for a setter that says so); for a library
+/// function, also `axios.defaults.timeout = ..`.
+fn library_default_set(p: &Project, m: u32, call: &Call, client: &Client, function: bool) -> bool {
     let module = p.module(m);
     let lk = p.lk(m);
     let setter = lk.global_setters.iter().any(|g| {
-        g.bounds.contains(&client.name)
-            && module
-                .calls
-                .iter()
-                .any(|c| c.path.as_deref().is_some_and(|p| any_matches(&g.callee, p)))
+        if !g.bounds.contains(&client.name) {
+            return false;
+        }
+        let scope: Vec<u32> = if g.project_wide {
+            (0..p.modules.len() as u32)
+                .filter(|&o| p.module(o).lang().pack() == module.lang().pack())
+                .collect()
+        } else {
+            vec![m]
+        };
+        scope.into_iter().any(|sm| {
+            p.module(sm).calls.iter().enumerate().any(|(i, c)| {
+                c.path
+                    .as_deref()
+                    .is_some_and(|path| any_matches(&g.callee, path))
+                    && g.requires.as_ref().is_none_or(|r| {
+                        setter_bounds(
+                            p,
+                            CallRef {
+                                module: sm,
+                                call: i as CallId,
+                            },
+                            r,
+                        )
+                    })
+            })
+        })
     });
     if setter {
         return true;
+    }
+    if !function {
+        return false;
     }
     let Some(root) = call.callee.root_name() else {
         return false;
@@ -621,6 +1067,75 @@ fn library_default_set(p: &Project, m: u32, call: &Call, client: &Client) -> boo
         let name = format!("{root}.{a}");
         module.bindings.iter().any(|b| b.name == name)
     })
+}
+
+/// Does the value handed to a setter (`new Agent({ headersTimeout, bodyTimeout })`)
+/// set every required key to a finite value within the ceiling? What we
+/// cannot read counts as set; a dispatcher of another kind, or one whose
+/// options we can read and that leaves a key out, does not bound.
+fn setter_bounds(p: &Project, s: CallRef, r: &crate::knowledge::SetterRequires) -> bool {
+    let sc = p.module(s.module).call(s.call);
+    let Some(arg) = sc.positional(r.arg) else {
+        return false;
+    };
+    let scale = r.unit.per_second();
+    for o in p.trace(s.module, sc.func, arg, sc.span.start_byte) {
+        let Origin::Call(d) = o else {
+            return true;
+        };
+        let dc = p.module(d.module).call(d.call);
+        if !dc
+            .path
+            .as_deref()
+            .is_some_and(|path| any_matches(&r.constructors, path))
+        {
+            return false;
+        }
+        if dc.has_spread_arg() {
+            return true;
+        }
+        let Some(opts) = dc.positional(0) else {
+            return false;
+        };
+        // `new ProxyAgent(process.env.HTTPS_PROXY)`: a URL sets no timeout.
+        if is_string(p, d.module, dc.func, opts, dc.span.start_byte, 3) {
+            return false;
+        }
+        for oo in p.trace(d.module, dc.func, opts, dc.span.start_byte) {
+            let Origin::Lit(om, of, Expr::Object(obj)) = oo else {
+                // A URL string (`new ProxyAgent(url)`) sets no timeout;
+                // options we cannot see may.
+                if matches!(oo, Origin::Lit(_, _, Expr::Str(_) | Expr::Template(_))) {
+                    return false;
+                }
+                return true;
+            };
+            if obj.spread {
+                return true;
+            }
+            for key in &r.keys {
+                let Some(v) = obj.get(key) else {
+                    return false;
+                };
+                for vo in p.trace(om, of, v, u32::MAX) {
+                    match vo {
+                        Origin::Lit(_, _, Expr::Null) => return false,
+                        Origin::Lit(_, _, Expr::Num(n)) => {
+                            if r.unbounded_values.iter().any(|u| num_eq(u, &n)) {
+                                return false;
+                            }
+                            let secs = n.replace('_', "").parse::<f64>().map(|x| x / scale);
+                            if secs.is_ok_and(|x| x > MAX_BOUNDED_DEFAULT_SECS) {
+                                return false;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Evaluates a timeout value: `None`, `0` where that means "no limit",
@@ -715,14 +1230,17 @@ fn eval_value(p: &Project, m: u32, func: Option<FuncId>, v: &Expr, client: &Clie
                     .iter()
                     .find(|t| any_matches(&t.callee, path))
                     .and_then(|t| {
-                        let bounded = t
+                        let given: Vec<&Expr> = t
                             .positional
                             .iter()
-                            .any(|i| cc.positional(*i).is_some_and(|a| !matches!(a, Expr::Null)))
-                            || t.bounding
-                                .iter()
-                                .any(|k| cc.kwarg(k).is_some_and(|a| !matches!(a, Expr::Null)))
-                            || cc.has_spread_arg();
+                            .filter_map(|i| cc.positional(*i))
+                            .chain(t.bounding.iter().filter_map(|k| cc.kwarg(k)))
+                            .collect();
+                        let bounded = given.iter().any(|a| !matches!(a, Expr::Null))
+                            || cc.has_spread_arg()
+                            // Nothing given: the type's own default, if it has one.
+                            || given.is_empty()
+                                && t.default.is_some_and(Limit::bounds);
                         (!bounded).then(|| {
                             format!("`{path}(..)` sets no {} limit", t.bounding.join(" or "))
                         })
@@ -802,19 +1320,37 @@ fn aborted_by_timer(p: &Project, m: u32, name: &str, home: Option<FuncId>) -> bo
 }
 
 /// `requests.get`, `client.get` (httpx.AsyncClient), `fetch`.
-fn describe(call: &Call, client: &Client, method: bool) -> String {
-    let callee = call
-        .callee
-        .dotted()
-        .unwrap_or_else(|| format!("this {} call", client.name));
-    let callee = if callee.len() > 60 {
-        format!("this {} call", client.name)
-    } else {
-        format!("`{callee}`")
+fn describe(module: &Module, call: &Call, client: &Client, method: bool) -> String {
+    // A callee through calls is written with them (`client.chat().create`,
+    // `sqlx::query(..).fetch_one`); a long one is named by its method.
+    let callee = match callee_text(module, &call.callee, 4).or_else(|| call.method.clone()) {
+        Some(c) if c.len() <= 60 => format!("`{c}`"),
+        Some(c) if c.len() > 60 && call.method.is_some() => {
+            format!("`{}`", call.method.as_deref().unwrap_or_default())
+        }
+        _ => format!("this {} call", client.name),
     };
     if !method {
         callee
     } else {
         format!("{callee} ({})", client.name)
+    }
+}
+
+/// `a.b`, `a.b().c`, `sqlx::query(..).fetch_one`: a callee as written, up to
+/// `depth` calls deep.
+fn callee_text(module: &Module, e: &Expr, depth: u8) -> Option<String> {
+    match e {
+        Expr::Name(n) => Some(n.clone()),
+        Expr::Attr(obj, field) => Some(format!("{}.{field}", callee_text(module, obj, depth)?)),
+        Expr::Call(id) if depth > 0 => {
+            let c = module.call(*id);
+            let args = if c.args.is_empty() { "()" } else { "(..)" };
+            Some(format!(
+                "{}{args}",
+                callee_text(module, &c.callee, depth - 1)?
+            ))
+        }
+        _ => None,
     }
 }
