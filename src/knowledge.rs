@@ -404,6 +404,15 @@ pub struct Entry {
     /// A dispatcher serves every tool.
     #[serde(default)]
     pub dispatcher: bool,
+    /// register / decorator: match the call or decorator by its resolved
+    /// path instead of `method` (`mcp.server.lowlevel.Server(..,
+    /// on_call_tool=handler)`, fastmcp's standalone `@tool`).
+    #[serde(default)]
+    pub callee: Vec<String>,
+    /// register: handlers registered for these first arguments are not
+    /// the server's (a client's `setRequestHandler(CreateMessageRequestSchema, ..)`).
+    #[serde(default)]
+    pub not_first_arg: Vec<String>,
 }
 
 /// What an MCP entry point serves.
@@ -632,6 +641,7 @@ impl PrefilterWords for Entry {
         if !self.method.is_empty() && self.method != "*" {
             out.push(self.method.clone());
         }
+        out.extend(self.callee.iter().map(|c| path_root(c)));
         out.extend(self.base.clone());
         out.extend(self.r#trait.clone());
     }

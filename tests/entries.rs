@@ -219,3 +219,61 @@ fn findings_name_the_tool_handlers_that_reach_them() {
         );
     }
 }
+
+#[test]
+fn names_in_constants_client_handlers_and_keyword_handlers() {
+    let ts = r#"
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+const TOOL_NAME = "get-env";
+const server = new McpServer({ name: "x", version: "1" });
+server.registerTool(TOOL_NAME, { inputSchema: {} }, async () => ({ content: [] }));
+const client = new Client({ name: "c", version: "1" });
+client.setRequestHandler(CreateMessageRequestSchema, async () => ({}));
+"#;
+    let kb = Knowledge::builtin();
+    let m = lower(Lang::TypeScript, "s.ts", ts).unwrap();
+    let p = Project::new(vec![m], &kb);
+    let names: Vec<Option<String>> = p.entries().iter().map(|e| e.name.clone()).collect();
+    assert_eq!(
+        names,
+        vec![Some("get-env".to_string())],
+        "the client's handler is no entry"
+    );
+
+    let py = r#"
+from mcp.server.lowlevel import Server
+from fastmcp import FastMCP
+from fastmcp.tools import tool
+
+async def handle(name, arguments):
+    return []
+
+server = Server("low", on_call_tool=handle)
+
+@tool
+def standalone(a: int) -> int:
+    return a
+
+class Audited(FastMCP):
+    async def call_tool(self, name, arguments):
+        return await super().call_tool(name, arguments)
+
+mcp = FastMCP("x")
+
+@mcp.tool()
+def test_connection() -> str:
+    return "ok"
+"#;
+    let got = tools(Lang::Python, "s.py", py);
+    assert_eq!(
+        got,
+        pairs(&[
+            ("*", "handle"),
+            ("standalone", "standalone"),
+            ("*", "call_tool"),
+            ("test_connection", "test_connection"),
+        ])
+    );
+}

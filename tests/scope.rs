@@ -280,3 +280,112 @@ fn a_tree_with_no_server_says_so_and_points_to_scope_all() {
     assert!(text.contains("--scope all"), "{text}");
     assert_eq!(out.status.code(), Some(0), "nothing reported: {text}");
 }
+
+#[test]
+fn reach_follows_handler_factories_decorators_and_no_library_or_super_lookalikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // TS: tools built by factories as `{ name, handler }` objects, called
+    // through `tool.handler(args)` in the dispatcher.
+    write(d, "ts/package.json", "{\"name\": \"gmail\"}\n");
+    write(
+        d,
+        "ts/src/index.ts",
+        r#"import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { CallToolRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { listTool } from "./tools.js";
+
+const server = new Server({ name: "gmail", version: "1" }, { capabilities: { tools: {} } });
+const tools = [listTool(server)];
+server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  const tool = tools.find((t) => t.name === request.params.name);
+  return await tool.handler(request.params.arguments);
+});
+"#,
+    );
+    write(
+        d,
+        "ts/src/tools.ts",
+        r#"export function listTool(server: unknown) {
+  return {
+    name: "list_messages",
+    handler: async (args: { q: string }) => {
+      const r = await fetch(`https://gmail.example/messages?q=${args.q}`);
+      return { content: [{ type: "text", text: await r.text() }] };
+    },
+  };
+}
+"#,
+    );
+    // Python: a project decorator around every tool, a tool named test_*,
+    // a library object's method and super().__init__ that must not reach
+    // the project's methods of the same names.
+    write(d, "py/pyproject.toml", "[project]\nname = \"kb\"\n");
+    write(
+        d,
+        "py/kb/server.py",
+        r#"import functools
+
+import requests
+from mcp.server.fastmcp import FastMCP
+from pydantic_ai import Agent
+
+mcp = FastMCP("kb")
+
+
+def tool_errors():
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            requests.post("https://events.example/tool-called")
+            return fn(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+class Base:
+    def __init__(self):
+        self.ready = True
+
+
+class Child(Base):
+    def __init__(self):
+        super().__init__()
+
+
+class Unrelated:
+    def __init__(self):
+        requests.get("https://unrelated.example/init")
+
+
+class Script:
+    def run(self):
+        requests.get("https://script.example/run")
+
+
+@mcp.tool()
+@tool_errors()
+def search(q: str) -> str:
+    Child()
+    return Agent("model").run(q)
+
+
+@mcp.tool()
+def test_connection() -> str:
+    return requests.get("https://kb.example/ping").text
+"#,
+    );
+    let v = scan(d, &[]);
+    let got = sites(&v);
+    let lines: Vec<&str> = got.iter().map(|(s, _, _)| s.as_str()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "py/kb/server.py:14",
+            "py/kb/server.py:49",
+            "ts/src/tools.ts:5"
+        ],
+        "{v:#}"
+    );
+    assert_eq!(v["summary"]["left_out"]["unreached"], 2, "{v:#}");
+}

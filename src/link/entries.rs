@@ -39,6 +39,11 @@ impl Project<'_> {
                                         (EntryKind::Attribute, Expr::Name(n)) => {
                                             last_path_segment(n)
                                         }
+                                        (EntryKind::Decorator, Expr::Name(_))
+                                            if !entry.callee.is_empty() =>
+                                        {
+                                            ""
+                                        }
                                         _ => continue,
                                     };
                                     (n, Some(c))
@@ -46,9 +51,23 @@ impl Project<'_> {
                                 Expr::Name(n) if entry.kind == EntryKind::Attribute => {
                                     (last_path_segment(n), None)
                                 }
+                                Expr::Name(_) if !entry.callee.is_empty() => ("", None),
                                 _ => continue,
                             };
-                            if meth != entry.method {
+                            // By path (`@tool` imported from fastmcp), or by
+                            // the decorator's method (`@mcp.tool()`).
+                            let by_path = !entry.callee.is_empty()
+                                && decorator_path(module, &d.expr, f.parent)
+                                    .is_some_and(|p| any_matches(&entry.callee, &p));
+                            let call = if by_path {
+                                match &d.expr {
+                                    Expr::Call(id) => Some(module.call(*id)),
+                                    _ => None,
+                                }
+                            } else {
+                                call
+                            };
+                            if !by_path && (meth != entry.method || !entry.callee.is_empty()) {
                                 continue;
                             }
                             if entry.kind == EntryKind::Attribute && f.class.is_none() {
@@ -134,30 +153,62 @@ impl Project<'_> {
                 }
                 EntryKind::Register => {
                     for c in &module.calls {
-                        let named = c.method.as_deref() == Some(entry.method.as_str())
-                            || c.method.is_none()
-                                && c.is_new
-                                && c.name() == Some(entry.method.as_str());
+                        let named = if entry.callee.is_empty() {
+                            c.method.as_deref() == Some(entry.method.as_str())
+                                || c.method.is_none()
+                                    && c.is_new
+                                    && c.name() == Some(entry.method.as_str())
+                        } else {
+                            c.path
+                                .as_deref()
+                                .is_some_and(|p| any_matches(&entry.callee, p))
+                        };
                         if !named {
                             continue;
                         }
-                        if let Some(first) = &entry.first_arg {
-                            let ok = c
-                                .positional(0)
-                                .and_then(|a| a.dotted())
-                                .is_some_and(|d| last_path_segment(&d) == first);
-                            if !ok {
+                        let first = c.positional(0);
+                        let first_name = first.and_then(|a| match a {
+                            Expr::Str(s) => Some(s.clone()),
+                            a => a.dotted().map(|d| last_path_segment(&d).to_string()),
+                        });
+                        if let Some(want) = &entry.first_arg {
+                            if first_name.as_deref() != Some(want.as_str()) {
                                 continue;
                             }
                         }
-                        if entry.name_first && c.positional(0).and_then(str_value).is_none() {
+                        if first_name
+                            .as_deref()
+                            .is_some_and(|n| entry.not_first_arg.iter().any(|x| x == n))
+                        {
+                            continue;
+                        }
+                        // The name: a literal, or a constant (`TOOL_NAME`,
+                        // `Tools.Search`); never the handler or the config.
+                        let named_first = match first {
+                            Some(Expr::Str(_) | Expr::Template(_)) => true,
+                            Some(e @ (Expr::Name(_) | Expr::Attr(..))) => {
+                                self.const_str(m, c.func, e).is_some()
+                            }
+                            _ => false,
+                        };
+                        if entry.name_first && !named_first {
+                            continue;
+                        }
+                        // A client answering the server's requests is not a server.
+                        if c.receiver.as_ref().is_some_and(|r| {
+                            self.trace(m, c.func, r, c.span.start_byte).iter().any(|o| {
+                                matches!(o, Origin::Call(k) if self.module(k.module).call(k.call).path.as_deref().is_some_and(|p| any_matches(&self.lk(k.module).mcp_clients, p)))
+                            })
+                        }) {
                             continue;
                         }
                         let handler = if let Some(key) = &entry.handler_key {
-                            c.positional(0).and_then(|a| match a {
-                                Expr::Object(o) => o.get(key).cloned(),
-                                _ => None,
-                            })
+                            c.positional(0)
+                                .and_then(|a| match a {
+                                    Expr::Object(o) => o.get(key).cloned(),
+                                    _ => None,
+                                })
+                                .or_else(|| c.kwarg(key).cloned())
                         } else {
                             let n = c.args.len() as i32;
                             entry
@@ -175,11 +226,13 @@ impl Project<'_> {
                             Some(k) => c
                                 .positional(0)
                                 .and_then(|a| match a {
-                                    Expr::Object(o) => o.get(k).and_then(str_value),
+                                    Expr::Object(o) => {
+                                        o.get(k).and_then(|v| self.const_str(m, c.func, v))
+                                    }
                                     _ => None,
                                 })
                                 .or_else(|| c.kwarg(k).and_then(str_value)),
-                            None => c.positional(0).and_then(str_value),
+                            None => first.and_then(|v| self.const_str(m, c.func, v)),
                         };
                         out.push(at(func, entry.role, name, c.span, entry.dispatcher));
                     }
@@ -187,6 +240,21 @@ impl Project<'_> {
             }
         }
         out
+    }
+
+    /// A string a name or constant stands for (`TOOL_NAME = "search"`).
+    fn const_str(&self, m: u32, func: Option<FuncId>, e: &Expr) -> Option<String> {
+        if let Some(s) = str_value(e) {
+            return Some(s);
+        }
+        let mut found = None;
+        for o in self.trace(m, func, e, u32::MAX) {
+            match o {
+                Origin::Lit(_, _, Expr::Str(s)) if found.is_none() => found = Some(s),
+                _ => return None,
+            }
+        }
+        found
     }
 
     /// The project function a handler expression stands for: a function
@@ -361,4 +429,14 @@ pub fn head_span(s: Span) -> Span {
         end_col: s.start_col,
         ..s
     }
+}
+
+/// The resolved path of a decorator (`fastmcp.tools.tool` for `@tool` or
+/// `@tool(..)` imported from there).
+fn decorator_path(module: &Module, e: &Expr, func: Option<FuncId>) -> Option<String> {
+    let callee = match e {
+        Expr::Call(id) => &module.call(*id).callee,
+        e => e,
+    };
+    module.resolve_path(callee, func, module.lang())
 }

@@ -126,6 +126,10 @@ impl Project<'_> {
             if module.region_of(fun.span) == Some(RegionKind::Test) {
                 return true;
             }
+            // A registered handler is server code whatever its name.
+            if self.entry_of(FuncRef { module: m, func: f }).is_some() {
+                return false;
+            }
             match module.lang() {
                 Lang::Python => fun.name.starts_with("test_") && fun.class.is_none(),
                 Lang::TypeScript | Lang::JavaScript => fun.ctx.iter().any(|c| match c {
@@ -178,6 +182,22 @@ impl Project<'_> {
     pub(super) fn callees(&self, f: FuncRef) -> Vec<(FuncRef, Option<CallRef>)> {
         let module = self.module(f.module);
         let mut out: Vec<(FuncRef, Option<CallRef>)> = Vec::new();
+        // The project's decorators run around the function (`@tool_errors()`
+        // wraps every call; `@require_scopes(..)` checks each one).
+        let fun = module.func(f.func);
+        for d in &fun.decorators {
+            let target = match &d.expr {
+                Expr::Call(id) => {
+                    self.target(CallRef {
+                        module: f.module,
+                        call: *id,
+                    })
+                    .or_else(|| self.function_value(f.module, fun.parent, &module.call(*id).callee))
+                }
+                e => self.function_value(f.module, fun.parent, e),
+            };
+            out.extend(target.map(|t| (t, None)));
+        }
         for &child in &module.func_children[f.func as usize] {
             out.push((
                 FuncRef {
@@ -282,6 +302,18 @@ impl Project<'_> {
                 }
             }
         }
+        if let Some(recv) = &call.receiver {
+            // `super().__init__(..)`: the base classes' method, not every
+            // method of that name.
+            if let Expr::Call(id) = recv {
+                if module.call(*id).name() == Some("super") {
+                    return self.base_methods(m, call.func, name);
+                }
+            }
+            if self.library_value(m, call.func, recv, call.span.start_byte) {
+                return Vec::new();
+            }
+        }
         let Some(cands) = self.by_name.get(name) else {
             return Vec::new();
         };
@@ -291,9 +323,90 @@ impl Project<'_> {
             .filter(|f| {
                 let fm = self.module(f.module);
                 let fun = fm.func(f.func);
-                fm.package == module.package && (fun.class.is_some() == method)
+                // A method call may land on a method or on a function kept
+                // in an object's property (`{ handler: async (args) => .. }`);
+                // a plain call, on a function that is no method.
+                let fits = if method {
+                    fun.class.is_some() || fun.kind == FuncKind::Lambda
+                } else {
+                    fun.class.is_none()
+                };
+                fm.package == module.package && fits
             })
             .collect()
+    }
+
+    /// The methods named `name` of the project classes the class around
+    /// `func` derives from.
+    fn base_methods(&self, m: u32, func: Option<FuncId>, name: &str) -> Vec<FuncRef> {
+        let module = self.module(m);
+        let Some(class) = module.class_of(func) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for b in &class.bases {
+            let base = b.split(['[', '<', '(']).next().unwrap_or(b).trim();
+            let base = base.rsplit('.').next().unwrap_or(base);
+            if let Some(cands) = self.by_name.get(name) {
+                for f in cands {
+                    let fm = self.module(f.module);
+                    if fm.package != module.package {
+                        continue;
+                    }
+                    if let Some(c) = fm.func(f.func).class {
+                        if fm.classes[c as usize].name == base {
+                            out.push(*f);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Is `e` a library's object: every value it may hold is built by a
+    /// call into an imported library (`Agent(..)`, `httpx.AsyncClient()`),
+    /// or it is a parameter whose annotation names a library type (`ctx:
+    /// Context`)? Its methods are the library's, not the project's.
+    fn library_value(&self, m: u32, func: Option<FuncId>, e: &Expr, pos: u32) -> bool {
+        let module = self.module(m);
+        if let Expr::Name(n) = e {
+            if module.is_param(func, n) {
+                let ann = module
+                    .func_chain(func)
+                    .flat_map(|f| module.func(f).params.iter())
+                    .find(|p| &p.name == n)
+                    .and_then(|p| p.annotation.clone());
+                return ann.is_some_and(|a| {
+                    let root = a
+                        .trim_start_matches(['&', ' '])
+                        .split(['.', '[', '<', ':', ' '])
+                        .next()
+                        .unwrap_or("");
+                    module
+                        .import(root)
+                        .is_some_and(|i| !self.is_project_import(m, &i.path))
+                });
+            }
+        }
+        if !matches!(e, Expr::Name(_) | Expr::Call(_)) {
+            return false;
+        }
+        let origins = self.trace(m, func, e, pos);
+        !origins.is_empty()
+            && origins.iter().all(|o| match o {
+                Origin::Call(c) => {
+                    let cm = self.module(c.module);
+                    let call = cm.call(c.call);
+                    call.path.is_some()
+                        && call
+                            .callee
+                            .root_name()
+                            .and_then(|r| cm.import(r))
+                            .is_some_and(|i| !self.is_project_import(c.module, &i.path))
+                }
+                _ => false,
+            })
     }
 
     /// Does an import path name a module of this project?

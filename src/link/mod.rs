@@ -149,7 +149,9 @@ impl<'k> Project<'k> {
         p.entries = entries;
         for (mi, m) in p.modules.iter().enumerate() {
             for (fi, f) in m.functions.iter().enumerate() {
-                if !f.name.is_empty() && f.kind != FuncKind::Lambda {
+                // Lambdas too: named after the variable or the object
+                // property that holds them (`handler: async (args) => ..`).
+                if !f.name.is_empty() {
                     p.by_name.entry(f.name.clone()).or_default().push(FuncRef {
                         module: mi as u32,
                         func: fi as FuncId,
