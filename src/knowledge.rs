@@ -175,6 +175,20 @@ pub struct Pack {
     /// them is an MCP client, not server code.
     #[serde(default)]
     pub mcp_clients: Vec<String>,
+    /// Methods that register a route handler on an app or router
+    /// (`app.post(path, handler)`, `.route(path, get(handler))`).
+    #[serde(default)]
+    pub route_methods: Vec<String>,
+    /// Calls (methods or paths) that hand a request to the MCP transport
+    /// or mount it (`transport.handleRequest(..)`, `.nest_service(..)`,
+    /// `mcp.streamable_http_app()`): the app or router they sit in is the
+    /// MCP app, and its other routes are the server's own.
+    #[serde(default)]
+    pub mcp_transport: Vec<String>,
+    /// Calls that build a route from a handler (`Route(path, endpoint)`,
+    /// axum's `get(handler)`): their function arguments are route handlers.
+    #[serde(default)]
+    pub route_handlers: Vec<String>,
     /// Values that are always strings (`process.env.X`, `os.getenv(..)`):
     /// an argument read from one is a URL or a key, never an options object.
     #[serde(default)]
@@ -496,6 +510,9 @@ pub struct LangKnowledge {
     pub remote_code_methods: Vec<String>,
     pub mcp_clients: Vec<String>,
     pub string_sources: Vec<String>,
+    pub route_methods: Vec<String>,
+    pub mcp_transport: Vec<String>,
+    pub route_handlers: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -562,6 +579,9 @@ impl Knowledge {
         target.offload.extend(pack.offload);
         target.remote_code_methods.extend(pack.remote_code_methods);
         target.mcp_clients.extend(pack.mcp_clients);
+        target.route_methods.extend(pack.route_methods);
+        target.mcp_transport.extend(pack.mcp_transport);
+        target.route_handlers.extend(pack.route_handlers);
         target.string_sources.extend(pack.string_sources);
         Ok(())
     }
@@ -591,6 +611,8 @@ impl Knowledge {
             k.deadlines.iter().for_each(|t| t.prefilter_words(&mut out));
             out.extend(k.timers.iter().map(|p| path_root(p)));
             k.entries.iter().for_each(|t| t.prefilter_words(&mut out));
+            // A file that mounts the MCP transport may register the app's routes.
+            out.extend(k.mcp_transport.iter().map(|p| path_root(p)));
         }
         out.retain(|s| s.len() >= 3);
         out.sort();

@@ -389,3 +389,89 @@ def test_connection() -> str:
     );
     assert_eq!(v["summary"]["left_out"]["unreached"], 2, "{v:#}");
 }
+
+#[test]
+fn the_mcp_apps_own_routes_are_server_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "ts/package.json", "{\"name\": \"http-server\"}\n");
+    write(
+        d,
+        "ts/src/index.ts",
+        r#"import express from "express";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+
+const server = new McpServer({ name: "x", version: "1" });
+server.tool("ping", {}, async () => ({ content: [] }));
+const app = express();
+const transport = new StreamableHTTPServerTransport({});
+
+async function checkToken(req: any, res: any, next: any) {
+  const r = await fetch("https://auth.example/introspect");
+  next();
+}
+
+app.use(checkToken);
+app.post("/mcp", async (req: any, res: any) => {
+  await transport.handleRequest(req, res, req.body);
+});
+
+const other = express();
+other.get("/status", async (req: any, res: any) => {
+  res.send(await (await fetch("https://status.example")).text());
+});
+"#,
+    );
+    write(d, "rs/Cargo.toml", "[package]\nname = \"axum-server\"\n");
+    write(
+        d,
+        "rs/src/main.rs",
+        r#"use axum::{routing::get, Router};
+use rmcp::{model::CallToolResult, tool, tool_router, ErrorData as McpError};
+
+pub struct S;
+
+#[tool_router]
+impl S {
+    #[tool(description = "x")]
+    async fn x(&self) -> Result<CallToolResult, McpError> {
+        Ok(CallToolResult::success(vec![]))
+    }
+}
+
+async fn authorize() -> String {
+    let client = reqwest::Client::new();
+    client.get("https://idp.example/authorize").send().await.unwrap().text().await.unwrap()
+}
+
+pub fn app(service: rmcp::transport::StreamableHttpService<S>) -> Router {
+    Router::new()
+        .route("/authorize", get(authorize))
+        .nest_service("/mcp", service)
+}
+"#,
+    );
+    let v = scan(d, &[]);
+    let got = sites(&v);
+    assert_eq!(
+        got,
+        vec![
+            (
+                "rs/src/main.rs:16".to_string(),
+                String::new(),
+                "reached from MCP server route `/authorize`".to_string()
+            ),
+            (
+                "ts/src/index.ts:11".to_string(),
+                String::new(),
+                "reached from MCP server route handler `checkToken`".to_string()
+            ),
+        ],
+        "{v:#}"
+    );
+    assert_eq!(
+        v["summary"]["left_out"]["unreached"], 1,
+        "the other app's route"
+    );
+}

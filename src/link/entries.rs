@@ -242,6 +242,130 @@ impl Project<'_> {
         out
     }
 
+    /// The routes of the MCP app in module `m`: route handlers registered
+    /// on an app or router that also hands requests to the MCP transport
+    /// (`app.post("/mcp", (req, res) => transport.handleRequest(..))` beside
+    /// `app.get("/authorize", ..)`; an axum router with
+    /// `.nest_service("/mcp", ..)`; Starlette routes beside a mounted
+    /// `streamable_http_app()`). Per-request auth and the app's own
+    /// endpoints run in the server's process, on its connections.
+    pub(super) fn find_routes(&self, m: u32) -> Vec<Entry> {
+        let module = self.module(m);
+        let lk = self.lk(m);
+        if lk.mcp_transport.is_empty() {
+            return Vec::new();
+        }
+        let is_mark = |c: &crate::facts::Call| {
+            c.method
+                .as_deref()
+                .is_some_and(|mm| lk.mcp_transport.iter().any(|t| t == mm))
+                || c.path
+                    .as_deref()
+                    .is_some_and(|p| any_matches(&lk.mcp_transport, p))
+        };
+        // What a registration is made on: the receiver's root name, or the
+        // first call of a builder chain (`Router::new()`).
+        let group_of = |id: CallId| -> Option<String> {
+            let mut c = module.call(id);
+            loop {
+                match &c.receiver {
+                    Some(Expr::Call(r)) => c = module.call(*r),
+                    Some(e) => return e.root_name().map(str::to_string),
+                    None => return c.name().map(|n| format!("{n}()")),
+                }
+            }
+        };
+        let mut routes: Vec<(String, CallId)> = Vec::new();
+        for (i, c) in module.calls.iter().enumerate() {
+            let registers = c.method.is_some()
+                && c.name()
+                    .is_some_and(|n| lk.route_methods.iter().any(|r| r == n));
+            if registers {
+                if let Some(g) = group_of(i as CallId) {
+                    routes.push((g, i as CallId));
+                }
+            }
+        }
+        // The handlers of a registration: its function arguments, directly
+        // or inside a route builder (`get(handler)`).
+        let handlers_of = |c: &crate::facts::Call| -> Vec<FuncRef> {
+            let mut out = Vec::new();
+            for a in &c.args {
+                out.extend(self.handler_func(m, c.func, &a.value, c.span.start_byte));
+                a.value.walk(&mut |e| {
+                    let Expr::Call(id) = e else { return };
+                    let b = module.call(*id);
+                    let builder = b.name().is_some_and(|n| {
+                        lk.route_handlers.iter().any(|r| last_path_segment(r) == n)
+                    });
+                    if builder {
+                        for x in &b.args {
+                            out.extend(self.handler_func(m, b.func, &x.value, b.span.start_byte));
+                        }
+                    }
+                });
+            }
+            out
+        };
+        let marks_in = |f: FuncRef| -> bool {
+            let fm = self.module(f.module);
+            fm.calls
+                .iter()
+                .any(|c| fm.func_chain(c.func).any(|x| x == f.func) && is_mark(c))
+        };
+        let mut marked: HashSet<String> = HashSet::new();
+        for (g, id) in &routes {
+            let c = module.call(*id);
+            let mut direct = is_mark(c);
+            for a in &c.args {
+                a.value.walk(&mut |e| {
+                    if let Expr::Call(x) = e {
+                        direct |= is_mark(module.call(*x));
+                    }
+                });
+            }
+            if direct || handlers_of(c).into_iter().any(marks_in) {
+                marked.insert(g.clone());
+            }
+        }
+        let entry = |f: FuncRef, c: &crate::facts::Call| Entry {
+            func: f,
+            role: Role::Route,
+            name: c.positional(0).and_then(str_value),
+            module: m,
+            span: c.span,
+            dispatcher: false,
+        };
+        let mut out = Vec::new();
+        for (g, id) in &routes {
+            if marked.contains(g) {
+                let c = module.call(*id);
+                out.extend(handlers_of(c).into_iter().map(|f| entry(f, c)));
+            }
+        }
+        // A module that mounts the transport at its top level
+        // (`Mount("/mcp", app=mcp.streamable_http_app())`) serves the routes
+        // it builds there too (`Route("/health", endpoint=health)`).
+        let mounts = module.calls.iter().any(|c| c.func.is_none() && is_mark(c));
+        if mounts {
+            for c in &module.calls {
+                let builder = c.method.is_none()
+                    && c.path
+                        .as_deref()
+                        .is_some_and(|p| any_matches(&lk.route_handlers, p));
+                if builder {
+                    for a in &c.args {
+                        out.extend(
+                            self.handler_func(m, c.func, &a.value, c.span.start_byte)
+                                .map(|f| entry(f, c)),
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// A string a name or constant stands for (`TOOL_NAME = "search"`).
     fn const_str(&self, m: u32, func: Option<FuncId>, e: &Expr) -> Option<String> {
         if let Some(s) = str_value(e) {

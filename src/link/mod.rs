@@ -137,7 +137,11 @@ impl<'k> Project<'k> {
             }
         }
         let mut entries: Vec<Entry> = (0..p.modules.len() as u32)
-            .flat_map(|m| p.find_entries(m))
+            .flat_map(|m| {
+                let mut e = p.find_entries(m);
+                e.extend(p.find_routes(m));
+                e
+            })
             .collect();
         // Stable: for one handler registered by two idioms (the tool
         // dispatcher and the generic request handler), the pack's first wins.
