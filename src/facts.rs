@@ -565,6 +565,9 @@ pub struct Module {
     /// display path; empty when none was found. Set by the caller of
     /// `lang::lower`, which knows the file system.
     pub package: String,
+    /// The name that package is imported by in a workspace, if its manifest
+    /// gives one (`@corp/shared`, `shared_lib`).
+    pub package_name: Option<String>,
     /// The tree had syntax errors; facts were built from what parsed.
     pub has_syntax_errors: bool,
     /// Calls made directly in each function (index = FuncId); filled by `finish`.

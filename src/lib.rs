@@ -354,7 +354,9 @@ pub fn scan_sources(
     parsed.sort_by_key(|(i, _, _)| *i);
     let mut roots = package::Roots::default();
     for (i, m, _) in &mut parsed {
-        m.package = roots.of(&files[*i].path);
+        let pkg = roots.of(&files[*i].path, &cwd);
+        m.package = pkg.dir;
+        m.package_name = pkg.name;
     }
     let mut modules = Vec::with_capacity(parsed.len());
     let mut texts = Vec::with_capacity(parsed.len());

@@ -19,16 +19,37 @@ const MANIFESTS: [&str; 5] = [
 #[derive(Default)]
 pub struct Roots {
     cache: HashMap<PathBuf, Option<PathBuf>>,
+    names: HashMap<PathBuf, Option<String>>,
+}
+
+/// The package a file belongs to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Package {
+    /// Its directory as a display path (relative to the working directory
+    /// where possible, `/`-separated); empty when no manifest was found.
+    pub dir: String,
+    /// The name other packages import it by: package.json's `name`, or
+    /// Cargo.toml's `[package] name` (as a crate path: `-` becomes `_`).
+    pub name: Option<String>,
 }
 
 impl Roots {
-    /// The nearest directory at or above `file`'s that holds a manifest, as
-    /// a string key; empty when there is none.
-    pub fn of(&mut self, file: &Path) -> String {
+    /// The nearest directory at or above `file`'s that holds a manifest.
+    pub fn of(&mut self, file: &Path, cwd: &Path) -> Package {
         let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
-        self.dir_root(&dir)
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        let Some(root) = self.dir_root(&dir) else {
+            return Package::default();
+        };
+        let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+        let name = self
+            .names
+            .entry(root.clone())
+            .or_insert_with(|| manifest_name(&root))
+            .clone();
+        Package {
+            dir: crate::discover::display_path(&root, &cwd),
+            name,
+        }
     }
 
     fn dir_root(&mut self, dir: &Path) -> Option<PathBuf> {
@@ -52,6 +73,20 @@ impl Roots {
     }
 }
 
+/// The import name a package's manifest declares, if it declares one.
+fn manifest_name(root: &Path) -> Option<String> {
+    if let Ok(text) = std::fs::read_to_string(root.join("package.json")) {
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        return v.get("name")?.as_str().map(str::to_string);
+    }
+    if let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) {
+        let v: toml::Value = toml::from_str(&text).ok()?;
+        let name = v.get("package")?.get("name")?.as_str()?;
+        return Some(name.replace('-', "_"));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,10 +99,13 @@ mod tests {
         std::fs::create_dir_all(root.join("a/tools/seed")).unwrap();
         std::fs::write(root.join("a/package.json"), "{}").unwrap();
         std::fs::write(root.join("a/tools/seed/package.json"), "{}").unwrap();
+        std::fs::write(root.join("a/package.json"), "{\"name\": \"@corp/app\"}").unwrap();
         let mut r = Roots::default();
-        let a = r.of(&root.join("a/src/x/index.ts"));
-        assert!(a.ends_with("/a"), "{a}");
-        let seed = r.of(&root.join("a/tools/seed/seed.ts"));
-        assert!(seed.ends_with("/a/tools/seed"), "{seed}");
+        let a = r.of(&root.join("a/src/x/index.ts"), root);
+        assert_eq!(a.dir, "a");
+        assert_eq!(a.name.as_deref(), Some("@corp/app"));
+        let seed = r.of(&root.join("a/tools/seed/seed.ts"), root);
+        assert_eq!(seed.dir, "a/tools/seed");
+        assert_eq!(seed.name, None, "{{}} has no name");
     }
 }

@@ -475,3 +475,96 @@ pub fn app(service: rmcp::transport::StreamableHttpService<S>) -> Router {
         "the other app's route"
     );
 }
+
+#[test]
+fn reach_crosses_into_a_workspace_package_through_its_name_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "libs/elicit/package.json",
+        "{\"name\": \"@corp/elicit\"}\n",
+    );
+    write(
+        d,
+        "libs/elicit/src/index.ts",
+        r#"export async function confirm(q: string): Promise<string> {
+  const r = await fetch(`https://confirm.example/?q=${q}`);
+  return r.text();
+}
+export async function unused(q: string): Promise<string> {
+  return (await fetch(`https://confirm.example/old?q=${q}`)).text();
+}
+"#,
+    );
+    write(d, "servers/vault/package.json", "{\"name\": \"vault\"}\n");
+    write(
+        d,
+        "servers/vault/src/index.ts",
+        r#"import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { confirm } from "@corp/elicit";
+
+const server = new McpServer({ name: "vault", version: "1" });
+server.tool("delete_item", {}, async () => ({ content: [{ type: "text", text: await confirm("sure?") }] }));
+"#,
+    );
+    write(d, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    write(
+        d,
+        "crates/api-client/Cargo.toml",
+        "[package]\nname = \"api-client\"\n",
+    );
+    write(
+        d,
+        "crates/api-client/src/lib.rs",
+        r#"pub async fn fetch_issue(id: u32) -> String {
+    let client = reqwest::Client::new();
+    client.get(format!("https://tracker.example/{id}")).send().await.unwrap().text().await.unwrap()
+}
+"#,
+    );
+    write(
+        d,
+        "crates/server/Cargo.toml",
+        "[package]\nname = \"server\"\n",
+    );
+    write(
+        d,
+        "crates/server/src/main.rs",
+        r#"use api_client::fetch_issue;
+use rmcp::{model::CallToolResult, tool, tool_router, ErrorData as McpError};
+
+pub struct S;
+
+#[tool_router]
+impl S {
+    #[tool(description = "Get an issue")]
+    async fn get_issue(&self, id: u32) -> Result<CallToolResult, McpError> {
+        Ok(CallToolResult::success(vec![rmcp::model::Content::text(fetch_issue(id).await)]))
+    }
+}
+"#,
+    );
+    let v = scan(d, &[]);
+    let got = sites(&v);
+    assert_eq!(
+        got,
+        vec![
+            (
+                "crates/api-client/src/lib.rs:3".to_string(),
+                String::new(),
+                "reached from MCP tool `get_issue`".to_string()
+            ),
+            (
+                "libs/elicit/src/index.ts:2".to_string(),
+                String::new(),
+                "reached from MCP tool `delete_item`".to_string()
+            ),
+        ],
+        "{v:#}"
+    );
+    assert_eq!(
+        v["summary"]["left_out"]["not-a-server"], 1,
+        "`unused` in the library: {v:#}"
+    );
+}

@@ -270,7 +270,7 @@ impl Project<'_> {
         } else {
             let imp = module.import(n)?;
             let (module_part, sym) = imp.path.rsplit_once('.')?;
-            let keys = resolve::import_keys(module.lang(), &module.path, module_part)?;
+            let keys = self.import_keys_of(module.lang(), &module.path, module_part)?;
             let om = keys
                 .iter()
                 .filter_map(|k| self.module_keys.get(k))
@@ -416,6 +416,7 @@ impl Project<'_> {
             Lang::Rust => {
                 let head = path.split("::").next().unwrap_or(path);
                 matches!(head, "crate" | "self" | "super")
+                    || self.packages_by_name.contains_key(head)
             }
             lang => {
                 let module_part = path.rsplit_once('.').map(|(a, _)| a).unwrap_or(path);
@@ -423,7 +424,7 @@ impl Project<'_> {
                     return true;
                 }
                 [path, module_part].iter().any(|p| {
-                    resolve::import_keys(lang, &module.path, p)
+                    self.import_keys_of(lang, &module.path, p)
                         .unwrap_or_default()
                         .iter()
                         .any(|k| self.module_keys.contains_key(k))

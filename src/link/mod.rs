@@ -81,6 +81,8 @@ pub struct Project<'k> {
     /// Fields given in struct literals of a named type (`Status { http:
     /// Client::new() }`), by (type, field): module, function, position, value.
     struct_fields: HashMap<(String, String), Vec<FieldValue>>,
+    /// Workspace packages by the name they are imported by: their directory.
+    packages_by_name: HashMap<String, String>,
     reach: graph::Reach,
 }
 
@@ -101,8 +103,14 @@ impl<'k> Project<'k> {
             by_name: HashMap::new(),
             ctor_callers: HashMap::new(),
             struct_fields: HashMap::new(),
+            packages_by_name: HashMap::new(),
             reach: graph::Reach::default(),
         };
+        for m in &p.modules {
+            if let Some(n) = &m.package_name {
+                p.packages_by_name.insert(n.clone(), m.package.clone());
+            }
+        }
         for (i, m) in p.modules.iter().enumerate() {
             for key in module_keys(&m.path, m.lang()) {
                 p.module_keys.entry(key).or_default().push(i as u32);

@@ -37,6 +37,10 @@ impl Project<'_> {
                     return Some(f);
                 }
                 let imp = module.import(n)?;
+                if lang == Lang::Rust {
+                    // `use api_client::fetch_issue; fetch_issue(..)`.
+                    return self.resolve_rust_path(m, &imp.path);
+                }
                 self.resolve_import(m, &imp.path)
             }
             Expr::Attr(obj, meth) => match obj.as_ref() {
@@ -104,7 +108,7 @@ impl Project<'_> {
             } else {
                 let imp = module.import(cls)?;
                 let (module_part, sym) = imp.path.rsplit_once('.')?;
-                let keys = import_keys(module.lang(), &module.path, module_part)?;
+                let keys = self.import_keys_of(module.lang(), &module.path, module_part)?;
                 let om = keys
                     .iter()
                     .filter_map(|k| self.module_keys.get(k))
@@ -201,7 +205,7 @@ impl Project<'_> {
         let lang = self.module(from).lang();
         let (module_part, sym) = path.rsplit_once('.')?;
         let from_path = &self.module(from).path;
-        let keys = import_keys(lang, from_path, module_part)?;
+        let keys = self.import_keys_of(lang, from_path, module_part)?;
         for key in keys {
             if let Some(ms) = self.module_keys.get(&key) {
                 for &m in ms {
@@ -222,7 +226,7 @@ impl Project<'_> {
         let lang = self.module(from).lang();
         let (module_part, sym) = path.rsplit_once('.')?;
         let from_path = &self.module(from).path;
-        let keys = import_keys(lang, from_path, module_part)?;
+        let keys = self.import_keys_of(lang, from_path, module_part)?;
         keys.iter()
             .filter_map(|k| self.module_keys.get(k))
             .flatten()
@@ -236,9 +240,68 @@ impl Project<'_> {
             })
     }
 
+    /// The module keys an import may name: [`import_keys`], and for a
+    /// bare specifier that names a workspace package (`@corp/shared`,
+    /// `@corp/shared/util.js`), that package's entry modules.
+    pub(super) fn import_keys_of(
+        &self,
+        lang: Lang,
+        from: &str,
+        module_part: &str,
+    ) -> Option<Vec<String>> {
+        let mut keys = import_keys(lang, from, module_part)?;
+        if matches!(lang, Lang::TypeScript | Lang::JavaScript) && !module_part.starts_with('.') {
+            if let Some((name, dir)) = self
+                .packages_by_name
+                .iter()
+                .filter(|(n, _)| {
+                    module_part == n.as_str() || module_part.starts_with(&format!("{n}/"))
+                })
+                .max_by_key(|(n, _)| n.len())
+            {
+                let rest = strip_js_ext(&module_part[name.len()..]);
+                let base = if dir == "." {
+                    String::new()
+                } else {
+                    format!("{dir}/")
+                };
+                if rest.is_empty() {
+                    for entry in ["src/index", "index", "lib/index", "src/main"] {
+                        keys.push(format!("ts:{base}{entry}"));
+                    }
+                } else {
+                    let rest = rest.trim_start_matches('/');
+                    keys.push(format!("ts:{base}src/{rest}"));
+                    keys.push(format!("ts:{base}{rest}"));
+                }
+            }
+        }
+        Some(keys)
+    }
+
     pub(super) fn resolve_rust_path(&self, from: u32, path: &str) -> Option<FuncRef> {
         let (crate_root, own) = rust_module_path(&self.module(from).path);
         let (head, sym) = path.rsplit_once("::")?;
+        // `shared_lib::http::get` where shared_lib is a crate of the workspace.
+        let first = head.split("::").next().unwrap_or(head);
+        if let Some(dir) = self.packages_by_name.get(first) {
+            let rest = &head[first.len()..];
+            let root = if dir == "." {
+                "src".to_string()
+            } else {
+                format!("{dir}/src")
+            };
+            let key = format!("rs:{root}#crate{rest}");
+            if let Some(f) = self
+                .module_keys
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .find_map(|&m| self.top_level(m, sym))
+            {
+                return Some(f);
+            }
+        }
         let mut candidates = Vec::new();
         if let Some(rest) = head.strip_prefix("crate") {
             candidates.push(format!("crate{rest}"));
