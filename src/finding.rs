@@ -185,20 +185,9 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Something about the scan itself that the user must know, carried in
-/// every output: `code` is stable, for machines; `message` is for people.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Warning {
-    pub code: &'static str,
-    pub message: String,
-}
-
 /// The reason of a skipped empty file (`__init__.py`): common and harmless,
 /// so outputs count these rather than list them.
 pub const EMPTY_FILE: &str = "empty file";
-
-/// The code of the warning that no file was scanned.
-pub const NO_FILES_SCANNED: &str = "no-files-scanned";
 
 #[cfg(test)]
 mod tests {

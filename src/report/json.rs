@@ -60,7 +60,7 @@ struct Out<'a> {
     version: u32,
     tool: Tool,
     summary: Summary,
-    warnings: &'a [crate::finding::Warning],
+    warnings: &'a [crate::Warning],
     findings: Vec<JFinding<'a>>,
     skipped: &'a [crate::finding::Skipped],
 }

@@ -3,6 +3,7 @@
 pub mod concise;
 pub mod github;
 pub mod json;
+pub mod model;
 pub mod sarif;
 pub mod terminal;
 
