@@ -113,6 +113,15 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// This finding with its own severity instead of its rule's default:
+    /// for a rule whose sites differ in how bad they are (MCP102 reports a
+    /// retry with no attempt cap as medium, one with a cap as low). Every
+    /// output, `--fail-on` and the grades read the finding's severity.
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
     /// The order every output uses: path, line, column, rule.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
         (
