@@ -27,7 +27,7 @@ pub use report::model::{Report, Warning};
 use finding::{Finding, Skipped};
 use knowledge::Knowledge;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -155,25 +155,39 @@ pub fn scan_sources(
         rules,
         report_unused,
     } = selected_rules(config)?;
-    let (mut files, mut skipped) = discover::discover(paths, &config.discover)?;
+    let stand_ins: Vec<PathBuf> = given.iter().map(|g| g.path.clone()).collect();
+    let (mut files, mut skipped) =
+        discover::discover_in_context(paths, &stand_ins, &config.discover)?;
     let given = add_given(&mut files, given)?;
     let pool = worker_pool(config.jobs)?;
-    let texts = read_all(&pool, &files, &given, config.max_file_size, &mut skipped);
+    let (texts, unread) = read_all(&pool, &files, &given, config.max_file_size);
     let mut scanned: Vec<bool> = texts.iter().map(Option::is_some).collect();
     let parsed =
         prefilter::Prefilter::new(&kb, report_unused, config.prefilter).parse(&pool, &files, texts);
+    let mut not_scanned = unread;
     for (i, s) in parsed.failed {
         scanned[i] = false;
-        skipped.push(s);
+        not_scanned.push((i, s));
     }
-    let files_parsed = parsed.modules.len();
+    // Only the files asked about are reported on: not those read for context.
+    skipped.extend(
+        not_scanned
+            .into_iter()
+            .filter(|(i, _)| !files[*i].context)
+            .map(|(_, s)| s),
+    );
+    let files_parsed = parsed
+        .modules
+        .iter()
+        .filter(|(i, _, _)| !files[*i].context)
+        .count();
     let (project, texts) = link(parsed.modules, &files, &kb);
     let findings = check(&pool, &project, &rules);
     let root = project_root(config);
     let project_paths: BTreeMap<String, String> = files
         .iter()
         .zip(&scanned)
-        .filter(|(_, s)| **s)
+        .filter(|(f, s)| **s && !f.context)
         .map(|(f, _)| {
             let rel = fingerprint::relative_to(&f.absolute, &root);
             (f.display.clone(), rel)
@@ -190,24 +204,25 @@ pub fn scan_sources(
         &project,
         texts,
         config,
-        &rules_run,
-        report_unused,
+        (&rules_run, report_unused),
+        &files,
         &project_paths,
     );
     skipped.sort();
     skipped.dedup();
-    let files_scanned = scanned.iter().filter(|s| **s).count();
+    let (files_discovered, files_scanned, files_context) = tally(&files, &scanned);
     let mut warnings = Vec::new();
     if files_scanned == 0 {
-        warnings.push(Warning::nothing_scanned(paths, files.len()));
+        warnings.push(Warning::nothing_scanned(paths, files_discovered));
     }
     let grades = grade::grade_axes(&findings, &graded_axes(&rules, files_scanned));
     Ok(Report {
         findings,
         skipped,
-        files_discovered: files.len(),
+        files_discovered,
         files_scanned,
         files_parsed,
+        files_context,
         tools: project.tool_count(),
         entry_points: project.entries().len(),
         left_out,
@@ -247,14 +262,13 @@ fn project_root(config: &Config) -> PathBuf {
 }
 
 /// The text of each file (given, or read from disk), by index; `None` for
-/// a file that cannot be scanned, whose reason goes to `skipped`.
+/// a file that cannot be scanned, whose index and reason are listed.
 fn read_all(
     pool: &rayon::ThreadPool,
     files: &[discover::SourceFile],
     given: &HashMap<String, &str>,
     max_file_size: u64,
-    skipped: &mut Vec<Skipped>,
-) -> Vec<Option<String>> {
+) -> (Vec<Option<String>>, Vec<(usize, Skipped)>) {
     let read: Vec<Result<String, Skipped>> = pool.install(|| {
         files
             .par_iter()
@@ -264,9 +278,13 @@ fn read_all(
             })
             .collect()
     });
-    read.into_iter()
-        .map(|r| r.map_err(|s| skipped.push(s)).ok())
-        .collect()
+    let mut unread = Vec::new();
+    let texts = read
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|s| unread.push((i, s))).ok())
+        .collect();
+    (texts, unread)
 }
 
 /// Links the parsed modules (each given its package) into the project;
@@ -315,17 +333,41 @@ struct Settled {
     sources: BTreeMap<String, Arc<str>>,
 }
 
-/// Inline suppressions, scope, per-path ignores, order, fingerprints and
-/// the baseline, in that order.
+/// Files discovered and scanned of those asked about, and files read for
+/// their context; `scanned`: per file, whether it was read (and parsed,
+/// if it needed to be).
+fn tally(files: &[discover::SourceFile], scanned: &[bool]) -> (usize, usize, usize) {
+    let (mut discovered, mut read, mut context) = (0, 0, 0);
+    for (f, s) in files.iter().zip(scanned) {
+        match (f.context, s) {
+            (true, true) => context += 1,
+            (true, false) => {}
+            (false, s) => {
+                discovered += 1;
+                read += usize::from(*s);
+            }
+        }
+    }
+    (discovered, read, context)
+}
+
+/// Inline suppressions, what was not asked about (files read only for
+/// context), scope, per-path ignores, order, fingerprints and the
+/// baseline, in that order.
 fn settle(
     findings: Vec<Finding>,
     project: &link::Project,
     texts: Vec<Arc<str>>,
     config: &Config,
-    rules_run: &[&'static str],
-    report_unused: bool,
+    (rules_run, report_unused): (&[&'static str], bool),
+    files: &[discover::SourceFile],
     project_paths: &BTreeMap<String, String>,
 ) -> Settled {
+    let reported: HashSet<&str> = files
+        .iter()
+        .filter(|f| !f.context)
+        .map(|f| f.display.as_str())
+        .collect();
     let suppressions: BTreeMap<String, Vec<suppress::Suppression>> = project
         .modules
         .iter()
@@ -335,10 +377,11 @@ fn settle(
         .collect();
     let findings = suppress::apply_inline(findings, &suppressions, rules_run, report_unused);
     // Scope, after inline suppressions (a suppression of a left-out finding
-    // is still used) and before the rest.
+    // is still used) and before the rest; counting only what was asked about.
     let mut left_out: BTreeMap<finding::LeftOut, usize> = BTreeMap::new();
     let findings: Vec<Finding> = findings
         .into_iter()
+        .filter(|f| reported.contains(f.location.path.as_str()))
         .filter(|f| match f.left_out {
             Some(why) => {
                 *left_out.entry(why).or_default() += 1;
@@ -392,7 +435,8 @@ fn graded_axes(rules: &[&rules::Rule], files_scanned: usize) -> Vec<finding::Axi
 }
 
 /// Adds the given files to `files` (replacing a discovered file of the
-/// same path), and returns their texts by display path.
+/// same path, found for context or not: the given file is reported on),
+/// and returns their texts by display path.
 fn add_given<'a>(
     files: &mut Vec<discover::SourceFile>,
     given: &'a [InMemoryFile],
@@ -403,12 +447,14 @@ fn add_given<'a>(
         let display = discover::display_path(&g.path, &cwd);
         let lang = discover::language_of(&g.path)
             .ok_or_else(|| Error::UnknownLanguage(display.clone()))?;
-        files.retain(|f| f.display != display);
+        let absolute = fingerprint::absolute(&g.path, &cwd);
+        files.retain(|f| f.display != display && f.absolute != absolute);
         files.push(discover::SourceFile {
             path: g.path.clone(),
             display: display.clone(),
-            absolute: fingerprint::absolute(&g.path, &cwd),
+            absolute,
             lang,
+            context: false,
         });
         texts.insert(display, g.text.as_str());
     }

@@ -14,6 +14,16 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// `, N more read for context` after the count of files scanned, when
+/// files named on their own were judged within their packages; empty
+/// otherwise. Every summary line says it the same way.
+pub fn context_note(report: &Report) -> String {
+    match report.files_context {
+        0 => String::new(),
+        n => format!(", {n} more read for context"),
+    }
+}
+
 /// How many findings one rule has (`--statistics`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RuleCount {

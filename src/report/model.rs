@@ -15,14 +15,21 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Files not scanned, and why; sorted by path.
     pub skipped: Vec<Skipped>,
-    /// Files discovered in a known language.
+    /// Files discovered in a known language: those under the directories
+    /// named, and the files named. Not those read only for context.
     pub files_discovered: usize,
     /// Discovered files that were read and examined: `files_discovered`
     /// less the discovered files that were skipped.
     pub files_scanned: usize,
-    /// Files parsed (the rest were skipped or had nothing any rule looks at).
+    /// Scanned files parsed (the rest were skipped or had nothing any rule
+    /// looks at).
     pub files_parsed: usize,
-    /// MCP tool handlers found.
+    /// Files of the packages around the files named on their own, read so
+    /// that those are judged in context (see
+    /// [`crate::discover::discover_in_context`]); none of their findings
+    /// or skips are reported, and they are not counted above.
+    pub files_context: usize,
+    /// MCP tool handlers found, in the scanned files and their context.
     pub tools: usize,
     /// MCP entry points of every kind found (tools, resources, prompts,
     /// request handlers, auth checks, routes).
