@@ -42,6 +42,9 @@ pub struct SourceFile {
     /// root are compared with.
     pub absolute: PathBuf,
     pub lang: Lang,
+    /// Read only to judge the files named on the command line within their
+    /// package (see [`discover_in_context`]): not reported on.
+    pub context: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +167,7 @@ pub fn discover(
                     display: display_path(root, &cwd),
                     absolute: root_abs,
                     lang,
+                    context: false,
                 }),
                 None => skipped.push(Skipped {
                     path: display_path(root, &cwd),
@@ -213,6 +217,7 @@ pub fn discover(
                             display: display_path(e.path(), &cwd),
                             absolute: absolute(e.path()),
                             lang,
+                            context: false,
                         });
                     }
                 }
@@ -225,6 +230,93 @@ pub fn discover(
     skipped.sort();
     skipped.dedup();
     Ok((files, skipped))
+}
+
+/// [`discover`], and for each file named explicitly — in `roots`, or in
+/// `stand_ins` (files whose text is given, saved or not) — the files of the
+/// package around it ([`crate::package::context_root`]), found as a walk
+/// of that directory finds them (gitignore, excludes, skipped folders and
+/// test files alike), marked `context`. A file named on its own is then
+/// judged as in a scan of its package: a tool in another file reaches it,
+/// a helper in another file gives its deadline. What cannot be walked or
+/// read there is not reported: it is not what was asked about.
+pub fn discover_in_context(
+    roots: &[PathBuf],
+    stand_ins: &[PathBuf],
+    opts: &Options,
+) -> Result<(Vec<SourceFile>, Vec<Skipped>), DiscoverError> {
+    let (mut files, skipped) = discover(roots, opts)?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let cwd_abs = crate::fingerprint::absolute(&cwd, &cwd);
+    let abs = |p: &Path| crate::fingerprint::absolute(p, &cwd);
+    let mut have: std::collections::HashSet<PathBuf> =
+        files.iter().map(|f| f.absolute.clone()).collect();
+    let named_dirs: Vec<PathBuf> = roots
+        .iter()
+        .filter(|r| r.is_dir())
+        .map(|r| abs(r))
+        .collect();
+    // The folder of each file named (those discovered: excluded ones are
+    // not) and of each stand-in (where it is or would be), and whether it
+    // was named by a relative path.
+    let mut anchors: Vec<(PathBuf, bool)> = Vec::new();
+    for r in roots.iter().filter(|r| r.is_file()) {
+        let a = abs(r);
+        if let (true, Some(dir)) = (have.contains(&a), a.parent()) {
+            anchors.push((dir.to_path_buf(), r.is_relative()));
+        }
+    }
+    for s in stand_ins {
+        if let Some(dir) = abs(s).ancestors().skip(1).find(|a| a.is_dir()) {
+            anchors.push((abs(dir), s.is_relative()));
+        }
+    }
+    let mut context_roots: Vec<(PathBuf, bool)> = anchors
+        .into_iter()
+        .map(|(a, rel)| (crate::package::context_root(&a), rel))
+        // A folder named whole is walked already.
+        .filter(|(r, _)| !named_dirs.iter().any(|d| r.starts_with(d)))
+        .collect();
+    context_roots.sort();
+    // An outer root's walk holds an inner one's.
+    let mut outer: Vec<(PathBuf, bool)> = Vec::new();
+    for (r, rel) in context_roots {
+        if !outer.iter().any(|(o, _)| r.starts_with(o)) {
+            outer.push((r, rel));
+        }
+    }
+    for (root, rel) in outer {
+        // Walked as the file was named, relative or not, so that the
+        // package's paths show like the file's own.
+        let walk = match rel {
+            true => relative_path(&root, &cwd_abs).unwrap_or(root),
+            false => root,
+        };
+        let (found, _) = discover(&[walk], opts)?;
+        for mut f in found {
+            if have.insert(f.absolute.clone()) {
+                f.context = true;
+                files.push(f);
+            }
+        }
+    }
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    Ok((files, skipped))
+}
+
+/// `path` relative to `base` (both absolute), with `..` where it is not
+/// below it; `None` when they share no root (another drive).
+fn relative_path(path: &Path, base: &Path) -> Option<PathBuf> {
+    let common = path.ancestors().find(|a| base.starts_with(a))?;
+    let mut out = PathBuf::new();
+    for _ in base.strip_prefix(common).ok()?.components() {
+        out.push("..");
+    }
+    out.push(path.strip_prefix(common).ok()?);
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    Some(out)
 }
 
 fn walk_error(err: &ignore::Error, cwd: &Path) -> Skipped {
@@ -300,6 +392,15 @@ mod tests {
         for n in ["api.py", "testing.py", "contest.ts", "latest.js"] {
             assert!(!is_test_file(n), "{n}");
         }
+    }
+
+    #[test]
+    fn relative_paths_climb_with_dot_dot() {
+        let rel = |p: &str, b: &str| relative_path(Path::new(p), Path::new(b)).unwrap();
+        assert_eq!(rel("/w/pkg", "/w/pkg/src"), Path::new(".."));
+        assert_eq!(rel("/w/pkg/src", "/w"), Path::new("pkg/src"));
+        assert_eq!(rel("/w/a", "/w/b/c"), Path::new("../../a"));
+        assert_eq!(rel("/w", "/w"), Path::new("."));
     }
 
     #[test]

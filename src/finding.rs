@@ -113,6 +113,15 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// This finding with its own severity instead of its rule's default:
+    /// for a rule whose sites differ in how bad they are (MCP102 reports a
+    /// retry with no attempt cap as medium, one with a cap as low). Every
+    /// output, `--fail-on` and the grades read the finding's severity.
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
     /// The order every output uses: path, line, column, rule.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
         (
@@ -185,20 +194,9 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Something about the scan itself that the user must know, carried in
-/// every output: `code` is stable, for machines; `message` is for people.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Warning {
-    pub code: &'static str,
-    pub message: String,
-}
-
 /// The reason of a skipped empty file (`__init__.py`): common and harmless,
 /// so outputs count these rather than list them.
 pub const EMPTY_FILE: &str = "empty file";
-
-/// The code of the warning that no file was scanned.
-pub const NO_FILES_SCANNED: &str = "no-files-scanned";
 
 #[cfg(test)]
 mod tests {

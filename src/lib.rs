@@ -3,8 +3,9 @@
 //!
 //! [`scan`] is the one entry point: discover → read, prefilter, parse and
 //! lower each file in parallel (the tree is dropped as soon as its facts are
-//! built) → link the facts of all files → run the rules per module in
-//! parallel → sort and fingerprint → baseline → grade.
+//! built; see [`prefilter`]) → link the facts of all files → run the rules
+//! per module in parallel → suppress, scope, sort and fingerprint →
+//! baseline → grade, into a [`Report`] (see [`report::model`]).
 
 pub mod config;
 pub mod discover;
@@ -16,14 +17,17 @@ pub mod knowledge;
 pub mod lang;
 pub mod link;
 pub mod package;
+pub mod prefilter;
 pub mod report;
 pub mod rules;
 pub mod suppress;
 
-use finding::{Finding, Skipped, Warning};
+pub use report::model::{Report, Warning};
+
+use finding::{Finding, Skipped};
 use knowledge::Knowledge;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -96,85 +100,6 @@ pub enum Error {
     Threads(String),
 }
 
-/// What a scan found.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// Sorted by path, line, column, rule.
-    pub findings: Vec<Finding>,
-    /// Files not scanned, and why; sorted by path.
-    pub skipped: Vec<Skipped>,
-    /// Files discovered in a known language.
-    pub files_discovered: usize,
-    /// Discovered files that were read and examined: `files_discovered`
-    /// less the discovered files that were skipped.
-    pub files_scanned: usize,
-    /// Files parsed (the rest were skipped or had nothing any rule looks at).
-    pub files_parsed: usize,
-    /// MCP tool handlers found.
-    pub tools: usize,
-    /// MCP entry points of every kind found (tools, resources, prompts,
-    /// request handlers, auth checks, routes).
-    pub entry_points: usize,
-    /// Findings in code no MCP server runs, by reason: left out of
-    /// `findings` unless `--scope all`, where they stay, marked.
-    pub left_out: BTreeMap<finding::LeftOut, usize>,
-    /// `--scope all`: left-out findings are in `findings`, marked.
-    pub scope_all: bool,
-    /// The rules that ran, by id.
-    pub rules_run: Vec<&'static str>,
-    /// Whether unused suppressions were reported (MCP001 selected).
-    pub unused_reported: bool,
-    /// The text of every file with a finding, by display path.
-    pub sources: BTreeMap<String, Arc<str>>,
-    /// Scores and letters from `findings` (see [`grade`]).
-    pub grades: grade::Grades,
-    /// What the user must know about the scan itself (nothing scanned).
-    pub warnings: Vec<Warning>,
-    /// Findings the baseline knows, left out of `findings`; in the same
-    /// order. `--write-baseline` records them with `findings`.
-    pub baselined: Vec<Finding>,
-    /// The display path of every scanned file → its path relative to the
-    /// project root (what fingerprints and the baseline use).
-    pub project_paths: BTreeMap<String, String>,
-}
-
-impl Report {
-    /// What the scope left out, in one sentence for people; `None` when
-    /// there is nothing to say. Every format prints the same words.
-    pub fn scope_note(&self) -> Option<String> {
-        let n: usize = self.left_out.values().sum();
-        let reasons = self
-            .left_out
-            .iter()
-            .map(|(why, k)| format!("{k} in {}", why.describe()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let s = if n == 1 { "" } else { "s" };
-        if self.entry_points == 0 && self.files_parsed > 0 {
-            let what = if n == 0 {
-                String::new()
-            } else if self.scope_all {
-                format!("; {n} finding{s} reported with --scope all")
-            } else {
-                format!("; {n} finding{s} left out")
-            };
-            return Some(format!(
-                "no MCP server found in these paths (no tool, resource, prompt or request handler){what}: findings are reported only in code an MCP server runs; `--scope all` reports every one"
-            ));
-        }
-        if n == 0 {
-            return None;
-        }
-        Some(if self.scope_all {
-            format!(
-                "{n} finding{s} in code no MCP server runs, reported with --scope all ({reasons})"
-            )
-        } else {
-            format!("{n} finding{s} in code no MCP server runs left out ({reasons}); `--scope all` reports them")
-        })
-    }
-}
-
 /// What `config` selects: the rules to run, and whether unused
 /// suppressions are reported (`MCP001`, which `--select`/`--ignore` name
 /// like a rule).
@@ -230,224 +155,74 @@ pub fn scan_sources(
         rules,
         report_unused,
     } = selected_rules(config)?;
-    let (mut files, mut skipped) = discover::discover(paths, &config.discover)?;
+    let stand_ins: Vec<PathBuf> = given.iter().map(|g| g.path.clone()).collect();
+    let (mut files, mut skipped) =
+        discover::discover_in_context(paths, &stand_ins, &config.discover)?;
     let given = add_given(&mut files, given)?;
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let root = match &config.root {
-        Some(r) => fingerprint::absolute(r, &cwd),
-        None => fingerprint::absolute(&cwd, &cwd),
-    };
-    let threads = match config.jobs {
-        Some(j) if j > 0 => j,
-        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(WORKER_STACK)
-        .start_handler(|_| lang::set_stack_budget(WORKER_STACK / 2))
-        .num_threads(threads.min(config::max_jobs()))
-        .build()
-        .map_err(|e| Error::Threads(e.to_string()))?;
-
-    let texts_read: Vec<Result<String, Skipped>> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| match given.get(&f.display) {
-                Some(text) => given_source(f, text),
-                None => read_source(f, config.max_file_size),
-            })
-            .collect()
-    });
-    let mut pending: Vec<Option<String>> = Vec::with_capacity(files.len());
-    let mut not_scanned = 0;
-    for t in texts_read {
-        match t {
-            Ok(text) => pending.push(Some(text)),
-            Err(s) => {
-                skipped.push(s);
-                not_scanned += 1;
-                pending.push(None);
-            }
-        }
+    let pool = worker_pool(config.jobs)?;
+    let (texts, unread) = read_all(&pool, &files, &given, config.max_file_size);
+    let mut scanned: Vec<bool> = texts.iter().map(Option::is_some).collect();
+    let parsed =
+        prefilter::Prefilter::new(&kb, report_unused, config.prefilter).parse(&pool, &files, texts);
+    let mut not_scanned = unread;
+    for (i, s) in parsed.failed {
+        scanned[i] = false;
+        not_scanned.push((i, s));
     }
-    let mut project_paths: BTreeMap<String, String> = files
-        .iter()
-        .zip(&pending)
-        .filter(|(_, t)| t.is_some())
-        .map(|(f, _)| {
-            (
-                f.display.clone(),
-                fingerprint::relative_to(&f.absolute, &root),
-            )
-        })
-        .collect();
-    let mut literals = kb.prefilter_literals();
-    if report_unused {
-        // A file whose only relevant text is a suppression is parsed too,
-        // so that MCP001 reports the same with the prefilter on or off.
-        literals.push(suppress::MARKER.to_string());
-    }
-    let roots: std::collections::HashSet<&str> = literals.iter().map(String::as_str).collect();
-    let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut matcher = aho_corasick::AhoCorasick::new(&literals).expect("literal patterns build");
-    let mut parsed: Vec<(usize, facts::Module, Arc<str>)> = Vec::new();
-    // Round one parses the files that mention a library or an MCP idiom;
-    // each later round, those that mention a name the parsed files define
-    // (a client, a helper, a class), until none is left. Without the
-    // prefilter, every file in one round.
-    loop {
-        let batch: Vec<usize> = pool.install(|| {
-            pending
-                .par_iter()
-                .enumerate()
-                .filter_map(|(i, t)| {
-                    let t = t.as_ref()?;
-                    (!config.prefilter || matcher.is_match(t)).then_some(i)
-                })
-                .collect()
-        });
-        if batch.is_empty() {
-            break;
-        }
-        let jobs: Vec<(usize, String)> = batch
-            .iter()
-            .map(|&i| (i, pending[i].take().expect("pending text")))
-            .collect();
-        let lowered: Vec<(usize, Result<facts::Module, Skipped>, String)> = pool.install(|| {
-            jobs.into_par_iter()
-                .map(|(i, text)| {
-                    let f = &files[i];
-                    let r = lang::lower(f.lang, &f.display, &text).map_err(|e| Skipped {
-                        path: f.display.clone(),
-                        reason: e.to_string(),
-                    });
-                    (i, r, text)
-                })
-                .collect()
-        });
-        let mut names: Vec<String> = Vec::new();
-        for (i, r, text) in lowered {
-            match r {
-                Ok(m) => {
-                    names.extend(relevant_names(&m, &roots, &known));
-                    parsed.push((i, m, Arc::from(text)));
-                }
-                Err(s) => {
-                    project_paths.remove(&s.path);
-                    skipped.push(s);
-                    not_scanned += 1;
-                }
-            }
-        }
-        names.retain(|n| n.len() >= 3 && !known.contains(n));
-        names.sort();
-        names.dedup();
-        known.extend(names.iter().cloned());
-        if names.is_empty() || pending.iter().all(Option::is_none) {
-            break;
-        }
-        // Many names, searched once: an NFA builds far faster than a DFA.
-        matcher = aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
-            .build(&names)
-            .expect("name patterns build");
-    }
-    parsed.sort_by_key(|(i, _, _)| *i);
-    let mut roots = package::Roots::default();
-    for (i, m, _) in &mut parsed {
-        let pkg = roots.of(&files[*i].path, &cwd);
-        m.package = pkg.dir;
-        m.package_name = pkg.name;
-    }
-    let mut modules = Vec::with_capacity(parsed.len());
-    let mut texts = Vec::with_capacity(parsed.len());
-    for (_, m, t) in parsed {
-        modules.push(m);
-        texts.push(t);
-    }
-    let files_parsed = modules.len();
-    let project = link::Project::new(modules, &kb);
-    let findings: Vec<Finding> = pool.install(|| {
-        (0..project.modules.len() as u32)
-            .into_par_iter()
-            .flat_map_iter(|m| {
-                let mut out = Vec::new();
-                for r in &rules {
-                    (r.check)(&project, m, &mut out);
-                }
-                out
-            })
-            .collect()
-    });
-    let rules_run: Vec<&'static str> = rules.iter().map(|r| r.id).collect();
-    let suppressions: BTreeMap<String, Vec<suppress::Suppression>> = project
+    // Only the files asked about are reported on: not those read for context.
+    skipped.extend(
+        not_scanned
+            .into_iter()
+            .filter(|(i, _)| !files[*i].context)
+            .map(|(_, s)| s),
+    );
+    let files_parsed = parsed
         .modules
         .iter()
-        .zip(&texts)
-        .map(|(m, t)| (m.path.clone(), suppress::parse(m, t)))
-        .filter(|(_, s)| !s.is_empty())
-        .collect();
-    let findings = suppress::apply_inline(findings, &suppressions, &rules_run, report_unused);
-    // Scope, after inline suppressions (a suppression of a left-out finding
-    // is still used) and before the rest.
-    let mut left_out: BTreeMap<finding::LeftOut, usize> = BTreeMap::new();
-    let findings: Vec<Finding> = findings
-        .into_iter()
-        .filter(|f| match f.left_out {
-            Some(why) => {
-                *left_out.entry(why).or_default() += 1;
-                config.scope_all
-            }
-            None => true,
+        .filter(|(i, _, _)| !files[*i].context)
+        .count();
+    let (project, texts) = link(parsed.modules, &files, &kb);
+    let findings = check(&pool, &project, &rules);
+    let root = project_root(config);
+    let project_paths: BTreeMap<String, String> = files
+        .iter()
+        .zip(&scanned)
+        .filter(|(f, s)| **s && !f.context)
+        .map(|(f, _)| {
+            let rel = fingerprint::relative_to(&f.absolute, &root);
+            (f.display.clone(), rel)
         })
         .collect();
-    let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores, &project_paths);
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
-
-    let mut sources = BTreeMap::new();
-    for (m, text) in project.modules.iter().zip(texts) {
-        if findings.iter().any(|f| f.location.path == m.path)
-            || findings
-                .iter()
-                .any(|f| f.related.iter().any(|r| r.location.path == m.path))
-        {
-            sources.insert(m.path.clone(), text);
-        }
-    }
-    fingerprint::assign(&mut findings, &sources, &project_paths);
-    let mut baselined = Vec::new();
-    if let Some(b) = &config.baseline {
-        (findings, baselined) = b.split(findings);
-    }
+    let rules_run: Vec<&'static str> = rules.iter().map(|r| r.id).collect();
+    let Settled {
+        findings,
+        left_out,
+        baselined,
+        sources,
+    } = settle(
+        findings,
+        &project,
+        texts,
+        config,
+        (&rules_run, report_unused),
+        &files,
+        &project_paths,
+    );
     skipped.sort();
     skipped.dedup();
-    let files_scanned = files.len() - not_scanned;
+    let (files_discovered, files_scanned, files_context) = tally(&files, &scanned);
     let mut warnings = Vec::new();
     if files_scanned == 0 {
-        warnings.push(nothing_scanned(paths, files.len()));
+        warnings.push(Warning::nothing_scanned(paths, files_discovered));
     }
-    // Only the axes some rule that ran looks at, and none when nothing was
-    // scanned: an A nobody earned is false assurance.
-    let mut axes: Vec<finding::Axis> = if files_scanned == 0 {
-        Vec::new()
-    } else {
-        // MCP001 reports on suppressions, not on the code: it grades nothing.
-        rules
-            .iter()
-            .filter(|r| r.id != suppress::UNUSED_ID)
-            .map(|r| r.axis)
-            .collect()
-    };
-    axes.sort();
-    axes.dedup();
-    // After every step that adds or removes findings.
-    let grades = grade::grade_axes(&findings, &axes);
+    let grades = grade::grade_axes(&findings, &graded_axes(&rules, files_scanned));
     Ok(Report {
         findings,
         skipped,
-        files_discovered: files.len(),
+        files_discovered,
         files_scanned,
         files_parsed,
+        files_context,
         tools: project.tool_count(),
         entry_points: project.entries().len(),
         left_out,
@@ -462,8 +237,209 @@ pub fn scan_sources(
     })
 }
 
+/// The worker threads: `jobs` of them (0 or `None`: one per core), at
+/// most [`config::max_jobs`].
+fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+    let threads = match jobs {
+        Some(j) if j > 0 => j,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .start_handler(|_| lang::set_stack_budget(WORKER_STACK / 2))
+        .num_threads(threads.min(config::max_jobs()))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))
+}
+
+/// The project root fingerprints and per-path ignores are relative to.
+fn project_root(config: &Config) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match &config.root {
+        Some(r) => fingerprint::absolute(r, &cwd),
+        None => fingerprint::absolute(&cwd, &cwd),
+    }
+}
+
+/// The text of each file (given, or read from disk), by index; `None` for
+/// a file that cannot be scanned, whose index and reason are listed.
+fn read_all(
+    pool: &rayon::ThreadPool,
+    files: &[discover::SourceFile],
+    given: &HashMap<String, &str>,
+    max_file_size: u64,
+) -> (Vec<Option<String>>, Vec<(usize, Skipped)>) {
+    let read: Vec<Result<String, Skipped>> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| match given.get(&f.display) {
+                Some(text) => given_source(f, text),
+                None => read_source(f, max_file_size),
+            })
+            .collect()
+    });
+    let mut unread = Vec::new();
+    let texts = read
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|s| unread.push((i, s))).ok())
+        .collect();
+    (texts, unread)
+}
+
+/// Links the parsed modules (each given its package) into the project;
+/// returns it with the modules' texts, in the same order.
+fn link<'k>(
+    parsed: Vec<(usize, facts::Module, Arc<str>)>,
+    files: &[discover::SourceFile],
+    kb: &'k Knowledge,
+) -> (link::Project<'k>, Vec<Arc<str>>) {
+    let mut roots = package::Roots::default();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut modules = Vec::with_capacity(parsed.len());
+    let mut texts = Vec::with_capacity(parsed.len());
+    for (i, mut m, t) in parsed {
+        let pkg = roots.of(&files[i].path, &cwd);
+        m.package = pkg.dir;
+        m.package_name = pkg.name;
+        modules.push(m);
+        texts.push(t);
+    }
+    (link::Project::new(modules, kb), texts)
+}
+
+/// Runs the rules on every module, in parallel.
+fn check(
+    pool: &rayon::ThreadPool,
+    project: &link::Project,
+    rules: &[&rules::Rule],
+) -> Vec<Finding> {
+    pool.install(|| {
+        (0..project.modules.len() as u32)
+            .into_par_iter()
+            .flat_map_iter(|m| {
+                let mut out = Vec::new();
+                for r in rules {
+                    (r.check)(project, m, &mut out);
+                }
+                out
+            })
+            .collect()
+    })
+}
+
+/// The findings as reported, and what was set aside on the way.
+struct Settled {
+    findings: Vec<Finding>,
+    left_out: BTreeMap<finding::LeftOut, usize>,
+    baselined: Vec<Finding>,
+    sources: BTreeMap<String, Arc<str>>,
+}
+
+/// Files discovered and scanned of those asked about, and files read for
+/// their context; `scanned`: per file, whether it was read (and parsed,
+/// if it needed to be).
+fn tally(files: &[discover::SourceFile], scanned: &[bool]) -> (usize, usize, usize) {
+    let (mut discovered, mut read, mut context) = (0, 0, 0);
+    for (f, s) in files.iter().zip(scanned) {
+        match (f.context, s) {
+            (true, true) => context += 1,
+            (true, false) => {}
+            (false, s) => {
+                discovered += 1;
+                read += usize::from(*s);
+            }
+        }
+    }
+    (discovered, read, context)
+}
+
+/// Inline suppressions, what was not asked about (files read only for
+/// context), scope, per-path ignores, order, fingerprints and the
+/// baseline, in that order.
+fn settle(
+    findings: Vec<Finding>,
+    project: &link::Project,
+    texts: Vec<Arc<str>>,
+    config: &Config,
+    (rules_run, report_unused): (&[&'static str], bool),
+    files: &[discover::SourceFile],
+    project_paths: &BTreeMap<String, String>,
+) -> Settled {
+    let reported: HashSet<&str> = files
+        .iter()
+        .filter(|f| !f.context)
+        .map(|f| f.display.as_str())
+        .collect();
+    let suppressions: BTreeMap<String, Vec<suppress::Suppression>> = project
+        .modules
+        .iter()
+        .zip(&texts)
+        .map(|(m, t)| (m.path.clone(), suppress::parse(m, t)))
+        .filter(|(_, s)| !s.is_empty())
+        .collect();
+    let findings = suppress::apply_inline(findings, &suppressions, rules_run, report_unused);
+    // Scope, after inline suppressions (a suppression of a left-out finding
+    // is still used) and before the rest; counting only what was asked about.
+    let mut left_out: BTreeMap<finding::LeftOut, usize> = BTreeMap::new();
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| reported.contains(f.location.path.as_str()))
+        .filter(|f| match f.left_out {
+            Some(why) => {
+                *left_out.entry(why).or_default() += 1;
+                config.scope_all
+            }
+            None => true,
+        })
+        .collect();
+    let mut findings = suppress::apply_per_path(findings, &config.per_path_ignores, project_paths);
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+
+    let mut sources = BTreeMap::new();
+    for (m, text) in project.modules.iter().zip(texts) {
+        let shown = |p: &str| p == m.path;
+        if findings
+            .iter()
+            .any(|f| shown(&f.location.path) || f.related.iter().any(|r| shown(&r.location.path)))
+        {
+            sources.insert(m.path.clone(), text);
+        }
+    }
+    fingerprint::assign(&mut findings, &sources, project_paths);
+    let mut baselined = Vec::new();
+    if let Some(b) = &config.baseline {
+        (findings, baselined) = b.split(findings);
+    }
+    Settled {
+        findings,
+        left_out,
+        baselined,
+        sources,
+    }
+}
+
+/// The axes to grade: those some rule that ran looks at, and none when
+/// nothing was scanned — an A nobody earned is false assurance.
+fn graded_axes(rules: &[&rules::Rule], files_scanned: usize) -> Vec<finding::Axis> {
+    if files_scanned == 0 {
+        return Vec::new();
+    }
+    // MCP001 reports on suppressions, not on the code: it grades nothing.
+    let mut axes: Vec<finding::Axis> = rules
+        .iter()
+        .filter(|r| r.id != suppress::UNUSED_ID)
+        .map(|r| r.axis)
+        .collect();
+    axes.sort();
+    axes.dedup();
+    axes
+}
+
 /// Adds the given files to `files` (replacing a discovered file of the
-/// same path), and returns their texts by display path.
+/// same path, found for context or not: the given file is reported on),
+/// and returns their texts by display path.
 fn add_given<'a>(
     files: &mut Vec<discover::SourceFile>,
     given: &'a [InMemoryFile],
@@ -474,12 +450,14 @@ fn add_given<'a>(
         let display = discover::display_path(&g.path, &cwd);
         let lang = discover::language_of(&g.path)
             .ok_or_else(|| Error::UnknownLanguage(display.clone()))?;
-        files.retain(|f| f.display != display);
+        let absolute = fingerprint::absolute(&g.path, &cwd);
+        files.retain(|f| f.display != display && f.absolute != absolute);
         files.push(discover::SourceFile {
             path: g.path.clone(),
             display: display.clone(),
-            absolute: fingerprint::absolute(&g.path, &cwd),
+            absolute,
             lang,
+            context: false,
         });
         texts.insert(display, g.text.as_str());
     }
@@ -497,27 +475,6 @@ fn given_source(f: &discover::SourceFile, text: &str) -> Result<String, Skipped>
         });
     }
     Ok(text.to_string())
-}
-
-/// The warning that no file was scanned, saying why as far as we know.
-fn nothing_scanned(paths: &[PathBuf], discovered: usize) -> Warning {
-    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let message = if discovered == 0 {
-        format!(
-            "no file was scanned: no Python, TypeScript, JavaScript or Rust file in {} \
-             (excluded, .gitignored, hidden, test and vendored paths are left out); \
-             nothing is graded",
-            shown.join(", ")
-        )
-    } else if discovered == 1 {
-        "no file was scanned: the only file found was skipped; nothing is graded".to_string()
-    } else {
-        format!("no file was scanned: all {discovered} files found were skipped; nothing is graded")
-    };
-    Warning {
-        code: finding::NO_FILES_SCANNED,
-        message,
-    }
 }
 
 /// Reads a file, or says why it cannot be scanned.
@@ -549,74 +506,4 @@ fn read_source(f: &discover::SourceFile, max_size: u64) -> Result<String, Skippe
             e.utf8_error().valid_up_to()
         ))
     })
-}
-
-/// Names a module defines at its top level that can carry a finding to
-/// another file: functions and classes whose code makes a relevant call,
-/// and module-level bindings built by one. A call is relevant when its
-/// path starts with a prefilter literal (a library, a deadline, an MCP
-/// idiom) or it names something already relevant; other files can only
-/// reach these through their names.
-fn relevant_names(
-    m: &facts::Module,
-    roots: &std::collections::HashSet<&str>,
-    known: &std::collections::HashSet<String>,
-) -> Vec<String> {
-    use facts::Expr;
-    let mut mine: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let relevant = |c: &facts::Call, mine: &std::collections::HashSet<String>| {
-        let named = |n: &str| known.contains(n) || mine.contains(n);
-        c.path
-            .as_deref()
-            .is_some_and(|p| roots.contains(knowledge::first_segment(p)))
-            || c.callee.root_name().is_some_and(named)
-            || c.name().is_some_and(named)
-    };
-    // The top-level function or class each call's code belongs to.
-    let owner_of = |f: facts::FuncId| -> Option<String> {
-        let top = m.func_chain(Some(f)).last()?;
-        let tf = m.func(top);
-        match tf.class {
-            Some(c) => Some(m.classes[c as usize].name.clone()),
-            None => Some(tf.name.clone()),
-        }
-    };
-    let owners: Vec<Option<String>> = m
-        .calls
-        .iter()
-        .map(|c| c.func.and_then(owner_of).filter(|o| !o.is_empty()))
-        .collect();
-    // Functions calling each other within the module: iterate to a fixpoint.
-    loop {
-        let before = mine.len();
-        for (c, owner) in m.calls.iter().zip(&owners) {
-            if let Some(o) = owner {
-                if !mine.contains(o) && relevant(c, &mine) {
-                    mine.insert(o.clone());
-                }
-            }
-        }
-        for b in m
-            .bindings
-            .iter()
-            .filter(|b| b.scope == facts::BindScope::Module && !b.name.contains('.'))
-        {
-            if mine.contains(&b.name) {
-                continue;
-            }
-            let mut hit = false;
-            b.value.walk(&mut |e| match e {
-                Expr::Call(id) => hit |= relevant(m.call(*id), &mine),
-                Expr::Name(n) => hit |= known.contains(n) || mine.contains(n),
-                _ => {}
-            });
-            if hit {
-                mine.insert(b.name.clone());
-            }
-        }
-        if mine.len() == before {
-            break;
-        }
-    }
-    mine.into_iter().collect()
 }

@@ -1,7 +1,8 @@
 //! Packages: the tree under a manifest (pyproject.toml, setup.py,
 //! package.json, Cargo.toml). Reach never crosses from one package to
 //! another by a name alone, and a package with no MCP entry point is not a
-//! server.
+//! server. A file named on its own is judged with the rest of its package
+//! ([`context_root`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,13 +57,14 @@ impl Roots {
         if let Some(hit) = self.cache.get(dir) {
             return hit.clone();
         }
-        // Walk the real ancestors: a relative path ("." or "") has none.
-        let start = std::fs::canonicalize(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        })
-        .ok();
+        // Walk the real ancestors: a relative path ("." or "") has none. A
+        // file not saved yet (`--stdin-filename`) may be in a folder that
+        // does not exist yet: its package is that of the nearest that does.
+        let start = dir
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .find_map(|a| std::fs::canonicalize(a).ok())
+            .or_else(|| std::fs::canonicalize(".").ok());
         let found = start.and_then(|s| {
             s.ancestors()
                 .find(|a| MANIFESTS.iter().any(|m| a.join(m).is_file()))
@@ -87,6 +89,29 @@ fn manifest_name(root: &Path) -> Option<String> {
     None
 }
 
+/// What ends the search for the context of a file named on its own,
+/// besides a manifest: the config file and the repository root. Both mark
+/// a project's top; nothing above them is the file's context.
+const PROJECT_MARKERS: [&str; 2] = ["mcp-audit.toml", ".git"];
+
+/// The directory whose files a file in `dir` (absolute) is judged with
+/// when it is named on its own (pre-commit, an editor): the nearest
+/// directory at or above `dir` holding a manifest (its package), an
+/// `mcp-audit.toml` or `.git` (a project without manifests). With none,
+/// `dir` itself: the working directory may be anything (a home directory),
+/// and walking it all for one file is no one's intent.
+pub fn context_root(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|a| {
+            MANIFESTS
+                .iter()
+                .chain(&PROJECT_MARKERS)
+                .any(|m| a.join(m).exists())
+        })
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +132,32 @@ mod tests {
         let seed = r.of(&root.join("a/tools/seed/seed.ts"), root);
         assert_eq!(seed.dir, "a/tools/seed");
         assert_eq!(seed.name, None, "{{}} has no name");
+        assert_eq!(r.of(&root.join("a/src/not/yet/saved.ts"), root), a);
+    }
+
+    #[test]
+    fn a_file_is_judged_within_its_package_else_its_project_else_its_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        for dir in ["repo/.git", "repo/svc/src/deep", "repo/loose", "bare/x"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("repo/svc/pyproject.toml"), "").unwrap();
+        assert_eq!(
+            context_root(&root.join("repo/svc/src/deep")),
+            root.join("repo/svc")
+        );
+        // A manifest above the repository is not the file's package.
+        std::fs::write(root.join("package.json"), "{}").unwrap();
+        assert_eq!(context_root(&root.join("repo/loose")), root.join("repo"));
+        std::fs::write(root.join("bare/mcp-audit.toml"), "").unwrap();
+        assert_eq!(context_root(&root.join("bare/x")), root.join("bare"));
+        std::fs::remove_file(root.join("package.json")).unwrap();
+        std::fs::remove_file(root.join("bare/mcp-audit.toml")).unwrap();
+        // Nothing marks a project: the file's own folder (when the
+        // temporary directory itself is in no project).
+        if context_root(root) == root {
+            assert_eq!(context_root(&root.join("bare/x")), root.join("bare/x"));
+        }
     }
 }

@@ -196,3 +196,42 @@ fn the_prefilter_never_changes_a_finding() {
     assert!(!on.findings.is_empty());
     assert_eq!(on.findings, off.findings);
 }
+
+/// A file named on its own is judged within its package, here this whole
+/// repository: it reports exactly what a scan of the package reports in
+/// it, the same with the prefilter off. Some fixtures need another file
+/// to be reported at all (a client built in one module, a tool in another).
+#[test]
+fn each_file_named_alone_reports_what_its_package_scan_reports_in_it() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let package = scan(&Config::default(), &[PathBuf::from(".")]).unwrap();
+    let no_prefilter = Config {
+        prefilter: false,
+        ..Config::default()
+    };
+    let (files, _) = discover(
+        &[PathBuf::from("fixtures"), PathBuf::from("examples")],
+        &Options::default(),
+    )
+    .unwrap();
+    let mut needed_context = 0;
+    for f in &files {
+        let want: Vec<_> = package
+            .findings
+            .iter()
+            .filter(|x| x.location.path == f.display)
+            .cloned()
+            .collect();
+        let alone = scan(&Config::default(), std::slice::from_ref(&f.path)).unwrap();
+        assert_eq!(alone.findings, want, "{} named alone", f.display);
+        assert_eq!(alone.files_discovered, 1, "{}", f.display);
+        let off = scan(&no_prefilter, std::slice::from_ref(&f.path)).unwrap();
+        assert_eq!(off.findings, want, "{} with --no-prefilter", f.display);
+        needed_context += usize::from(
+            !want
+                .iter()
+                .all(|x| x.related.iter().all(|r| r.location.path == x.location.path)),
+        );
+    }
+    assert!(needed_context > 0, "no fixture reaches across files");
+}

@@ -427,8 +427,8 @@ fn sample_report() -> Report {
         .into(),
         rules_run: REGISTRY.iter().map(|r| r.id).collect(),
         // Notifications: a warning about the scan, a skipped file, empty files.
-        warnings: vec![mcp_audit::finding::Warning {
-            code: mcp_audit::finding::NO_FILES_SCANNED,
+        warnings: vec![mcp_audit::Warning {
+            code: mcp_audit::report::model::NO_FILES_SCANNED,
             message: "no file was scanned: a [sample] warning".into(),
         }],
         skipped: vec![

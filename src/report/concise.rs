@@ -70,9 +70,10 @@ pub fn summary_line(report: &Report) -> String {
         None => "n/a".to_string(),
     };
     format!(
-        "{found} ({} file{} scanned{skipped}). Grades: maintenance {}, security {}, overall {}.\n",
+        "{found} ({} file{} scanned{}{skipped}). Grades: maintenance {}, security {}, overall {}.\n",
         report.files_scanned,
         plural(report.files_scanned),
+        super::context_note(report),
         show(g.maintenance),
         show(g.security),
         show(g.overall),

@@ -194,8 +194,8 @@ mod tests {
     #[test]
     fn warnings_and_skipped_files_are_annotated_before_the_grades() {
         let report = Report {
-            warnings: vec![crate::finding::Warning {
-                code: crate::finding::NO_FILES_SCANNED,
+            warnings: vec![crate::Warning {
+                code: crate::report::model::NO_FILES_SCANNED,
                 message: "no file was scanned: x".into(),
             }],
             skipped: vec![

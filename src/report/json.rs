@@ -7,16 +7,18 @@
 //!
 //! Version 2 (from 1): a grade's `score` and `grade` are `null` for an axis
 //! that is not graded; added `summary.files_scanned`, `summary.baselined`
-//! and `warnings`.
+//! and `warnings`. Added within version 2: `summary.files_context`.
 //!
 //! ```text
 //! {
 //!   "version": 2,                      // this schema
 //!   "tool": {"name": "mcp-audit", "version": "0.1.0"},
 //!   "summary": {
-//!     "files_discovered": 12,          // files in a known language
+//!     "files_discovered": 12,          // files in a known language, under the paths given
 //!     "files_scanned": 11,             // files_discovered less the skipped ones; 0: see `warnings`
 //!     "files_parsed": 7,               // the rest mention nothing a rule reads, or were skipped
+//!     "files_context": 0,              // files of the packages around files named on their own, read
+//!                                      // only to judge those; not counted above, never reported on
 //!     "files_skipped": 1,              // = skipped.length
 //!     "tools": 4,                      // MCP tool handlers found
 //!     "findings": 3,                   // = findings.length (suppressed ones are not counted)
@@ -60,7 +62,7 @@ struct Out<'a> {
     version: u32,
     tool: Tool,
     summary: Summary,
-    warnings: &'a [crate::finding::Warning],
+    warnings: &'a [crate::Warning],
     findings: Vec<JFinding<'a>>,
     skipped: &'a [crate::finding::Skipped],
 }
@@ -76,6 +78,7 @@ struct Summary {
     files_discovered: usize,
     files_scanned: usize,
     files_parsed: usize,
+    files_context: usize,
     files_skipped: usize,
     tools: usize,
     /// MCP entry points of every kind (tools, resources, prompts, request
@@ -183,6 +186,7 @@ pub fn render(report: &Report) -> String {
             files_discovered: report.files_discovered,
             files_scanned: report.files_scanned,
             files_parsed: report.files_parsed,
+            files_context: report.files_context,
             files_skipped: report.skipped.len(),
             tools: report.tools,
             entry_points: report.entry_points,

@@ -3,6 +3,7 @@
 pub mod concise;
 pub mod github;
 pub mod json;
+pub mod model;
 pub mod sarif;
 pub mod terminal;
 
@@ -12,6 +13,16 @@ use crate::Report;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// `, N more read for context` after the count of files scanned, when
+/// files named on their own were judged within their packages; empty
+/// otherwise. Every summary line says it the same way.
+pub fn context_note(report: &Report) -> String {
+    match report.files_context {
+        0 => String::new(),
+        n => format!(", {n} more read for context"),
+    }
+}
 
 /// How many findings one rule has (`--statistics`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -831,8 +831,8 @@ mod tests {
     #[test]
     fn warnings_and_skipped_files_are_notifications() {
         let rep = Report {
-            warnings: vec![crate::finding::Warning {
-                code: crate::finding::NO_FILES_SCANNED,
+            warnings: vec![crate::Warning {
+                code: crate::report::model::NO_FILES_SCANNED,
                 message: "no file was scanned: x".into(),
             }],
             skipped: vec![

@@ -155,13 +155,14 @@ pub fn summary(report: &Report) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "{} finding{} in {} file{}; {} file{} scanned, {} MCP tool handler{} found{}",
+        "{} finding{} in {} file{}; {} file{} scanned{}, {} MCP tool handler{} found{}",
         report.findings.len(),
         plural(report.findings.len()),
         files_with.len(),
         plural(files_with.len()),
         report.files_scanned,
         plural(report.files_scanned),
+        super::context_note(report),
         report.tools,
         plural(report.tools),
         if report.skipped.is_empty() {

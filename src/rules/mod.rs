@@ -182,6 +182,33 @@ mod tests {
     }
 
     #[test]
+    fn a_finding_can_carry_its_own_severity() {
+        let src = "import requests\n\ndef f(u):\n    return requests.get(u)\n";
+        let m = crate::lang::lower(crate::facts::Lang::Python, "a.py", src).unwrap();
+        let kb = crate::knowledge::Knowledge::load(&[] as &[&str]).unwrap();
+        let p = Project::new(vec![m], &kb);
+        let span = p.module(0).calls[0].span;
+        let rule = &unbounded_await::RULE;
+        let make = || rule.finding(&p, 0, None, span, "m".into(), "h".into());
+        assert_eq!(make().severity, rule.severity);
+        let low = make().with_severity(Severity::Low);
+        assert_eq!(low.severity, Severity::Low);
+        assert_eq!((low.rule_id, &low.location), (rule.id, &make().location));
+        // What the grades and `--fail-on` read is the finding's own.
+        let score = |f: Finding| {
+            crate::grade::grade_axes(&[f], &[Axis::Maintenance])
+                .maintenance
+                .unwrap()
+                .score
+        };
+        assert_eq!(
+            score(make()),
+            100 - crate::grade::base_penalty(rule.severity)
+        );
+        assert_eq!(score(low), 100 - crate::grade::base_penalty(Severity::Low));
+    }
+
+    #[test]
     fn ids_and_names_are_unique_and_look_up_both_ways() {
         let mut ids: Vec<_> = REGISTRY.iter().map(|r| r.id).collect();
         ids.dedup();

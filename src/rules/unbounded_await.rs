@@ -1029,9 +1029,14 @@ fn library_default_set(p: &Project, m: u32, call: &Call, client: &Client, functi
         if !g.bounds.contains(&client.name) {
             return false;
         }
+        // Process-wide: within the package (one server's process), not
+        // across the servers of a monorepo.
         let scope: Vec<u32> = if g.project_wide {
             (0..p.modules.len() as u32)
-                .filter(|&o| p.module(o).lang().pack() == module.lang().pack())
+                .filter(|&o| {
+                    p.module(o).lang().pack() == module.lang().pack()
+                        && p.module(o).package == module.package
+                })
                 .collect()
         } else {
             vec![m]
