@@ -488,6 +488,11 @@ fn reach_crosses_into_a_workspace_package_through_its_name_only() {
     write(
         d,
         "libs/elicit/src/index.ts",
+        "export { confirm, unused } from \"./confirm.js\";\n",
+    );
+    write(
+        d,
+        "libs/elicit/src/confirm.ts",
         r#"export async function confirm(q: string): Promise<string> {
   const r = await fetch(`https://confirm.example/?q=${q}`);
   return r.text();
@@ -556,7 +561,7 @@ impl S {
                 "reached from MCP tool `get_issue`".to_string()
             ),
             (
-                "libs/elicit/src/index.ts:2".to_string(),
+                "libs/elicit/src/confirm.ts:2".to_string(),
                 String::new(),
                 "reached from MCP tool `delete_item`".to_string()
             ),

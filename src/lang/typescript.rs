@@ -1016,6 +1016,34 @@ impl<'t, 's> Lower<'t, 's> {
                     let d = std::mem::take(&mut decorators);
                     self.exported_declaration(k.node, d)?;
                 }
+                // `export { a, b as c } from "./impl.js"`: names this module
+                // hands on, resolved like imports of it.
+                K::ExportClause if reexport && !type_only => {
+                    let source = field(&ks, f.source).map(|s| unquote_js(self.txt(s)).to_string());
+                    let specs = self.kids(k.node);
+                    for s in &specs {
+                        if s.k != K::ExportSpecifier {
+                            continue;
+                        }
+                        let (Some(source), Some(name)) =
+                            (&source, s.node.child_by_field_id(f.name))
+                        else {
+                            continue;
+                        };
+                        let name = self.txt(name).to_string();
+                        let local = s
+                            .node
+                            .child_by_field_id(f.alias)
+                            .map(|a| self.txt(a).to_string())
+                            .unwrap_or_else(|| name.clone());
+                        self.b.m.imports.push(Import {
+                            local,
+                            path: format!("{source}.{name}"),
+                            span: span_of(s.node),
+                        });
+                    }
+                    self.done(specs);
+                }
                 K::ExportClause if !reexport && !type_only => {
                     let specs = self.kids(k.node);
                     for s in &specs {

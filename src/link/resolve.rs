@@ -202,17 +202,40 @@ impl Project<'_> {
     /// Resolves an import path (`.util.helper`, `pkg.util.helper`,
     /// `./util.js.helper`) to a project function.
     pub(super) fn resolve_import(&self, from: u32, path: &str) -> Option<FuncRef> {
+        self.resolve_import_hops(from, path, 4)
+    }
+
+    /// [`Project::resolve_import`], following re-exports (`export { f }
+    /// from "./impl.js"` in an index, `from .impl import f` in an
+    /// `__init__.py`) up to `hops` times.
+    fn resolve_import_hops(&self, from: u32, path: &str, hops: u8) -> Option<FuncRef> {
         let lang = self.module(from).lang();
         let (module_part, sym) = path.rsplit_once('.')?;
         let from_path = &self.module(from).path;
         let keys = self.import_keys_of(lang, from_path, module_part)?;
-        for key in keys {
-            if let Some(ms) = self.module_keys.get(&key) {
+        for key in &keys {
+            if let Some(ms) = self.module_keys.get(key) {
                 for &m in ms {
                     if m != from || lang == Lang::Python {
                         if let Some(f) = self.top_level(m, sym) {
                             return Some(f);
                         }
+                    }
+                }
+            }
+        }
+        if hops == 0 {
+            return None;
+        }
+        for key in &keys {
+            for &m in self.module_keys.get(key).into_iter().flatten() {
+                if m == from {
+                    continue;
+                }
+                if let Some(imp) = self.module(m).import(sym) {
+                    let next = imp.path.clone();
+                    if let Some(f) = self.resolve_import_hops(m, &next, hops - 1) {
+                        return Some(f);
                     }
                 }
             }

@@ -94,6 +94,17 @@ impl Project<'_> {
                     out.push(Origin::Unknown);
                     return;
                 }
+                // `new Promise((resolve) => { .. resolve(pool) })`: what is
+                // resolved, once awaited.
+                if c.is_new && c.path.as_deref() == Some("Promise") {
+                    if let Some(Expr::Func(f)) = c.positional(0) {
+                        let before = out.len();
+                        self.trace_resolved(m, *f, depth, out, seen);
+                        if out.len() > before {
+                            return;
+                        }
+                    }
+                }
                 out.push(Origin::Call(cref));
             }
             Expr::Name(n) => {
@@ -267,6 +278,33 @@ impl Project<'_> {
                     seen,
                 ),
                 None => out.push(Origin::Unknown),
+            }
+        }
+    }
+
+    /// The values a Promise executor passes to its `resolve` parameter.
+    fn trace_resolved(
+        &self,
+        m: u32,
+        executor: FuncId,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        let module = self.module(m);
+        let Some(resolve) = module.func(executor).params.first().map(|p| p.name.clone()) else {
+            return;
+        };
+        for c in &module.calls {
+            let inside = module.func_chain(c.func).any(|f| f == executor);
+            let named = matches!(&c.callee, Expr::Name(n) if *n == resolve);
+            if inside && named {
+                match c.positional(0) {
+                    Some(v) => {
+                        self.trace_into(m, c.func, v, c.span.start_byte, depth - 1, out, seen)
+                    }
+                    None => out.push(Origin::Unknown),
+                }
             }
         }
     }
