@@ -2881,6 +2881,8 @@ const lazy = await import("m9");
                 ("g", "m6.g"),
                 ("h", "m7"),
                 ("fs", "fs"),
+                // A re-export: an import of this module resolves through it.
+                ("x", "m8.x"),
             ]
         );
         assert_eq!(m.imports[1].span.start_line, 2);
