@@ -465,7 +465,7 @@ pub fn app(service: rmcp::transport::StreamableHttpService<S>) -> Router {
             (
                 "ts/src/index.ts:11".to_string(),
                 String::new(),
-                "reached from MCP server route handler `checkToken`".to_string()
+                "reached from MCP server route `checkToken`".to_string()
             ),
         ],
         "{v:#}"

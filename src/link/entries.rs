@@ -458,10 +458,19 @@ impl Entry {
         match (&self.name, self.dispatcher) {
             (_, true) => format!("the {role} dispatcher"),
             (Some(n), _) => format!("{role} `{n}`"),
-            (None, _) => format!(
-                "{role} handler `{}`",
-                p.module(self.func.module).func(self.func.func).name
-            ),
+            (None, _) => {
+                let f = &p.module(self.func.module).func(self.func.func).name;
+                // Some roles are handlers by name already.
+                let noun = match self.role {
+                    Role::Tool | Role::Resource | Role::Prompt => format!("{role} handler"),
+                    _ => role.to_string(),
+                };
+                if f.is_empty() {
+                    format!("an {noun}")
+                } else {
+                    format!("{noun} `{f}`")
+                }
+            }
         }
     }
 }
