@@ -2,7 +2,7 @@
 # scripts/bench.sh [CORPUS_DIR...]
 #
 # Speed and memory of mcp-audit against peers, run side by side on the same
-# corpus, on this machine (2 cores). A script for a human to run and read; no
+# corpus, on the machine it runs on. A script for a human to run and read; no
 # test asserts any time.
 #
 # Rows (every tool gets 2 threads where it has an option):
@@ -41,8 +41,8 @@
 # runs a Python driver beside semgrep-core processes; the others are one
 # process, where the two agree up to sampling).
 #
-# Corpus: the directories given, or every directory under /work/real. The
-# script never downloads a corpus and never copies one. "files" in the table
+# Corpus: the directories given (check out the MCP servers you care about
+# first). The script never downloads a corpus and never copies one. "files" in the table
 # is what each tool says it scanned (mcp-audit: files parsed); "corpus LOC"
 # counts lines of .py/.ts/.tsx/.js/.mjs/.cjs/.rs files outside
 # node_modules/target/.git, the same for every row.
@@ -98,11 +98,7 @@ if [ $# -gt 0 ]; then
         CORPUS+=("$(cd "$d" && pwd)")
     done
 else
-    [ -d /work/real ] || die "no corpus given and /work/real does not exist"
-    for d in /work/real/*/; do
-        [ -d "$d" ] && CORPUS+=("${d%/}")
-    done
-    [ ${#CORPUS[@]} -gt 0 ] || die "/work/real has no directories"
+    die "usage: scripts/bench.sh CORPUS_DIR... (directories of MCP server code to measure on)"
 fi
 log "corpus: ${#CORPUS[@]} path(s)"
 
