@@ -260,6 +260,11 @@ pub struct Client {
     /// it is sent (`client.execute(req)`), not where it is built.
     #[serde(default)]
     pub deferred: Vec<String>,
+    /// Methods that send a request a client method only builds (reqwest's
+    /// `send`): a method call none of these follow reaches nothing. A
+    /// method listed here sends by itself (`execute`).
+    #[serde(default)]
+    pub sent_by: Vec<String>,
     /// Methods of a client that return another object carrying its settings
     /// (`pool.acquire()`, `conn.cursor()`).
     #[serde(default)]

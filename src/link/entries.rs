@@ -485,6 +485,41 @@ fn entry_name(entry: &crate::knowledge::Entry, c: &crate::facts::Call) -> Option
         .and_then(str_value)
 }
 
+/// Adds a call for each function a transparent wrapper is handed by name
+/// (`LazyLock::new(reqwest::Client::new)` runs `reqwest::Client::new()`),
+/// so that tracing the wrapper finds what it builds.
+pub(super) fn add_function_refs(m: &mut Module, lk: &LangKnowledge) {
+    let mut extra = Vec::new();
+    for (id, c) in m.calls.iter().enumerate() {
+        let wraps = c.path.as_deref().is_some_and(|p| {
+            any_matches(&lk.transparent_functions, p)
+                || lk
+                    .transparent_functions
+                    .iter()
+                    .any(|t| p.ends_with(&format!("::{t}")))
+        });
+        let Some(f @ Expr::Name(_)) = c.positional(0).filter(|_| wraps) else {
+            continue;
+        };
+        let mut call = c.clone();
+        call.callee = f.clone();
+        call.method = None;
+        call.receiver = None;
+        call.args = Vec::new();
+        call.ctx.push(Ctx::Arg {
+            call: id as CallId,
+            index: 0,
+        });
+        call.via = Some(id as CallId);
+        call.is_new = false;
+        extra.push(call);
+    }
+    if !extra.is_empty() {
+        m.calls.extend(extra);
+        m.finish();
+    }
+}
+
 /// Adds a call for each function handed to an offloading call
 /// (`asyncio.to_thread(requests.get, url, timeout=5)` → `requests.get(url,
 /// timeout=5)`), so that rules judge what actually runs.

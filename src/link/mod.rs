@@ -16,7 +16,7 @@ mod resolve;
 mod trace;
 
 pub use deadlines::chained_after;
-use entries::add_offloaded_calls;
+use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
 pub use graph::{Hop, LeftOut, Scope};
 use resolve::module_keys;
@@ -90,6 +90,7 @@ impl<'k> Project<'k> {
     pub fn new(mut modules: Vec<Module>, kb: &'k Knowledge) -> Project<'k> {
         for m in &mut modules {
             add_offloaded_calls(m, kb.for_lang(m.lang()));
+            add_function_refs(m, kb.for_lang(m.lang()));
         }
         let mut p = Project {
             modules,

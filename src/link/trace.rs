@@ -66,6 +66,22 @@ impl Project<'_> {
                             }
                             return;
                         }
+                        // `LazyLock::new(Client::new)`: the call it makes.
+                        if let Some(made) = module
+                            .calls
+                            .iter()
+                            .rposition(|x| x.via == Some(*id) && x.args.is_empty())
+                        {
+                            return self.trace_into(
+                                m,
+                                c.func,
+                                &Expr::Call(made as CallId),
+                                c.span.start_byte,
+                                depth - 1,
+                                out,
+                                seen,
+                            );
+                        }
                         if let Some(a) = c.positional(0) {
                             return self.trace_into(
                                 m,

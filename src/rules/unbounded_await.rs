@@ -225,6 +225,19 @@ fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
             return None;
         }
     }
+    // A request builder that is never sent reaches nothing.
+    if !client.sent_by.is_empty() && !client.sent_by.iter().any(|s| s == method) {
+        let sent = chained_after(module, c.call).iter().any(|s| {
+            module
+                .call(*s)
+                .method
+                .as_deref()
+                .is_some_and(|m| client.sent_by.iter().any(|d| d == m))
+        });
+        if !sent {
+            return None;
+        }
+    }
     Some(Via::Method(client, origins))
 }
 
