@@ -870,6 +870,49 @@ fix = "pass deadline="
     }
 
     #[test]
+    fn a_pack_says_where_its_clients_take_settings() {
+        let k = Knowledge::builtin();
+        let form = |lk: &LangKnowledge, name: &str| {
+            lk.clients.iter().find(|c| c.name == name).unwrap().form()
+        };
+        assert_eq!(form(&k.python, "requests"), SettingForm::Keyword);
+        assert_eq!(form(&k.typescript, "axios"), SettingForm::Options);
+        assert_eq!(form(&k.rust, "reqwest"), SettingForm::Builder);
+        let mut k = Knowledge::default();
+        k.add(
+            "mine.toml",
+            r#"
+language = "rust"
+[[client]]
+name = "usual"
+kind = "http"
+functions = ["corp::get"]
+default = "none"
+fix = ""
+[[client]]
+name = "own"
+kind = "http"
+functions = ["corp::fetch"]
+setting_form = "options"
+default = "none"
+fix = ""
+"#,
+        )
+        .unwrap();
+        // A pack that does not say gets its language's usual form; a client
+        // may say otherwise.
+        assert_eq!(form(&k.rust, "usual"), SettingForm::Builder);
+        assert_eq!(form(&k.rust, "own"), SettingForm::Options);
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"python\"\nsetting_form = \"kwargs\"\n",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("kwargs"), "{e}");
+    }
+
+    #[test]
     fn a_bad_pack_names_what_is_wrong() {
         let mut k = Knowledge::default();
         let e = k

@@ -723,3 +723,125 @@ fn assignment(m: u32, b: &crate::facts::Binding) -> Setting {
         values: vec![value(m, b.func, &b.name, &b.value)],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::Knowledge;
+
+    fn project<'k>(kb: &'k Knowledge, lang: Lang, path: &str, src: &str) -> Project<'k> {
+        Project::new(vec![crate::lang::lower(lang, path, src).unwrap()], kb)
+    }
+
+    /// The upstream call of `method` in module 0.
+    fn upstream<'k>(p: &Project<'k>, method: &str) -> Upstream<'k> {
+        p.upstream_calls(0)
+            .iter()
+            .find(|u| p.module(0).call(u.call.call).name() == Some(method))
+            .unwrap_or_else(|| panic!("no upstream call of {method}"))
+            .clone()
+    }
+
+    fn values(found: &Found) -> (Place, Vec<String>) {
+        match found {
+            Found::Set(s) => (
+                s.place,
+                s.values.iter().map(|v| v.expr.to_string()).collect(),
+            ),
+            other => panic!("not set: {other:?}"),
+        }
+    }
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn keyword_settings_on_the_call_and_on_the_pool() {
+        let kb = Knowledge::builtin();
+        let src = "import asyncpg\n\
+                   async def main():\n    pool = await asyncpg.create_pool(DSN, max_size=10, command_timeout=5)\n    \
+                   await pool.fetch(q, timeout=None)\n";
+        let p = project(&kb, Lang::Python, "db.py", src);
+        let up = upstream(&p, "fetch");
+        assert_eq!(up.client.name, "asyncpg");
+        let keys = up.client.timeout_keys(p.lk(0));
+        assert_eq!(
+            values(&p.call_setting(&up, &keys)),
+            (Place::Call, names(&["null"]))
+        );
+        let o = &up.origins()[0];
+        let on_pool = p.client_setting(up.client, o, &keys);
+        assert_eq!(values(&on_pool), (Place::Client, names(&["5"])));
+        // Any setting, by its names: the pool size.
+        let size = names(&["max_size"]);
+        let keys = SettingKeys {
+            client: &size,
+            ..Default::default()
+        };
+        assert_eq!(
+            values(&p.client_setting(up.client, o, &keys)),
+            (Place::Client, names(&["10"]))
+        );
+        assert!(matches!(p.call_setting(&up, &keys), Found::Absent));
+    }
+
+    #[test]
+    fn options_objects_in_a_variable_a_spread_and_an_assignment() {
+        let kb = Knowledge::builtin();
+        let src = "import axios from 'axios';\n\
+                   const api = axios.create({ maxRedirects: 3 });\n\
+                   api.defaults.timeout = 5000;\n\
+                   const opts = { timeout: 0 };\n\
+                   export async function a(u, rest) {\n  await api.get(u, opts);\n  await axios.post(u, {}, { ...rest });\n}\n";
+        let p = project(&kb, Lang::TypeScript, "api.ts", src);
+        let get = upstream(&p, "get");
+        let keys = get.client.timeout_keys(p.lk(0));
+        assert_eq!(
+            values(&p.call_setting(&get, &keys)),
+            (Place::Options, names(&["0"]))
+        );
+        let o = &get.origins()[0];
+        let (place, _) = values(&p.client_setting(get.client, o, &keys));
+        assert_eq!(place, Place::Assigned);
+        let redirects = names(&["maxRedirects"]);
+        let keys = SettingKeys {
+            client: &redirects,
+            ..Default::default()
+        };
+        assert_eq!(
+            values(&p.client_setting(get.client, o, &keys)),
+            (Place::Client, names(&["3"]))
+        );
+        let post = upstream(&p, "post");
+        let keys = post.client.timeout_keys(p.lk(0));
+        assert!(matches!(p.call_setting(&post, &keys), Found::Hidden));
+    }
+
+    #[test]
+    fn builder_settings_on_the_request_and_the_client_builder() {
+        let kb = Knowledge::builtin();
+        let src = "async fn f(u: &str) {\n    \
+                   let client = reqwest::Client::builder().pool_max_idle_per_host(4).build().unwrap();\n    \
+                   client.get(u).timeout(Duration::from_secs(5)).send().await;\n}\n";
+        let p = project(&kb, Lang::Rust, "src/lib.rs", src);
+        let up = upstream(&p, "get");
+        let keys = up.client.timeout_keys(p.lk(0));
+        let (place, vals) = values(&p.call_setting(&up, &keys));
+        assert_eq!((place, vals.len()), (Place::Builder, 1));
+        let o = &up.origins()[0];
+        assert!(matches!(
+            p.client_setting(up.client, o, &keys),
+            Found::Absent
+        ));
+        let idle = names(&["pool_max_idle_per_host"]);
+        let keys = SettingKeys {
+            client: &idle,
+            ..Default::default()
+        };
+        assert_eq!(
+            values(&p.client_setting(up.client, o, &keys)),
+            (Place::Client, names(&["4"]))
+        );
+    }
+}
