@@ -67,6 +67,37 @@ impl Project<'_> {
             ..walk
         };
         let lk = self.lk(m);
+        let module = self.module(m);
+        // `client["shop"]["orders"]`: a resource reached by key, like one
+        // reached by attribute.
+        if let (Expr::Index(inner, _), true) = (e, walk.resources) {
+            let before = out.len();
+            self.origins_of(m, func, inner, pos, chain, deeper, out)?;
+            for o in &mut out[before..] {
+                o.via_attr = true;
+            }
+            return Some(());
+        }
+        // `db = client.shop` … `db.orders.find()`: a name bound to a
+        // resource of a client leads to that client. Other values are traced.
+        if let (Expr::Name(n), true) = (e, walk.resources) {
+            let bs = module.bindings_at(func, n, pos);
+            let resource = |v: &Expr| matches!(v, Expr::Attr(..) | Expr::Index(..));
+            if !module.is_param(func, n) && bs.iter().any(|b| resource(&b.value)) {
+                for b in bs {
+                    self.origins_of(
+                        m,
+                        b.func,
+                        &b.value,
+                        b.span.start_byte,
+                        chain.clone(),
+                        deeper,
+                        out,
+                    )?;
+                }
+                return Some(());
+            }
+        }
         // `client.chat.completions`: a resource object of the client, not a
         // value bound anywhere: the client is what its root leads to.
         if let (Expr::Attr(inner, _), true) = (e, walk.resources) {
@@ -76,7 +107,7 @@ impl Project<'_> {
             let self_field = matches!(inner.as_ref(), Expr::Name(s) if s == "self" || s == "this");
             let bound = e
                 .dotted()
-                .is_some_and(|d| !self.module(m).bindings_of(func, &d).is_empty());
+                .is_some_and(|d| !module.bindings_of(func, &d).is_empty());
             if !self_field && !bound && !module_attr {
                 let before = out.len();
                 self.origins_of(m, func, inner, pos, chain, deeper, out)?;

@@ -97,8 +97,11 @@
 //! - A SQLAlchemy engine is judged only when its URL shows a network
 //!   database (`postgresql://`, `mysql://`, ..): one read from the
 //!   environment may be SQLite. Sessions (`Session(engine)`, `sessionmaker`)
-//!   are not followed, nor databases and collections reached by subscript
-//!   (`client["shop"]["orders"]`) or bound to a name (`db = client.shop`).
+//!   are not followed.
+//! - Databases, collections and SDK resources are followed through
+//!   attributes, subscripts (`client["shop"]["orders"]`) and names bound in
+//!   the same file (`db = client.shop`), not through a name imported from
+//!   another file.
 //! - redis-rs 1.0 gives async connections a default response timeout; the
 //!   pack describes 0.x, which has none. Pipelines and transactions
 //!   (`pipe.set(..)`, `multi()`) are not followed in any language.
