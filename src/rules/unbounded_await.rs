@@ -392,7 +392,7 @@ fn eval_value(p: &Project, m: u32, func: Option<FuncId>, v: &Expr, client: &Clie
         let why = match o {
             Origin::Lit(_, _, Expr::Null) => Some(format!(
                 "`{}` is set to {}, which turns the limit off",
-                setting_name(v, module, client),
+                setting_name(v, client),
                 module.lang().null_word()
             )),
             Origin::Lit(_, _, Expr::Num(n))
@@ -464,7 +464,9 @@ fn num_eq(a: &str, b: &str) -> bool {
     matches!((norm(a), norm(b)), (Some(x), Some(y)) if x == y)
 }
 
-fn setting_name(v: &Expr, _module: &Module, client: &Client) -> String {
+/// The name a `None` timeout is reported by: the variable that holds it,
+/// or the client's first timeout key.
+fn setting_name(v: &Expr, client: &Client) -> String {
     match v {
         Expr::Name(n) => n.clone(),
         _ => client
