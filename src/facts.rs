@@ -48,6 +48,14 @@ impl Lang {
         }
     }
 
+    /// How the language spells "no value", for messages (`timeout=None`).
+    pub fn null_word(self) -> &'static str {
+        match self {
+            Lang::Python | Lang::Rust => "None",
+            Lang::TypeScript | Lang::JavaScript => "null",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Lang::Python => "python",

@@ -119,6 +119,35 @@ pub enum EntryKind {
     Subclass,
 }
 
+/// How a library takes its settings, which decides where link looks for one
+/// (see `link::settings`). Declared once per pack (`setting_form`), and
+/// overridable per `[[client]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SettingForm {
+    /// Keyword arguments: `requests.get(url, timeout=5)`,
+    /// `httpx.AsyncClient(timeout=5)`, `client.with_options(timeout=5)`.
+    Keyword,
+    /// An options object: `fetch(url, { signal })`, `axios.create({ timeout })`,
+    /// and assignments to the client after it is built.
+    Options,
+    /// Builder methods: `client.get(url).timeout(d)`,
+    /// `Client::builder().timeout(d).build()`. Every method between a
+    /// constructor and its use is a builder step that keeps the client.
+    Builder,
+}
+
+impl SettingForm {
+    /// What a pack that does not say uses: each language's usual idiom.
+    fn usual_for(lang: PackLanguage) -> SettingForm {
+        match lang {
+            PackLanguage::Python => SettingForm::Keyword,
+            PackLanguage::Typescript => SettingForm::Options,
+            PackLanguage::Rust => SettingForm::Builder,
+        }
+    }
+}
+
 /// The unit of a setting's numeric value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +171,10 @@ impl Unit {
 pub struct Pack {
     /// `python`, `typescript` (also `javascript`: the same pack) or `rust`.
     pub language: PackLanguage,
+    /// How the pack's clients take their settings: `keyword`, `options` or
+    /// `builder`. A pack that does not say gets its language's usual form.
+    #[serde(default)]
+    pub setting_form: Option<SettingForm>,
     #[serde(default)]
     pub client: Vec<Client>,
     #[serde(default)]
@@ -269,8 +302,12 @@ pub struct Client {
     /// (`pool.acquire()`, `conn.cursor()`).
     #[serde(default)]
     pub derive: Vec<String>,
-    /// What bounds one call: a keyword argument (Python), an options-object
-    /// key (TS/JS), or a method chained on the request (Rust).
+    /// Where this client takes its settings, when not the pack's
+    /// `setting_form`. Always set once the pack is loaded.
+    #[serde(default)]
+    pub setting_form: Option<SettingForm>,
+    /// What bounds one call, in the client's `setting_form`: a keyword
+    /// argument, an options-object key, or a method chained on the request.
     #[serde(default)]
     pub timeout: Vec<String>,
     /// When the timeout value is an object literal (got's `timeout: {..}`),
@@ -280,8 +317,8 @@ pub struct Client {
     /// Positional index of the call's timeout argument, where it has one.
     #[serde(default)]
     pub timeout_positional: Option<usize>,
-    /// What bounds every call of a client: keyword / option key / builder
-    /// method on its constructor.
+    /// What bounds every call of a client, in its `setting_form`: keyword /
+    /// option key / builder method on its constructor.
     #[serde(default)]
     pub client_timeout: Vec<String>,
     /// Text that, found in a string argument of the constructor, sets a
@@ -345,6 +382,26 @@ pub struct Inner {
 }
 
 impl Client {
+    /// Where this client takes its settings.
+    pub fn form(&self) -> SettingForm {
+        // `Knowledge::add` fills it from the pack; a client built by hand
+        // (tests) gets the keyword form.
+        self.setting_form.unwrap_or(SettingForm::Keyword)
+    }
+
+    /// The names its timeout goes by, in each place a setting can be given.
+    pub fn timeout_keys<'a>(&'a self, lk: &'a LangKnowledge) -> SettingKeys<'a> {
+        SettingKeys {
+            call: &self.timeout,
+            call_positional: self.timeout_positional,
+            chained: &self.chain_timeout,
+            client: &self.client_timeout,
+            text: &self.client_timeout_text,
+            assigned: &self.client_assign,
+            setters: &lk.global_setters,
+        }
+    }
+
     /// Does `method` of this client reach the upstream?
     pub fn has_method(&self, method: &str) -> bool {
         self.methods.iter().any(|m| m == method)
@@ -352,6 +409,33 @@ impl Client {
                 && !self.local_methods.iter().any(|m| m == method)
                 && !self.derive.iter().any(|m| m == method)
     }
+}
+
+/// The names one setting goes by for one client, in each place it can be
+/// given; link looks for them where the client's [`SettingForm`] says. A
+/// rule asks for a timeout with [`Client::timeout_keys`], and for any other
+/// setting (`max_connections`, `retries`) by filling in what it needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SettingKeys<'a> {
+    /// On the call: keyword, options-object key, or method chained on the
+    /// request builder.
+    pub call: &'a [String],
+    /// On the call: a positional argument.
+    pub call_positional: Option<usize>,
+    /// A method chained on the call's result, in any form
+    /// (`collection.find(q).maxTimeMS(5000)`).
+    pub chained: &'a [String],
+    /// On the client: constructor keyword or options key, builder method,
+    /// or keyword of a derive step (`client.with_options(timeout=5)`).
+    pub client: &'a [String],
+    /// Text in the client's DSN or settings strings, or in a statement run
+    /// on it (`statement_timeout`).
+    pub text: &'a [String],
+    /// Assignments relative to the client or library object
+    /// (`defaults.timeout` for `api.defaults.timeout = 5000`).
+    pub assigned: &'a [String],
+    /// Process-wide setters; those whose `bounds` name the client apply.
+    pub setters: &'a [GlobalSetter],
 }
 
 /// A construct that bounds the work inside it.
@@ -563,6 +647,13 @@ impl Knowledge {
         for c in &pack.client {
             validate_client(name, c)?;
         }
+        let form = pack
+            .setting_form
+            .unwrap_or_else(|| SettingForm::usual_for(pack.language));
+        let mut clients = pack.client;
+        for c in &mut clients {
+            c.setting_form.get_or_insert(form);
+        }
         for e in &pack.entry {
             if e.kind == EntryKind::Subclass && e.base.is_none() {
                 return Err(KnowledgeError::Parse {
@@ -571,7 +662,7 @@ impl Knowledge {
                 });
             }
         }
-        target.clients.extend(pack.client);
+        target.clients.extend(clients);
         target.deadlines.extend(pack.deadline);
         target.timeout_types.extend(pack.timeout_type);
         target.entries.extend(pack.entry);
@@ -781,6 +872,49 @@ fix = "pass deadline="
         )
         .unwrap();
         assert!(k.python.clients.iter().any(|c| c.name == "corp-http"));
+    }
+
+    #[test]
+    fn a_pack_says_where_its_clients_take_settings() {
+        let k = Knowledge::builtin();
+        let form = |lk: &LangKnowledge, name: &str| {
+            lk.clients.iter().find(|c| c.name == name).unwrap().form()
+        };
+        assert_eq!(form(&k.python, "requests"), SettingForm::Keyword);
+        assert_eq!(form(&k.typescript, "axios"), SettingForm::Options);
+        assert_eq!(form(&k.rust, "reqwest"), SettingForm::Builder);
+        let mut k = Knowledge::default();
+        k.add(
+            "mine.toml",
+            r#"
+language = "rust"
+[[client]]
+name = "usual"
+kind = "http"
+functions = ["corp::get"]
+default = "none"
+fix = ""
+[[client]]
+name = "own"
+kind = "http"
+functions = ["corp::fetch"]
+setting_form = "options"
+default = "none"
+fix = ""
+"#,
+        )
+        .unwrap();
+        // A pack that does not say gets its language's usual form; a client
+        // may say otherwise.
+        assert_eq!(form(&k.rust, "usual"), SettingForm::Builder);
+        assert_eq!(form(&k.rust, "own"), SettingForm::Options);
+        let e = k
+            .add(
+                "bad.toml",
+                "language = \"python\"\nsetting_form = \"kwargs\"\n",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("kwargs"), "{e}");
     }
 
     #[test]

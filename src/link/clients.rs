@@ -10,20 +10,42 @@ impl Project<'_> {
         let call = module.call(c.call);
         let recv = call.receiver.as_ref()?;
         let mut out = Vec::new();
+        let walk = Walk {
+            resources: true,
+            depth: TRACE_DEPTH,
+        };
         self.origins_of(
             c.module,
             call.func,
             recv,
             call.span.start_byte,
             Vec::new(),
-            TRACE_DEPTH,
+            walk,
             &mut out,
         )?;
-        if out.is_empty() {
-            None
-        } else {
-            Some(out)
-        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// Traces a value (an argument, not a receiver: the pool handed to
+    /// `sqlx::query(..).fetch_all(&pool)`, the client a wrapper is built
+    /// around) back to the constructors of known clients, through builder
+    /// and derive methods. Unlike a receiver, an attribute of the value is a
+    /// value of its own, not a resource of a client. `None` when any path
+    /// leads somewhere we cannot see.
+    pub fn value_origins(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        e: &Expr,
+        pos: u32,
+    ) -> Option<Vec<ClientOrigin>> {
+        let mut out = Vec::new();
+        let walk = Walk {
+            resources: false,
+            depth: TRACE_DEPTH,
+        };
+        self.origins_of(m, func, e, pos, Vec::new(), walk, &mut out)?;
+        (!out.is_empty()).then_some(out)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -34,26 +56,61 @@ impl Project<'_> {
         e: &Expr,
         pos: u32,
         chain: Vec<CallRef>,
-        depth: u8,
+        walk: Walk,
         out: &mut Vec<ClientOrigin>,
     ) -> Option<()> {
-        if depth == 0 {
+        if walk.depth == 0 {
             return None;
         }
+        let deeper = Walk {
+            depth: walk.depth - 1,
+            ..walk
+        };
         let lk = self.lk(m);
+        let module = self.module(m);
+        // `client["shop"]["orders"]`: a resource reached by key, like one
+        // reached by attribute.
+        if let (Expr::Index(inner, _), true) = (e, walk.resources) {
+            let before = out.len();
+            self.origins_of(m, func, inner, pos, chain, deeper, out)?;
+            for o in &mut out[before..] {
+                o.via_attr = true;
+            }
+            return Some(());
+        }
+        // `db = client.shop` … `db.orders.find()`: a name bound to a
+        // resource of a client leads to that client. Other values are traced.
+        if let (Expr::Name(n), true) = (e, walk.resources) {
+            let bs = module.bindings_at(func, n, pos);
+            let resource = |v: &Expr| matches!(v, Expr::Attr(..) | Expr::Index(..));
+            if !module.is_param(func, n) && bs.iter().any(|b| resource(&b.value)) {
+                for b in bs {
+                    self.origins_of(
+                        m,
+                        b.func,
+                        &b.value,
+                        b.span.start_byte,
+                        chain.clone(),
+                        deeper,
+                        out,
+                    )?;
+                }
+                return Some(());
+            }
+        }
         // `client.chat.completions`: a resource object of the client, not a
         // value bound anywhere: the client is what its root leads to.
-        if let Expr::Attr(inner, _) = e {
+        if let (Expr::Attr(inner, _), true) = (e, walk.resources) {
             // `clients.session` where `clients` is an imported project
             // module: a value, traced below, not a resource attribute.
             let module_attr = self.module_attr_binding(m, func, e).is_some();
             let self_field = matches!(inner.as_ref(), Expr::Name(s) if s == "self" || s == "this");
             let bound = e
                 .dotted()
-                .is_some_and(|d| !self.module(m).bindings_of(func, &d).is_empty());
+                .is_some_and(|d| !module.bindings_of(func, &d).is_empty());
             if !self_field && !bound && !module_attr {
                 let before = out.len();
-                self.origins_of(m, func, inner, pos, chain, depth - 1, out)?;
+                self.origins_of(m, func, inner, pos, chain, deeper, out)?;
                 for o in &mut out[before..] {
                     o.via_attr = true;
                 }
@@ -100,7 +157,7 @@ impl Project<'_> {
                         recv,
                         call.span.start_byte,
                         next,
-                        depth - 1,
+                        deeper,
                         out,
                     )?;
                 }
@@ -110,4 +167,12 @@ impl Project<'_> {
         }
         Some(())
     }
+}
+
+/// How far [`Project::origins_of`] may go, and whether attributes of a
+/// receiver are resources of the client it leads to.
+#[derive(Clone, Copy)]
+pub(super) struct Walk {
+    resources: bool,
+    depth: u8,
 }

@@ -1,25 +1,33 @@
 //! The link step: joins the facts of all files into a [`Project`] and answers
 //! the semantic questions rules share — which project function a call
 //! reaches, where a value came from, which functions are MCP tool handlers,
-//! and whether a call runs under a deadline. Works on facts only; no tree is
-//! alive here.
+//! which calls reach an upstream and through which client, where a setting
+//! is given for a call, and whether a call runs under a deadline. Works on
+//! facts only; no tree is alive here.
 
-use crate::facts::{BindScope, CallId, Ctx, ExitKind, Expr, FuncId, FuncKind, Lang, Module, Span};
-use crate::knowledge::{any_matches, Knowledge, LangKnowledge};
+use crate::facts::{
+    BindScope, CallId, Ctx, ExitKind, Expr, FuncId, FuncKind, Lang, Module, Span, TemplatePart,
+};
+use crate::knowledge::{any_matches, last_segment, Knowledge, LangKnowledge, SettingForm};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::OnceLock;
 
 mod clients;
 mod deadlines;
 mod entries;
 mod graph;
 mod resolve;
+mod settings;
 mod trace;
+mod upstream;
 
 pub use deadlines::chained_after;
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
 pub use graph::{Hop, LeftOut, Scope};
 use resolve::module_keys;
+pub use settings::{Found, Place, ProcessSettings, SetterCall, Setting, Value};
+pub use upstream::{InnerClient, Upstream, Via};
 
 /// How far value tracing follows bindings, returns and receivers.
 const TRACE_DEPTH: u8 = 12;
@@ -84,6 +92,8 @@ pub struct Project<'k> {
     /// Workspace packages by the name they are imported by: their directory.
     packages_by_name: HashMap<String, String>,
     reach: graph::Reach,
+    /// Per module, its upstream calls, computed when first asked for.
+    upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
 }
 
 impl<'k> Project<'k> {
@@ -106,7 +116,9 @@ impl<'k> Project<'k> {
             struct_fields: HashMap::new(),
             packages_by_name: HashMap::new(),
             reach: graph::Reach::default(),
+            upstreams: Vec::new(),
         };
+        p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {
             if let Some(n) = &m.package_name {
                 p.packages_by_name.insert(n.clone(), m.package.clone());

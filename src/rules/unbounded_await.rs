@@ -97,8 +97,11 @@
 //! - A SQLAlchemy engine is judged only when its URL shows a network
 //!   database (`postgresql://`, `mysql://`, ..): one read from the
 //!   environment may be SQLite. Sessions (`Session(engine)`, `sessionmaker`)
-//!   are not followed, nor databases and collections reached by subscript
-//!   (`client["shop"]["orders"]`) or bound to a name (`db = client.shop`).
+//!   are not followed.
+//! - Databases, collections and SDK resources are followed through
+//!   attributes, subscripts (`client["shop"]["orders"]`) and names bound in
+//!   the same file (`db = client.shop`), not through a name imported from
+//!   another file.
 //! - redis-rs 1.0 gives async connections a default response timeout; the
 //!   pack describes 0.x, which has none. Pipelines and transactions
 //!   (`pipe.set(..)`, `multi()`) are not followed in any language.
@@ -115,10 +118,13 @@
 //!   bare in the next.
 
 use super::Rule;
-use crate::facts::{Call, CallId, Expr, FuncId, Lang, Module};
+use crate::facts::{Call, Expr, FuncId, Module};
 use crate::finding::{Axis, Finding, Severity};
-use crate::knowledge::{any_matches, last_segment, Client, Limit, MAX_BOUNDED_DEFAULT_SECS};
-use crate::link::{chained_after, CallRef, ClientOrigin, FuncRef, Origin, Project};
+use crate::knowledge::{any_matches, Client, Limit, MAX_BOUNDED_DEFAULT_SECS};
+use crate::link::{
+    CallRef, ClientOrigin, Found, FuncRef, InnerClient, Origin, Place, Project, SetterCall,
+    Setting, Upstream,
+};
 
 pub static RULE: Rule = Rule {
     id: "MCP101",
@@ -140,364 +146,64 @@ enum Verdict {
     Unknown,
 }
 
-/// How a call reaches its upstream.
-enum Via<'a> {
-    /// A library function (`requests.get`, `fetch`).
-    Function(&'a Client),
-    /// A method of client objects built by these constructors.
-    Method(&'a Client, Vec<ClientOrigin>),
-}
-
 fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
     let module = p.module(m);
-    for (id, call) in module.calls.iter().enumerate() {
-        let id = id as CallId;
-        let cref = CallRef {
-            module: m,
-            call: id,
-        };
-        let Some(via) = upstream(p, cref) else {
+    for up in p.upstream_calls(m) {
+        let call = module.call(up.call.call);
+        let Verdict::Unbounded(why) = judge(p, up) else {
             continue;
         };
-        if runs_elsewhere(p, m, call.func) {
-            continue;
-        }
-        let client = match &via {
-            Via::Function(c) | Via::Method(c, _) => *c,
-        };
-        let Verdict::Unbounded(why) = judge(p, cref, &via) else {
-            continue;
-        };
-        if p.deadline_over(cref).is_some()
+        if p.deadline_over(up.call).is_some()
             || p.enclosing_named(m, call.func)
                 .is_some_and(|f| p.is_covered(FuncRef { module: m, func: f }))
         {
             continue;
         }
-        let what = describe(module, call, client, matches!(via, Via::Method(..)));
+        let what = describe(module, call, up.client, up.is_method());
         out.push(RULE.finding(
             p,
             m,
             call.func,
             call.span,
             format!("{what} has no timeout: {why}"),
-            client.fix.clone(),
+            up.client.fix.clone(),
         ));
     }
 }
 
-/// The library call this is, if it reaches an upstream.
-fn upstream<'k>(p: &Project<'k>, c: CallRef) -> Option<Via<'k>> {
-    let lk = p.lk(c.module);
-    let module = p.module(c.module);
-    let call = module.call(c.call);
-    if let Some(path) = &call.path {
-        if let Some(cl) = lk
-            .clients
-            .iter()
-            .find(|cl| any_matches(&cl.functions, path))
-        {
-            return Some(Via::Function(cl));
-        }
-        // Otherwise it may still be a method of a client imported from
-        // another project module (`from .clients import session`).
-    }
-    let method = call.method.as_deref()?;
-    if !lk.clients.iter().any(|cl| cl.has_method(method)) {
-        return None;
-    }
-    if let Some(via) = executed_statement(p, c, method) {
-        return via;
-    }
-    let origins = p.client_origins(c)?;
-    let client = client_of(p, module.lang(), &origins, |cl, o| {
-        cl.has_method(method) && (!o.via_attr || cl.resource_attributes)
-    })?;
-    if !client.deferred.is_empty() && method != "execute" {
-        let deferred = chained_after(module, c.call).iter().any(|s| {
-            module
-                .call(*s)
-                .method
-                .as_deref()
-                .is_some_and(|m| client.deferred.iter().any(|d| d == m))
-        });
-        if deferred {
-            return None;
-        }
-    }
-    // A request builder that is never sent reaches nothing.
-    if !client.sent_by.is_empty() && !client.sent_by.iter().any(|s| s == method) {
-        let sent = chained_after(module, c.call).iter().any(|s| {
-            module
-                .call(*s)
-                .method
-                .as_deref()
-                .is_some_and(|m| client.sent_by.iter().any(|d| d == m))
-        });
-        if !sent {
-            return None;
-        }
-    }
-    Some(Via::Method(client, origins))
-}
-
-/// The one client entry every origin was built by, if `fits` it and, outside
-/// Rust's builders, only methods that hand on its settings stand between
-/// the constructor and the use.
-fn client_of<'k>(
-    p: &Project<'k>,
-    lang: Lang,
-    origins: &[ClientOrigin],
-    fits: impl Fn(&Client, &ClientOrigin) -> bool,
-) -> Option<&'k Client> {
-    let mut found: Option<&'k Client> = None;
-    for o in origins {
-        let ctor = p.module(o.ctor.module).call(o.ctor.call);
-        let ctor_path = ctor.path.as_deref()?;
-        let cl = p
-            .lk(o.ctor.module)
-            .clients
-            .iter()
-            .find(|cl| any_matches(&cl.constructors, ctor_path))?;
-        if !fits(cl, o) || !mentions_upstream(p, o.ctor, cl) {
-            return None;
-        }
-        if lang != Lang::Rust {
-            let derived_only = o.chain.iter().all(|s| {
-                p.module(s.module)
-                    .call(s.call)
-                    .method
-                    .as_deref()
-                    .is_some_and(|m| cl.derive.iter().any(|d| d == m))
-            });
-            if !derived_only {
-                return None;
-            }
-        }
-        match found {
-            Some(prev) if prev.name != cl.name => return None,
-            _ => found = Some(cl),
-        }
-    }
-    found
-}
-
-/// A client that is an upstream only for some targets (a SQLAlchemy
-/// engine on a network database, not on SQLite): does its constructor say
-/// so? Its arguments are followed to the strings they hold, and into one
-/// call (`os.getenv("DATABASE_URL", "postgresql://..")`).
-fn mentions_upstream(p: &Project, ctor: CallRef, client: &Client) -> bool {
-    if client.upstream_text.is_empty() {
-        return true;
-    }
-    let module = p.module(ctor.module);
-    let call = module.call(ctor.call);
-    let mut hit = false;
-    let mut look = |e: &Expr| {
-        e.walk(&mut |x| {
-            let text = match x {
-                Expr::Str(s) => s.as_str(),
-                Expr::Template(parts) => match parts.first() {
-                    Some(crate::facts::TemplatePart::Lit(s)) => s.as_str(),
-                    _ => "",
-                },
-                _ => "",
-            };
-            hit |= client
-                .upstream_text
-                .iter()
-                .any(|t| text.contains(t.as_str()));
-        })
-    };
-    for a in &call.args {
-        look(&a.value);
-        for o in p.trace(ctor.module, call.func, &a.value, call.span.start_byte) {
-            match o {
-                Origin::Lit(_, _, e) => look(&e),
-                Origin::Call(c) => {
-                    for ca in &p.module(c.module).call(c.call).args {
-                        look(&ca.value);
-                    }
-                }
-                Origin::Unknown => {}
-            }
-        }
-    }
-    hit
-}
-
-/// `sqlx::query(sql).fetch_all(&pool)`: a statement built by a library
-/// function, run on the client handed to `method`. `Some(None)` when the
-/// call is such a statement but its client cannot be followed.
-fn executed_statement<'k>(p: &Project<'k>, c: CallRef, method: &str) -> Option<Option<Via<'k>>> {
-    let lk = p.lk(c.module);
-    let module = p.module(c.module);
-    let call = module.call(c.call);
-    let recv = call.receiver.as_ref()?;
-    let client = lk.clients.iter().find(|cl| {
-        !cl.statements.is_empty()
-            && cl.has_method(method)
-            && statement_root(p, c.module, call.func, recv, call.span.start_byte)
-                .is_some_and(|path| any_matches(&cl.statements, &path))
-    })?;
-    let Some(exec) = call.positional(client.executor_arg) else {
-        return Some(None);
-    };
-    let origins = value_origins(p, c.module, call.func, exec, call.span.start_byte);
-    let via = origins.and_then(|os| {
-        let cl = client_of(p, module.lang(), &os, |cl, _| cl.name == client.name)?;
-        Some(Via::Method(cl, os))
-    });
-    Some(via)
-}
-
-/// The library path of the call a builder chain starts from
-/// (`sqlx::query` for `sqlx::query(sql).bind(x)`), through names bound to it.
-fn statement_root(p: &Project, m: u32, func: Option<FuncId>, e: &Expr, pos: u32) -> Option<String> {
-    let origins = p.trace(m, func, e, pos);
-    let [Origin::Call(first)] = origins.as_slice() else {
-        return None;
-    };
-    let mut cur = *first;
-    for _ in 0..64 {
-        let c = p.module(cur.module).call(cur.call);
-        if let Some(path) = &c.path {
-            return Some(path.clone());
-        }
-        match &c.receiver {
-            Some(Expr::Call(id)) => {
-                cur = CallRef {
-                    module: cur.module,
-                    call: *id,
-                }
-            }
-            _ => return None,
-        }
-    }
-    None
-}
-
-/// Traces a value (an argument, not a receiver) back to the constructors of
-/// known clients, through builder and derive methods: what link does for a
-/// call's receiver. `None` when any path leads somewhere we cannot see.
-fn value_origins(
-    p: &Project,
-    m: u32,
-    func: Option<FuncId>,
-    e: &Expr,
-    pos: u32,
-) -> Option<Vec<ClientOrigin>> {
-    let lk = p.lk(m);
-    let mut out = Vec::new();
-    // (module, function, value, position, builder steps walked so far)
-    type Step = (u32, Option<FuncId>, Expr, u32, Vec<CallRef>);
-    let mut todo: Vec<Step> = vec![(m, func, e.clone(), pos, Vec::new())];
-    let mut budget = 64;
-    while let Some((m, func, e, pos, chain)) = todo.pop() {
-        budget -= 1;
-        if budget == 0 {
-            return None;
-        }
-        for o in p.trace(m, func, &e, pos) {
-            match o {
-                Origin::Call(cr) => {
-                    let c = p.module(cr.module).call(cr.call);
-                    let is_ctor = c.path.as_deref().is_some_and(|path| {
-                        lk.clients
-                            .iter()
-                            .any(|cl| any_matches(&cl.constructors, path))
-                    });
-                    if is_ctor {
-                        out.push(ClientOrigin {
-                            ctor: cr,
-                            chain: chain.clone(),
-                            via_attr: false,
-                        });
-                        continue;
-                    }
-                    let (Some(meth), Some(recv)) = (c.method.as_deref(), c.receiver.as_ref())
-                    else {
-                        return None;
-                    };
-                    if lk
-                        .clients
-                        .iter()
-                        .any(|cl| cl.methods.iter().any(|x| x == meth))
-                    {
-                        return None;
-                    }
-                    let mut next = chain.clone();
-                    next.push(cr);
-                    todo.push((cr.module, c.func, recv.clone(), c.span.start_byte, next));
-                }
-                Origin::Lit(_, _, Expr::Null) => {}
-                _ => return None,
-            }
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
-/// Is code in `func` handed to a method that runs it elsewhere (a browser
-/// page's `evaluate`)?
-fn runs_elsewhere(p: &Project, m: u32, func: Option<FuncId>) -> bool {
-    let module = p.module(m);
-    let lk = p.lk(m);
-    if lk.remote_code_methods.is_empty() {
-        return false;
-    }
-    module.func_chain(func).any(|f| {
-        module.func(f).ctx.iter().any(|c| match c {
-            crate::facts::Ctx::Arg { call, .. } => module
-                .call(*call)
-                .method
-                .as_deref()
-                .is_some_and(|mm| lk.remote_code_methods.iter().any(|r| r == mm)),
-            _ => false,
-        })
-    })
-}
-
-fn judge(p: &Project, c: CallRef, via: &Via) -> Verdict {
-    let module = p.module(c.module);
-    let call = module.call(c.call);
-    if call.has_spread_arg() {
-        return Verdict::Unknown;
-    }
-    let (client, origins) = match via {
-        Via::Function(cl) => (*cl, &[][..]),
-        Via::Method(cl, o) => (*cl, o.as_slice()),
-    };
-    // On the call itself.
-    match call_setting(p, c, client) {
-        Verdict::Unknown => return Verdict::Unknown,
-        Verdict::Bounded => return Verdict::Bounded,
-        Verdict::Unbounded(why) if !why.is_empty() => return Verdict::Unbounded(why),
-        Verdict::Unbounded(_) => {}
+/// The timeout on the call, else on its client, else set process-wide,
+/// else the library's default.
+fn judge<'k>(p: &Project<'k>, up: &Upstream<'k>) -> Verdict {
+    let keys = up.client.timeout_keys(p.lk(up.call.module));
+    match p.call_setting(up, &keys) {
+        Found::Hidden => return Verdict::Unknown,
+        Found::Set(s) => return judge_setting(p, &s, up.client),
+        Found::Absent => {}
     }
     // On the client, for every place it may have been built.
     let mut client_verdict = None;
     let mut defaults: Vec<&Client> = Vec::new();
-    for o in origins {
-        let v = match client_setting(p, o, client) {
+    for o in up.origins() {
+        let v = match p.client_setting(up.client, o, &keys) {
+            Found::Hidden => Verdict::Unknown,
+            Found::Set(s) => judge_setting(p, &s, up.client),
             // A wrapper keeps the settings of the client it was given.
-            Verdict::Unbounded(why) if why.is_empty() => match inner_client(p, o, client, 0) {
+            Found::Absent => match inner_verdict(p, o, up.client, 0) {
                 Some(InnerVerdict::Judged(v)) => v,
                 Some(InnerVerdict::Default(inner)) => {
                     defaults.push(inner);
                     continue;
                 }
-                None => Verdict::Unbounded(why),
+                None => {
+                    defaults.push(up.client);
+                    continue;
+                }
             },
-            v => v,
         };
         match v {
             Verdict::Unknown => return Verdict::Unknown,
             Verdict::Bounded => client_verdict = client_verdict.or(Some(Verdict::Bounded)),
-            Verdict::Unbounded(why) if !why.is_empty() => {
-                client_verdict = Some(Verdict::Unbounded(why))
-            }
-            Verdict::Unbounded(_) => defaults.push(client),
+            v => client_verdict = Some(v),
         }
     }
     if let Some(v) = client_verdict {
@@ -505,12 +211,13 @@ fn judge(p: &Project, c: CallRef, via: &Via) -> Verdict {
     }
     // Set once for the whole library or process (`axios.defaults.timeout = ..`,
     // `socket.setdefaulttimeout(..)`, `setGlobalDispatcher(..)`).
-    if library_default_set(p, c.module, call, client, matches!(via, Via::Function(_))) {
+    let process = p.process_settings(up, &keys);
+    if !process.assigned.is_empty() || process.setters.iter().any(|s| setter_bounds(p, s)) {
         return Verdict::Bounded;
     }
     // The library's own default (for a wrapper, the wrapped client's).
     if defaults.is_empty() {
-        defaults.push(client);
+        defaults.push(up.client);
     }
     let mut verdict = Verdict::Bounded;
     for d in defaults {
@@ -519,6 +226,26 @@ fn judge(p: &Project, c: CallRef, via: &Via) -> Verdict {
         }
     }
     verdict
+}
+
+/// A timeout found on the call or its client. Any value that bounds is
+/// enough (`timeout: false, totalTimeout: ms`); one given without a value
+/// to read (`.maxTimeMS()`, DSN text) bounds; an assignment after the
+/// client is built counts whatever it holds.
+fn judge_setting(p: &Project, s: &Setting, client: &Client) -> Verdict {
+    if s.place == Place::Assigned {
+        return Verdict::Bounded;
+    }
+    let mut first_unbounded = None;
+    for v in &s.values {
+        match eval_value(p, v.module, v.func, &v.expr, client) {
+            Verdict::Unbounded(w) => {
+                first_unbounded.get_or_insert(Verdict::Unbounded(w));
+            }
+            other => return other,
+        }
+    }
+    first_unbounded.unwrap_or(Verdict::Bounded)
 }
 
 fn default_verdict(client: &Client) -> Verdict {
@@ -543,61 +270,28 @@ enum InnerVerdict<'k> {
 /// The client a wrapper was built around (`ClientBuilder::new(client)`,
 /// `.with_http_client(client)`, `Redis(connection_pool=pool)`), judged like
 /// the wrapper's own settings. `None` when the wrapper was given none.
-fn inner_client<'k>(
+fn inner_verdict<'k>(
     p: &Project<'k>,
     o: &ClientOrigin,
     client: &Client,
     depth: u8,
 ) -> Option<InnerVerdict<'k>> {
-    if client.inner.is_empty() || depth > 4 {
+    if depth > 4 {
         return None;
     }
-    let cm = p.module(o.ctor.module);
-    let ctor = cm.call(o.ctor.call);
-    let ctor_path = ctor.path.as_deref().unwrap_or("");
-    let mut given: Option<(CallRef, &Expr)> = None;
-    for place in &client.inner {
-        if let Some(meth) = &place.method {
-            for s in &o.chain {
-                let sc = p.module(s.module).call(s.call);
-                if sc.method.as_deref() == Some(meth.as_str()) {
-                    if let Some(v) = sc.positional(place.arg.unwrap_or(0)) {
-                        given = Some((*s, v));
-                    }
-                }
-            }
-        } else if place.constructors.is_empty() || any_matches(&place.constructors, ctor_path) {
-            let v = place
-                .kwarg
-                .as_deref()
-                .and_then(|k| ctor.kwarg(k))
-                .or_else(|| place.arg.and_then(|i| ctor.positional(i)));
-            if let Some(v) = v {
-                given = given.or(Some((o.ctor, v)));
-            }
-        }
-    }
-    let (at, value) = given?;
-    let at_call = p.module(at.module).call(at.call);
-    let Some(inner_origins) =
-        value_origins(p, at.module, at_call.func, value, at_call.span.start_byte)
-    else {
-        return Some(InnerVerdict::Judged(Verdict::Unknown));
+    let (inner, inner_origins) = match p.inner_client(o, client)? {
+        InnerClient::Hidden => return Some(InnerVerdict::Judged(Verdict::Unknown)),
+        InnerClient::Client(inner, origins) => (inner, origins),
     };
-    let lang = cm.lang();
-    let Some(inner) = client_of(p, lang, &inner_origins, |_, _| true) else {
-        return Some(InnerVerdict::Judged(Verdict::Unknown));
-    };
+    let keys = inner.timeout_keys(p.lk(o.ctor.module));
     let mut verdict = None;
     for io in &inner_origins {
-        let v = match client_setting(p, io, inner) {
-            Verdict::Unbounded(why) if why.is_empty() => {
-                match inner_client(p, io, inner, depth + 1) {
-                    Some(r) => r,
-                    None => InnerVerdict::Default(inner),
-                }
+        let v = match p.client_setting(inner, io, &keys) {
+            Found::Absent => {
+                inner_verdict(p, io, inner, depth + 1).unwrap_or(InnerVerdict::Default(inner))
             }
-            v => InnerVerdict::Judged(v),
+            Found::Hidden => InnerVerdict::Judged(Verdict::Unknown),
+            Found::Set(s) => InnerVerdict::Judged(judge_setting(p, &s, inner)),
         };
         match v {
             InnerVerdict::Judged(Verdict::Unknown) => {
@@ -612,543 +306,35 @@ fn inner_client<'k>(
     verdict
 }
 
-/// The timeout set on the call itself. `Unbounded("")` means "not set here".
-fn call_setting(p: &Project, c: CallRef, client: &Client) -> Verdict {
-    let module = p.module(c.module);
-    let call = module.call(c.call);
-    // `collection.find(q).maxTimeMS(5000)`
-    if !client.chain_timeout.is_empty() {
-        for s in chained_after(module, c.call) {
-            let sc = module.call(s);
-            if sc
-                .method
-                .as_deref()
-                .is_some_and(|m| client.chain_timeout.iter().any(|t| t == m))
-            {
-                return match sc.positional(0) {
-                    Some(v) => eval_value(p, c.module, sc.func, v, client),
-                    None => Verdict::Bounded,
-                };
-            }
-        }
-    }
-    match module.lang() {
-        Lang::Python => {
-            let v = client
-                .timeout
-                .iter()
-                .find_map(|k| call.kwarg(k))
-                .or_else(|| client.timeout_positional.and_then(|i| call.positional(i)));
-            match v {
-                Some(v) => eval_value(p, c.module, call.func, v, client),
-                None => Verdict::Unbounded(String::new()),
-            }
-        }
-        Lang::TypeScript | Lang::JavaScript => {
-            let method = call
-                .method
-                .clone()
-                .or_else(|| call.path.as_deref().map(|p| last_segment(p).to_string()));
-            let idx = method
-                .as_deref()
-                .and_then(|m| client.options_arg_by_method.get(m).copied())
-                .or(client.options_arg);
-            let mut candidates: Vec<(&Expr, bool)> = Vec::new();
-            if let Some(i) = idx {
-                if let Some(a) = call.positional(i) {
-                    candidates.push((a, true));
-                }
-            }
-            if idx != Some(0) {
-                if let Some(a) = call.positional(0) {
-                    candidates.push((a, false));
-                    // `fetch(new Request(url, init))`: the request carries the init.
-                    for o in p.trace(c.module, call.func, a, call.span.start_byte) {
-                        if let Origin::Call(r) = o {
-                            let rc = p.module(r.module).call(r.call);
-                            if rc.is_new && rc.path.as_deref() == Some("Request") {
-                                if let Some(init) = rc.positional(1) {
-                                    candidates.push((init, true));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            options_setting(
-                p,
-                c.module,
-                call.func,
-                call.span.start_byte,
-                &candidates,
-                &client.timeout,
-                client,
-            )
-        }
-        Lang::Rust => {
-            // `client.execute(req)`: the request carries its own timeout, set
-            // where it was built; one we cannot follow is not judged.
-            if !client.deferred.is_empty() && call.method.as_deref() == Some("execute") {
-                let Some(req) = call.positional(0) else {
-                    return Verdict::Unknown;
-                };
-                let mut seen_build = false;
-                for o in p.trace(c.module, call.func, req, call.span.start_byte) {
-                    let Origin::Call(r) = o else {
-                        return Verdict::Unknown;
-                    };
-                    let mut cur = Some(r);
-                    while let Some(cr) = cur {
-                        let rc = p.module(cr.module).call(cr.call);
-                        let m = rc.method.as_deref().unwrap_or("");
-                        seen_build |= client.deferred.iter().any(|d| d == m);
-                        if client.timeout.iter().any(|t| t == m) {
-                            return Verdict::Bounded;
-                        }
-                        cur = match &rc.receiver {
-                            Some(Expr::Call(id)) => Some(CallRef {
-                                module: cr.module,
-                                call: *id,
-                            }),
-                            _ => None,
-                        };
-                    }
-                }
-                return if seen_build {
-                    Verdict::Unbounded(String::new())
-                } else {
-                    Verdict::Unknown
-                };
-            }
-            for s in chained_after(module, c.call) {
-                let sc = module.call(s);
-                if sc
-                    .method
-                    .as_deref()
-                    .is_some_and(|m| client.timeout.iter().any(|t| t == m))
-                {
-                    return match sc.positional(0) {
-                        Some(v) => eval_value(p, c.module, sc.func, v, client),
-                        None => Verdict::Bounded,
-                    };
-                }
-            }
-            Verdict::Unbounded(String::new())
-        }
-    }
-}
-
-/// Looks for `keys` in the options objects among `candidates`. A candidate
-/// marked `true` is the declared options argument and must be seen through;
-/// others only count when they turn out to be object literals.
-#[allow(clippy::too_many_arguments)]
-fn options_setting(
-    p: &Project,
-    m: u32,
-    func: Option<FuncId>,
-    pos: u32,
-    candidates: &[(&Expr, bool)],
-    keys: &[String],
-    client: &Client,
-) -> Verdict {
-    for &(cand, declared) in candidates {
-        for o in p.trace(m, func, cand, pos) {
-            match o {
-                Origin::Lit(om, of, Expr::Object(obj)) => {
-                    // Any key that bounds is enough (`timeout: false, totalTimeout: ms`).
-                    let mut first_unbounded = None;
-                    for (_, v) in obj.entries.iter().filter(|(k, _)| keys.contains(k)) {
-                        match eval_value(p, om, of, v, client) {
-                            Verdict::Unbounded(w) => {
-                                first_unbounded.get_or_insert(Verdict::Unbounded(w));
-                            }
-                            other => return other,
-                        }
-                    }
-                    if let Some(v) = first_unbounded {
-                        return v;
-                    }
-                    if obj.spread {
-                        return Verdict::Unknown;
-                    }
-                }
-                Origin::Lit(..) => {}
-                Origin::Call(_) | Origin::Unknown if declared => return Verdict::Unknown,
-                _ => {}
-            }
-        }
-    }
-    Verdict::Unbounded(String::new())
-}
-
-/// The timeout set where the client was built.
-fn client_setting(p: &Project, o: &ClientOrigin, client: &Client) -> Verdict {
-    let cm = p.module(o.ctor.module);
-    let ctor = cm.call(o.ctor.call);
-    if ctor.has_spread_arg() {
-        return Verdict::Unknown;
-    }
-    // Settings text in a DSN or options string (`statement_timeout`), a
-    // settings key (`server_settings={"statement_timeout": ..}`), or a
-    // `SET statement_timeout` run on the same connection or pool.
-    if !client.client_timeout_text.is_empty() {
-        let texts = &client.client_timeout_text;
-        let mut hit = mentions_text(p, o.ctor.module, &ctor.args, texts)
-            || o.chain
-                .iter()
-                .any(|s| mentions_text(p, s.module, &p.module(s.module).call(s.call).args, texts));
-        if !hit {
-            let m = o.ctor.module;
-            hit = cm.calls.iter().enumerate().any(|(i, c)| {
-                let cref = CallRef {
-                    module: m,
-                    call: i as CallId,
-                };
-                if !c.method.as_deref().is_some_and(|mm| client.has_method(mm)) {
-                    return false;
-                }
-                if mentions_text(p, m, &c.args, texts)
-                    && p.client_origins(cref)
-                        .is_some_and(|os| os.iter().any(|x| x.ctor == o.ctor))
-                {
-                    return true;
-                }
-                // `sqlx::query("SET statement_timeout = ..").execute(&pool)`
-                statement_args(p, cref).is_some_and(|a| mentions_text(p, m, a, texts))
-                    && upstream(p, cref).is_some_and(|via| match via {
-                        Via::Method(_, os) => os.iter().any(|x| x.ctor == o.ctor),
-                        Via::Function(_) => false,
-                    })
-            });
-        }
-        if hit {
-            return Verdict::Bounded;
-        }
-    }
-    // Settings hidden by a method we cannot see through.
-    if opaque_use(p, o, client) {
-        return Verdict::Unknown;
-    }
-    // `client.with_options(timeout=5).chat.completions.create(..)`
-    if cm.lang() == Lang::Python {
-        for s in &o.chain {
-            let sc = p.module(s.module).call(s.call);
-            if let Some(v) = client.client_timeout.iter().find_map(|k| sc.kwarg(k)) {
-                return eval_value(p, s.module, sc.func, v, client);
-            }
-        }
-    }
-    match cm.lang() {
-        Lang::Python => {
-            let v = client.client_timeout.iter().find_map(|k| ctor.kwarg(k));
-            if let Some(v) = v {
-                return eval_value(p, o.ctor.module, ctor.func, v, client);
-            }
-        }
-        Lang::TypeScript | Lang::JavaScript if !client.client_timeout.is_empty() => {
-            let cands = ctor_options(p, o.ctor, client);
-            let v = options_setting(
-                p,
-                o.ctor.module,
-                ctor.func,
-                ctor.span.start_byte,
-                &cands,
-                &client.client_timeout,
-                client,
-            );
-            if v != Verdict::Unbounded(String::new()) {
-                return v;
-            }
-            if assigned_on_client(p, o, client) {
-                return Verdict::Bounded;
-            }
-        }
-        Lang::TypeScript | Lang::JavaScript => {}
-        Lang::Rust => {
-            for s in &o.chain {
-                let sc = p.module(s.module).call(s.call);
-                if sc
-                    .method
-                    .as_deref()
-                    .is_some_and(|m| client.client_timeout.iter().any(|t| t == m))
-                {
-                    return match sc.positional(0) {
-                        Some(v) => eval_value(p, s.module, sc.func, v, client),
-                        None => Verdict::Bounded,
-                    };
-                }
-            }
-        }
-    }
-    Verdict::Unbounded(String::new())
-}
-
-/// The constructor's options argument, as a candidate for [`options_setting`]:
-/// at `client_options_arg` (default 0), or the last argument for a client
-/// that takes it there. A URL, host or port there is no options object.
-fn ctor_options<'a>(p: &'a Project, at: CallRef, client: &Client) -> Vec<(&'a Expr, bool)> {
-    let ctor = p.module(at.module).call(at.call);
-    let arg = if client.client_options_last {
-        let n = (0..).take_while(|&i| ctor.positional(i).is_some()).count();
-        n.checked_sub(1).and_then(|i| ctor.positional(i))
-    } else {
-        ctor.positional(client.client_options_arg.unwrap_or(0))
-    };
-    match arg {
-        Some(a) if !is_string(p, at.module, ctor.func, a, ctor.span.start_byte, 3) => {
-            vec![(a, true)]
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// Is `e` a string or number for sure: a literal, an environment read
-/// (`process.env.REDIS_URL`, the pack's `string_sources`), or a name
-/// bound only to such values?
-fn is_string(p: &Project, m: u32, func: Option<FuncId>, e: &Expr, pos: u32, depth: u8) -> bool {
-    let module = p.module(m);
-    let lk = p.lk(m);
-    match e {
-        Expr::Str(_) | Expr::Template(_) | Expr::Num(_) => true,
-        Expr::Binary { lhs, rhs, .. } => {
-            is_string(p, m, func, lhs, pos, depth) || is_string(p, m, func, rhs, pos, depth)
-        }
-        Expr::Call(id) => module
-            .call(*id)
-            .path
-            .as_deref()
-            .is_some_and(|path| any_matches(&lk.string_sources, path)),
-        Expr::Attr(..) | Expr::Index(..)
-            if e.dotted()
-                .is_some_and(|d| any_matches(&lk.string_sources, &d)) =>
-        {
-            true
-        }
-        Expr::Name(n) if depth > 0 && !module.is_param(func, n) => {
-            let bs = module.bindings_at(func, n, pos);
-            !bs.is_empty()
-                && bs
-                    .iter()
-                    .all(|b| is_string(p, m, b.func, &b.value, b.span.start_byte, depth - 1))
-        }
-        _ => false,
-    }
-}
-
-/// Settings text (`statement_timeout`) in the strings or object keys of
-/// these arguments, or in what a closure among them runs
-/// (`after_connect(|conn| .. conn.execute("SET statement_timeout = ..") ..)`).
-fn mentions_text(p: &Project, m: u32, args: &[crate::facts::Arg], texts: &[String]) -> bool {
-    let module = p.module(m);
-    let mut hit = false;
-    let mut funcs: Vec<FuncId> = Vec::new();
-    for a in args {
-        a.value.walk(&mut |e| match e {
-            Expr::Str(s) => hit |= texts.iter().any(|t| s.contains(t.as_str())),
-            Expr::Template(parts) => {
-                hit |= parts.iter().any(|part| {
-                    matches!(part, crate::facts::TemplatePart::Lit(s)
-                        if texts.iter().any(|t| s.contains(t.as_str())))
-                })
-            }
-            Expr::Object(o) => {
-                hit |= o
-                    .entries
-                    .iter()
-                    .any(|(k, _)| texts.iter().any(|t| k.contains(t.as_str())))
-            }
-            Expr::Func(f) => funcs.push(*f),
-            _ => {}
-        });
-    }
-    hit || funcs.iter().any(|f| {
-        module.calls.iter().any(|c| {
-            module.func_chain(c.func).any(|x| x == *f)
-                && c.args.iter().any(|a| {
-                    let mut h = false;
-                    a.value.walk(&mut |e| {
-                        if let Expr::Str(s) = e {
-                            h |= texts.iter().any(|t| s.contains(t.as_str()));
-                        }
-                    });
-                    h
-                })
-        })
-    })
-}
-
-/// The arguments of the statement an executed-statement call runs
-/// (`sqlx::query("SET statement_timeout = 5000")` for its `.execute(&pool)`).
-fn statement_args<'a>(p: &'a Project, c: CallRef) -> Option<&'a [crate::facts::Arg]> {
-    let module = p.module(c.module);
-    let mut cur = module.call(c.call).receiver.as_ref()?;
-    for _ in 0..64 {
-        let Expr::Call(id) = cur else { return None };
-        let rc = module.call(*id);
-        if rc.path.is_some() {
-            return Some(&rc.args);
-        }
-        cur = rc.receiver.as_ref()?;
-    }
-    None
-}
-
-/// Does what the client is bound to also have an `opaque_methods` call
-/// (`session.mount(..)`)?
-fn opaque_use(p: &Project, o: &ClientOrigin, client: &Client) -> bool {
-    if client.opaque_methods.is_empty() {
-        return false;
-    }
-    let m = o.ctor.module;
-    let module = p.module(m);
-    module.calls.iter().enumerate().any(|(i, c)| {
-        c.method
-            .as_deref()
-            .is_some_and(|mm| client.opaque_methods.iter().any(|x| x == mm))
-            && p.client_origins(CallRef {
-                module: m,
-                call: i as CallId,
-            })
-            .is_some_and(|os| os.iter().any(|x| x.ctor == o.ctor))
-    })
-}
-
-/// `api.defaults.timeout = 5000` on a client bound to a name.
-fn assigned_on_client(p: &Project, o: &ClientOrigin, client: &Client) -> bool {
-    if client.client_assign.is_empty() {
-        return false;
-    }
-    let module = p.module(o.ctor.module);
-    module.bindings.iter().any(|b| {
-        let Some((root, rest)) = b.name.split_once('.') else {
-            return false;
-        };
-        client.client_assign.iter().any(|a| a == rest)
-            && module
-                .bindings
-                .iter()
-                .any(|x| x.name == root && matches!(x.value, Expr::Call(id) if id == o.ctor.call))
-    })
-}
-
-/// A process-wide setter (`socket.setdefaulttimeout`, undici's
-/// `setGlobalDispatcher`) that bounds this client, called in the module (or
-/// anywhere in the project, for a setter that says so); for a library
-/// function, also `axios.defaults.timeout = ..`.
-fn library_default_set(p: &Project, m: u32, call: &Call, client: &Client, function: bool) -> bool {
-    let module = p.module(m);
-    let lk = p.lk(m);
-    let setter = lk.global_setters.iter().any(|g| {
-        if !g.bounds.contains(&client.name) {
-            return false;
-        }
-        // Process-wide: within the package (one server's process), not
-        // across the servers of a monorepo.
-        let scope: Vec<u32> = if g.project_wide {
-            (0..p.modules.len() as u32)
-                .filter(|&o| {
-                    p.module(o).lang().pack() == module.lang().pack()
-                        && p.module(o).package == module.package
-                })
-                .collect()
-        } else {
-            vec![m]
-        };
-        scope.into_iter().any(|sm| {
-            p.module(sm).calls.iter().enumerate().any(|(i, c)| {
-                c.path
-                    .as_deref()
-                    .is_some_and(|path| any_matches(&g.callee, path))
-                    && g.requires.as_ref().is_none_or(|r| {
-                        setter_bounds(
-                            p,
-                            CallRef {
-                                module: sm,
-                                call: i as CallId,
-                            },
-                            r,
-                        )
-                    })
-            })
-        })
-    });
-    if setter {
+/// Does a process-wide setter's value (`new Agent({ headersTimeout,
+/// bodyTimeout })`) set every required key to a finite value within the
+/// ceiling? What we cannot read counts as set; a dispatcher of another kind,
+/// or one whose options we can read and that leaves a key out, does not bound.
+fn setter_bounds(p: &Project, s: &SetterCall) -> bool {
+    let Some(r) = &s.setter.requires else {
         return true;
-    }
-    if !function {
-        return false;
-    }
-    let Some(root) = call.callee.root_name() else {
-        return false;
-    };
-    client.client_assign.iter().any(|a| {
-        let name = format!("{root}.{a}");
-        module.bindings.iter().any(|b| b.name == name)
-    })
-}
-
-/// Does the value handed to a setter (`new Agent({ headersTimeout, bodyTimeout })`)
-/// set every required key to a finite value within the ceiling? What we
-/// cannot read counts as set; a dispatcher of another kind, or one whose
-/// options we can read and that leaves a key out, does not bound.
-fn setter_bounds(p: &Project, s: CallRef, r: &crate::knowledge::SetterRequires) -> bool {
-    let sc = p.module(s.module).call(s.call);
-    let Some(arg) = sc.positional(r.arg) else {
-        return false;
     };
     let scale = r.unit.per_second();
-    for o in p.trace(s.module, sc.func, arg, sc.span.start_byte) {
-        let Origin::Call(d) = o else {
-            return true;
+    for given in &s.given {
+        let set = match given {
+            Found::Hidden => return true,
+            Found::Absent => return false,
+            Found::Set(set) => set,
         };
-        let dc = p.module(d.module).call(d.call);
-        if !dc
-            .path
-            .as_deref()
-            .is_some_and(|path| any_matches(&r.constructors, path))
-        {
-            return false;
-        }
-        if dc.has_spread_arg() {
-            return true;
-        }
-        let Some(opts) = dc.positional(0) else {
-            return false;
-        };
-        // `new ProxyAgent(process.env.HTTPS_PROXY)`: a URL sets no timeout.
-        if is_string(p, d.module, dc.func, opts, dc.span.start_byte, 3) {
-            return false;
-        }
-        for oo in p.trace(d.module, dc.func, opts, dc.span.start_byte) {
-            let Origin::Lit(om, of, Expr::Object(obj)) = oo else {
-                // A URL string (`new ProxyAgent(url)`) sets no timeout;
-                // options we cannot see may.
-                if matches!(oo, Origin::Lit(_, _, Expr::Str(_) | Expr::Template(_))) {
-                    return false;
-                }
-                return true;
-            };
-            if obj.spread {
-                return true;
-            }
-            for key in &r.keys {
-                let Some(v) = obj.get(key) else {
-                    return false;
-                };
-                for vo in p.trace(om, of, v, u32::MAX) {
-                    match vo {
-                        Origin::Lit(_, _, Expr::Null) => return false,
-                        Origin::Lit(_, _, Expr::Num(n)) => {
-                            if r.unbounded_values.iter().any(|u| num_eq(u, &n)) {
-                                return false;
-                            }
-                            let secs = n.replace('_', "").parse::<f64>().map(|x| x / scale);
-                            if secs.is_ok_and(|x| x > MAX_BOUNDED_DEFAULT_SECS) {
-                                return false;
-                            }
+        for v in &set.values {
+            for vo in p.trace(v.module, v.func, &v.expr, u32::MAX) {
+                match vo {
+                    Origin::Lit(_, _, Expr::Null) => return false,
+                    Origin::Lit(_, _, Expr::Num(n)) => {
+                        if r.unbounded_values.iter().any(|u| num_eq(u, &n)) {
+                            return false;
                         }
-                        _ => {}
+                        let secs = n.replace('_', "").parse::<f64>().map(|x| x / scale);
+                        if secs.is_ok_and(|x| x > MAX_BOUNDED_DEFAULT_SECS) {
+                            return false;
+                        }
                     }
+                    _ => {}
                 }
             }
         }
@@ -1206,8 +392,8 @@ fn eval_value(p: &Project, m: u32, func: Option<FuncId>, v: &Expr, client: &Clie
         let why = match o {
             Origin::Lit(_, _, Expr::Null) => Some(format!(
                 "`{}` is set to {}, which turns the limit off",
-                setting_name(v, module, client),
-                null_word(module.lang())
+                setting_name(v, client),
+                module.lang().null_word()
             )),
             Origin::Lit(_, _, Expr::Num(n))
                 if client.unbounded_values.iter().any(|u| num_eq(u, &n)) =>
@@ -1278,15 +464,9 @@ fn num_eq(a: &str, b: &str) -> bool {
     matches!((norm(a), norm(b)), (Some(x), Some(y)) if x == y)
 }
 
-fn null_word(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Python => "None",
-        Lang::Rust => "None",
-        _ => "null",
-    }
-}
-
-fn setting_name(v: &Expr, _module: &Module, client: &Client) -> String {
+/// The name a `None` timeout is reported by: the variable that holds it,
+/// or the client's first timeout key.
+fn setting_name(v: &Expr, client: &Client) -> String {
     match v {
         Expr::Name(n) => n.clone(),
         _ => client
