@@ -208,6 +208,16 @@ pub struct Pack {
     /// them is an MCP client, not server code.
     #[serde(default)]
     pub mcp_clients: Vec<String>,
+    /// Cells set once and read everywhere (`static C: OnceLock<Client>`):
+    /// their constructors, the methods that read the value (`get`,
+    /// `get_or_init`) and those that put it there (`set`; `get_or_init`'s
+    /// closure).
+    #[serde(default)]
+    pub cell_constructors: Vec<String>,
+    #[serde(default)]
+    pub cell_get: Vec<String>,
+    #[serde(default)]
+    pub cell_set: Vec<String>,
     /// Methods that register a route handler on an app or router
     /// (`app.post(path, handler)`, `.route(path, get(handler))`).
     #[serde(default)]
@@ -602,6 +612,9 @@ pub struct LangKnowledge {
     pub route_methods: Vec<String>,
     pub mcp_transport: Vec<String>,
     pub route_handlers: Vec<String>,
+    pub cell_constructors: Vec<String>,
+    pub cell_get: Vec<String>,
+    pub cell_set: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -678,6 +691,9 @@ impl Knowledge {
         target.route_methods.extend(pack.route_methods);
         target.mcp_transport.extend(pack.mcp_transport);
         target.route_handlers.extend(pack.route_handlers);
+        target.cell_constructors.extend(pack.cell_constructors);
+        target.cell_get.extend(pack.cell_get);
+        target.cell_set.extend(pack.cell_set);
         target.string_sources.extend(pack.string_sources);
         Ok(())
     }

@@ -485,8 +485,9 @@ fn entry_name(entry: &crate::knowledge::Entry, c: &crate::facts::Call) -> Option
         .and_then(str_value)
 }
 
-/// Adds a call for each function a transparent wrapper is handed by name
-/// (`LazyLock::new(reqwest::Client::new)` runs `reqwest::Client::new()`),
+/// Adds a call for each function a transparent wrapper or a cell is handed
+/// by name (`LazyLock::new(reqwest::Client::new)` and
+/// `CELL.get_or_init(reqwest::Client::new)` run `reqwest::Client::new()`),
 /// so that tracing the wrapper finds what it builds.
 pub(super) fn add_function_refs(m: &mut Module, lk: &LangKnowledge) {
     let mut extra = Vec::new();
@@ -497,7 +498,10 @@ pub(super) fn add_function_refs(m: &mut Module, lk: &LangKnowledge) {
                     .transparent_functions
                     .iter()
                     .any(|t| p.ends_with(&format!("::{t}")))
-        });
+        }) || c
+            .method
+            .as_deref()
+            .is_some_and(|x| lk.cell_set.iter().any(|s| s == x));
         let Some(f @ Expr::Name(_)) = c.positional(0).filter(|_| wraps) else {
             continue;
         };

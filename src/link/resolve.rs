@@ -247,9 +247,15 @@ impl Project<'_> {
     /// project module.
     pub(super) fn imported_binding(&self, from: u32, path: &str) -> Option<(u32, usize)> {
         let lang = self.module(from).lang();
-        let (module_part, sym) = path.rsplit_once('.')?;
         let from_path = &self.module(from).path;
-        let keys = self.import_keys_of(lang, from_path, module_part)?;
+        let (keys, sym) = if lang == Lang::Rust {
+            // `use crate::state::CLIENT;`: a static of another module.
+            let (head, sym) = path.rsplit_once("::")?;
+            (self.rust_module_keys(from, head), sym)
+        } else {
+            let (module_part, sym) = path.rsplit_once('.')?;
+            (self.import_keys_of(lang, from_path, module_part)?, sym)
+        };
         keys.iter()
             .filter_map(|k| self.module_keys.get(k))
             .flatten()
@@ -300,6 +306,36 @@ impl Project<'_> {
             }
         }
         Some(keys)
+    }
+
+    /// The module keys a Rust module path (`crate::state`, `super::db`,
+    /// `shared_lib::http`) written in module `from` may name.
+    pub(super) fn rust_module_keys(&self, from: u32, head: &str) -> Vec<String> {
+        let (crate_root, own) = rust_module_path(&self.module(from).path);
+        let first = head.split("::").next().unwrap_or(head);
+        if let Some(dir) = self.packages_by_name.get(first) {
+            let rest = &head[first.len()..];
+            let root = if dir == "." {
+                "src".to_string()
+            } else {
+                format!("{dir}/src")
+            };
+            return vec![format!("rs:{root}#crate{rest}")];
+        }
+        let cands = if let Some(rest) = head.strip_prefix("crate") {
+            vec![format!("crate{rest}")]
+        } else if head == "self" || head.starts_with("self::") {
+            vec![format!("{own}{}", &head[4..])]
+        } else if head == "super" || head.starts_with("super::") {
+            let parent = own.rsplit_once("::").map(|(p, _)| p).unwrap_or("crate");
+            vec![format!("{parent}{}", &head[5..])]
+        } else {
+            vec![format!("{own}::{head}"), format!("crate::{head}")]
+        };
+        cands
+            .into_iter()
+            .map(|c| format!("rs:{crate_root}#{c}"))
+            .collect()
     }
 
     pub(super) fn resolve_rust_path(&self, from: u32, path: &str) -> Option<FuncRef> {

@@ -95,6 +95,18 @@ impl Project<'_> {
                         }
                     }
                 }
+                // `CLIENT.get()` on a `static CLIENT: OnceLock<..>`: what is
+                // put in it, wherever that is.
+                if let (Some(meth), Some(Expr::Name(cell))) = (&c.method, &c.receiver) {
+                    if lk.cell_get.iter().any(|g| g == meth) && self.is_cell(m, c.func, cell) {
+                        let before = out.len();
+                        self.trace_cell(m, cell, depth, out, seen);
+                        if out.len() == before {
+                            out.push(Origin::Unknown);
+                        }
+                        return;
+                    }
+                }
                 let cref = CallRef {
                     module: m,
                     call: *id,
@@ -294,6 +306,104 @@ impl Project<'_> {
                     seen,
                 ),
                 None => out.push(Origin::Unknown),
+            }
+        }
+    }
+
+    /// Is `name` (in `func` of module `m`) a cell built by one of the
+    /// knowledge's cell constructors?
+    fn is_cell(&self, m: u32, func: Option<FuncId>, name: &str) -> bool {
+        let lk = self.lk(m);
+        if lk.cell_constructors.is_empty() {
+            return false;
+        }
+        self.trace(m, func, &Expr::Name(name.to_string()), u32::MAX)
+            .iter()
+            .any(|o| match o {
+                Origin::Call(c) => self
+                    .module(c.module)
+                    .call(c.call)
+                    .path
+                    .as_deref()
+                    .is_some_and(|p| {
+                        any_matches(&lk.cell_constructors, p)
+                            || lk
+                                .cell_constructors
+                                .iter()
+                                .any(|k| p.ends_with(&format!("::{k}")))
+                    }),
+                _ => false,
+            })
+    }
+
+    /// What is put in the cell named `cell` anywhere in its package:
+    /// `CELL.set(v)`, and the value `CELL.get_or_init(|| v)` builds.
+    fn trace_cell(
+        &self,
+        m: u32,
+        cell: &str,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        if !seen.insert((m, None, format!("cell:{cell}"))) {
+            return;
+        }
+        let lk = self.lk(m);
+        let package = &self.module(m).package;
+        let last = cell.rsplit("::").next().unwrap_or(cell);
+        for (om, module) in self.modules.iter().enumerate() {
+            if &module.package != package || module.lang() != self.module(m).lang() {
+                continue;
+            }
+            for (ci, c) in module.calls.iter().enumerate() {
+                let on_cell = matches!(&c.receiver, Some(Expr::Name(n)) if n.rsplit("::").next() == Some(last));
+                let sets = c
+                    .method
+                    .as_deref()
+                    .is_some_and(|x| lk.cell_set.iter().any(|s| s == x));
+                if !on_cell || !sets {
+                    continue;
+                }
+                match c.positional(0) {
+                    Some(Expr::Func(f)) => {
+                        let f = FuncRef {
+                            module: om as u32,
+                            func: *f,
+                        };
+                        for (fm, ff, v) in self.returns_of(f) {
+                            self.trace_into(fm, Some(ff), &v, u32::MAX, depth - 1, out, seen);
+                        }
+                    }
+                    Some(v) => {
+                        // A function named, not called: the call it makes.
+                        let made = module
+                            .calls
+                            .iter()
+                            .rposition(|x| x.via == Some(ci as CallId) && x.args.is_empty());
+                        match (v, made) {
+                            (Expr::Name(_), Some(made)) => self.trace_into(
+                                om as u32,
+                                c.func,
+                                &Expr::Call(made as CallId),
+                                c.span.start_byte,
+                                depth - 1,
+                                out,
+                                seen,
+                            ),
+                            _ => self.trace_into(
+                                om as u32,
+                                c.func,
+                                v,
+                                c.span.start_byte,
+                                depth - 1,
+                                out,
+                                seen,
+                            ),
+                        }
+                    }
+                    None => {}
+                }
             }
         }
     }
