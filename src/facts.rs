@@ -514,6 +514,8 @@ pub enum ExitKind {
     Tail,
     Continue,
     Break,
+    /// Python `yield v` (a generator's or a context manager's value).
+    Yield,
 }
 
 /// Where control leaves a function or loop, and with what.

@@ -208,6 +208,10 @@ pub struct Pack {
     /// them is an MCP client, not server code.
     #[serde(default)]
     pub mcp_clients: Vec<String>,
+    /// MCP servers whose lifespan function's yielded value handlers read
+    /// as the request context's `lifespan_context` (FastMCP(.., lifespan=f)).
+    #[serde(default)]
+    pub lifespan: Option<Lifespan>,
     /// Cells set once and read everywhere (`static C: OnceLock<Client>`):
     /// their constructors, the methods that read the value (`get`,
     /// `get_or_init`) and those that put it there (`set`; `get_or_init`'s
@@ -615,6 +619,20 @@ pub struct LangKnowledge {
     pub cell_constructors: Vec<String>,
     pub cell_get: Vec<String>,
     pub cell_set: Vec<String>,
+    pub lifespans: Vec<Lifespan>,
+}
+
+/// Where an MCP server keeps the value its lifespan yields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifespan {
+    /// Server constructors that take a lifespan function.
+    pub constructors: Vec<String>,
+    /// The keyword that names it (`lifespan`).
+    pub keyword: String,
+    /// The attribute handlers read the yielded value through
+    /// (`ctx.request_context.lifespan_context`).
+    pub attribute: String,
 }
 
 #[derive(Debug, Default)]
@@ -692,6 +710,7 @@ impl Knowledge {
         target.mcp_transport.extend(pack.mcp_transport);
         target.route_handlers.extend(pack.route_handlers);
         target.cell_constructors.extend(pack.cell_constructors);
+        target.lifespans.extend(pack.lifespan);
         target.cell_get.extend(pack.cell_get);
         target.cell_set.extend(pack.cell_set);
         target.string_sources.extend(pack.string_sources);

@@ -118,6 +118,7 @@ enum K {
     ListSplatPattern,
     DictionarySplatPattern,
     Await,
+    Yield,
     ParenthesizedExpression,
     NotOperator,
     UnaryOperator,
@@ -220,6 +221,7 @@ fn kind_of(name: &str, named: bool) -> K {
         "list_splat_pattern" => K::ListSplatPattern,
         "dictionary_splat_pattern" => K::DictionarySplatPattern,
         "await" => K::Await,
+        "yield" => K::Yield,
         "parenthesized_expression" => K::ParenthesizedExpression,
         "not_operator" => K::NotOperator,
         "unary_operator" => K::UnaryOperator,
@@ -1595,6 +1597,7 @@ impl<'t, 's> Lower<'t, 's> {
             K::False => Ok(Expr::Bool(false)),
             K::None => Ok(Expr::Null),
             K::Await => self.await_expr(n),
+            K::Yield => self.yield_expr(n),
             K::ParenthesizedExpression => self.paren(n),
             K::Subscript => self.subscript(n),
             K::Dictionary => self.dictionary(n),
@@ -1622,6 +1625,20 @@ impl<'t, 's> Lower<'t, 's> {
 
     fn stmt_as_expr(&mut self, n: Node<'t>) -> R<Expr> {
         self.stmt_inner(n)?;
+        Ok(self.unk(n))
+    }
+
+    /// `yield v`: recorded as an exit, so that what a lifespan context
+    /// manager yields can be traced into the tools that read it.
+    fn yield_expr(&mut self, n: Node<'t>) -> R<Expr> {
+        let value = self.inner_expr(n)?;
+        self.b.m.exits.push(Exit {
+            span: span_of(n),
+            kind: ExitKind::Yield,
+            value,
+            func: self.b.func,
+            ctx: self.b.ctx.clone(),
+        });
         Ok(self.unk(n))
     }
 

@@ -70,7 +70,10 @@ impl Project<'_> {
         let module = self.module(m);
         // `client["shop"]["orders"]`: a resource reached by key, like one
         // reached by attribute.
-        if let (Expr::Index(inner, _), true) = (e, walk.resources) {
+        // `ctx.request_context.lifespan_context.db`: a value the lifespan
+        // yields, traced like any other, not a resource of `ctx`.
+        let lifespan = matches!(e, Expr::Attr(inner, _) | Expr::Index(inner, _) if self.is_lifespan_context(m, inner));
+        if let (Expr::Index(inner, _), true, false) = (e, walk.resources, lifespan) {
             let before = out.len();
             self.origins_of(m, func, inner, pos, chain, deeper, out)?;
             for o in &mut out[before..] {
@@ -100,7 +103,7 @@ impl Project<'_> {
         }
         // `client.chat.completions`: a resource object of the client, not a
         // value bound anywhere: the client is what its root leads to.
-        if let (Expr::Attr(inner, _), true) = (e, walk.resources) {
+        if let (Expr::Attr(inner, _), true, false) = (e, walk.resources, lifespan) {
             // `clients.session` where `clients` is an imported project
             // module: a value, traced below, not a resource attribute.
             let module_attr = self.module_attr_binding(m, func, e).is_some();

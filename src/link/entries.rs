@@ -385,7 +385,13 @@ impl Project<'_> {
     /// expression, a name bound to one or imported from another module, a
     /// method (`self.method`, `this.handle.bind(this)`, `obj.method` of a
     /// known class), or what `Tool.from_function(f)` wraps.
-    fn handler_func(&self, m: u32, func: Option<FuncId>, h: &Expr, pos: u32) -> Option<FuncRef> {
+    pub(super) fn handler_func(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        h: &Expr,
+        pos: u32,
+    ) -> Option<FuncRef> {
         let module = self.module(m);
         match h {
             Expr::Func(f) => Some(FuncRef {

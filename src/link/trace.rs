@@ -168,6 +168,13 @@ impl Project<'_> {
                 }
                 self.trace_bindings(m, bs, depth, out, seen);
             }
+            Expr::Attr(obj, field) if self.is_lifespan_context(m, obj) => {
+                self.trace_lifespan(m, field, depth, out, seen);
+            }
+            Expr::Index(obj, key) if self.is_lifespan_context(m, obj) => match key.as_ref() {
+                Expr::Str(k) => self.trace_lifespan(m, k, depth, out, seen),
+                _ => out.push(Origin::Unknown),
+            },
             Expr::Attr(obj, field) => {
                 if let Expr::Name(s) = obj.as_ref() {
                     if matches!(s.as_str(), "self" | "this") {
@@ -405,6 +412,110 @@ impl Project<'_> {
                     None => {}
                 }
             }
+        }
+    }
+
+    /// `ctx.request_context.lifespan_context` (and a name bound to it).
+    pub(super) fn is_lifespan_context(&self, m: u32, obj: &Expr) -> bool {
+        let lk = self.lk(m);
+        if lk.lifespans.is_empty() {
+            return false;
+        }
+        match obj {
+            Expr::Attr(_, a) => lk.lifespans.iter().any(|l| &l.attribute == a),
+            // `app = ctx.request_context.lifespan_context` … `app.db`.
+            Expr::Name(n) => self
+                .module(m)
+                .binding_index
+                .get(n)
+                .into_iter()
+                .flatten()
+                .any(|&b| {
+                    matches!(&self.module(m).bindings[b as usize].value,
+                        Expr::Attr(_, a) if lk.lifespans.iter().any(|l| &l.attribute == a))
+                }),
+            _ => false,
+        }
+    }
+
+    /// Field or key `key` of what the package's server lifespans yield
+    /// (`yield AppContext(db=db)`, `yield {"db": db}`).
+    fn trace_lifespan(
+        &self,
+        m: u32,
+        key: &str,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        if !seen.insert((m, None, format!("lifespan:{key}"))) {
+            return;
+        }
+        let package = self.module(m).package.clone();
+        let before = out.len();
+        for (om, module) in self.modules.iter().enumerate() {
+            let om = om as u32;
+            if module.package != package {
+                continue;
+            }
+            let lk = self.lk(om);
+            for c in &module.calls {
+                let Some(path) = c.path.as_deref() else {
+                    continue;
+                };
+                for l in &lk.lifespans {
+                    if !any_matches(&l.constructors, path) {
+                        continue;
+                    }
+                    let Some(h) = c.kwarg(&l.keyword) else {
+                        continue;
+                    };
+                    let Some(f) = self.handler_func(om, c.func, h, c.span.start_byte) else {
+                        out.push(Origin::Unknown);
+                        continue;
+                    };
+                    let fm = self.module(f.module);
+                    for x in &fm.exits {
+                        if x.kind != ExitKind::Yield || x.func != Some(f.func) {
+                            continue;
+                        }
+                        let Some(v) = &x.value else { continue };
+                        for o in self.trace(f.module, x.func, v, x.span.start_byte) {
+                            match o {
+                                Origin::Call(k) => {
+                                    let kc = self.module(k.module).call(k.call);
+                                    // A lifespan whose value has no such field
+                                    // belongs to another server of the package.
+                                    if let Some(a) = kc.kwarg(key) {
+                                        self.trace_into(
+                                            k.module,
+                                            kc.func,
+                                            a,
+                                            kc.span.start_byte,
+                                            depth - 1,
+                                            out,
+                                            seen,
+                                        );
+                                    } else if kc.has_spread_arg() {
+                                        out.push(Origin::Unknown);
+                                    }
+                                }
+                                Origin::Lit(lm, lf, Expr::Object(obj)) => match obj.get(key) {
+                                    Some(a) => {
+                                        self.trace_into(lm, lf, a, u32::MAX, depth - 1, out, seen)
+                                    }
+                                    None if obj.spread => out.push(Origin::Unknown),
+                                    None => {}
+                                },
+                                _ => out.push(Origin::Unknown),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if out.len() == before {
+            out.push(Origin::Unknown);
         }
     }
 
