@@ -111,7 +111,10 @@ impl Project<'_> {
             let bound = e
                 .dotted()
                 .is_some_and(|d| !module.bindings_of(func, &d).is_empty());
-            if !self_field && !bound && !module_attr {
+            // `deps.pool` of a project object (`Deps(pool=..)`): a field.
+            let project_field = matches!(inner.as_ref(), Expr::Name(_))
+                && self.is_project_instance(m, func, inner, pos);
+            if !self_field && !bound && !module_attr && !project_field {
                 let before = out.len();
                 self.origins_of(m, func, inner, pos, chain, deeper, out)?;
                 for o in &mut out[before..] {

@@ -224,7 +224,7 @@ impl Project<'_> {
                         }
                         self.trace_bindings(m, module.bindings_at(func, &d, pos), depth, out, seen);
                     }
-                    _ => out.push(Origin::Unknown),
+                    _ => self.trace_field(m, func, obj, field, pos, depth, out, seen),
                 }
             }
             Expr::Conditional {
@@ -411,6 +411,78 @@ impl Project<'_> {
                     }
                     None => {}
                 }
+            }
+        }
+    }
+
+    /// Does `e` hold an instance of a project class, built in view?
+    pub(super) fn is_project_instance(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        e: &Expr,
+        pos: u32,
+    ) -> bool {
+        let origins = self.trace(m, func, e, pos);
+        !origins.is_empty()
+            && origins.iter().all(|o| match o {
+                Origin::Call(k) => {
+                    let kc = self.module(k.module).call(k.call);
+                    matches!(&kc.callee, Expr::Name(n)
+                        if self.class_named(k.module, n) || self.constructor_of(k.module, kc).is_some())
+                }
+                _ => false,
+            })
+    }
+
+    /// `deps.pool` where `deps` holds an instance of a project class built
+    /// with that field (`Deps(pool=await make_pool())`, a dataclass), or an
+    /// object literal with that key. Unknown otherwise.
+    #[allow(clippy::too_many_arguments)]
+    fn trace_field(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        obj: &Expr,
+        field: &str,
+        pos: u32,
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        if !matches!(obj, Expr::Name(_)) {
+            out.push(Origin::Unknown);
+            return;
+        }
+        let mut inner = Vec::new();
+        self.trace_into(m, func, obj, pos, depth - 1, &mut inner, seen);
+        if inner.is_empty() {
+            out.push(Origin::Unknown);
+        }
+        for o in inner {
+            match o {
+                Origin::Call(k) => {
+                    let kc = self.module(k.module).call(k.call);
+                    let project_class = matches!(&kc.callee, Expr::Name(n)
+                        if self.class_named(k.module, n) || self.constructor_of(k.module, kc).is_some());
+                    match kc.kwarg(field) {
+                        Some(a) if project_class => self.trace_into(
+                            k.module,
+                            kc.func,
+                            a,
+                            kc.span.start_byte,
+                            depth - 1,
+                            out,
+                            seen,
+                        ),
+                        _ => out.push(Origin::Unknown),
+                    }
+                }
+                Origin::Lit(lm, lf, Expr::Object(o)) => match o.get(field) {
+                    Some(a) => self.trace_into(lm, lf, a, u32::MAX, depth - 1, out, seen),
+                    None => out.push(Origin::Unknown),
+                },
+                _ => out.push(Origin::Unknown),
             }
         }
     }
