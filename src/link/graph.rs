@@ -331,9 +331,30 @@ impl Project<'_> {
                 } else {
                     fun.class.is_none()
                 };
-                fm.package == module.package && fits
+                // Its own package, or a workspace package it imports by name
+                // (`use client::Client` … `self.client.get_issue(..)`).
+                let near =
+                    fm.package == module.package || method && self.imports_package(m, &fm.package);
+                near && fits
             })
             .collect()
+    }
+
+    /// Does module `m` import the workspace package in directory `dir` by
+    /// its name?
+    fn imports_package(&self, m: u32, dir: &str) -> bool {
+        let module = self.module(m);
+        self.packages_by_name
+            .iter()
+            .filter(|(_, d)| d.as_str() == dir)
+            .any(|(name, _)| {
+                module.imports.iter().any(|i| {
+                    i.path == *name
+                        || i.path.starts_with(&format!("{name}::"))
+                        || i.path.starts_with(&format!("{name}/"))
+                        || i.path.starts_with(&format!("{name}."))
+                })
+            })
     }
 
     /// The methods named `name` of the project classes the class around
