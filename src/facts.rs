@@ -586,6 +586,11 @@ pub struct Module {
     pub module_calls: Vec<CallId>,
     /// Functions nested directly in each function; filled by `finish`.
     pub func_children: Vec<Vec<FuncId>>,
+    /// Bindings whose value is this call, by call; filled by `finish`.
+    pub call_bindings: std::collections::HashMap<CallId, Vec<u32>>,
+    /// Bindings whose value is this function (a lambda, an async block),
+    /// by function; filled by `finish`.
+    pub func_bindings: std::collections::HashMap<FuncId, Vec<u32>>,
     /// For each call, the calls made on its result; filled by `finish`.
     pub chained: Vec<Vec<CallId>>,
     /// Bindings by name; filled by `finish`.
@@ -598,6 +603,18 @@ pub struct Module {
 impl Module {
     pub fn lang(&self) -> Lang {
         self.lang.unwrap_or(Lang::Python)
+    }
+
+    /// The calls made directly in `func` (at module level for `None`).
+    pub fn calls_in(&self, func: Option<FuncId>) -> &[CallId] {
+        match func {
+            Some(f) => self
+                .func_calls
+                .get(f as usize)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            None => &self.module_calls,
+        }
     }
 
     /// The never-server region that holds `span`, if any.
@@ -776,6 +793,15 @@ impl Module {
             match c.func {
                 Some(f) => self.func_calls[f as usize].push(i as CallId),
                 None => self.module_calls.push(i as CallId),
+            }
+        }
+        self.call_bindings.clear();
+        self.func_bindings.clear();
+        for (i, b) in self.bindings.iter().enumerate() {
+            match b.value {
+                Expr::Call(c) => self.call_bindings.entry(c).or_default().push(i as u32),
+                Expr::Func(f) => self.func_bindings.entry(f).or_default().push(i as u32),
+                _ => {}
             }
         }
         self.func_children = vec![Vec::new(); self.functions.len()];

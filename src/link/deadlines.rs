@@ -25,28 +25,28 @@ impl Project<'_> {
                 _ => break,
             }
         }
-        self.bound_then_deadlined(
-            c.module,
-            call.func,
-            |v| matches!(v, Expr::Call(id) if held.contains(id)),
-        )
+        self.bound_then_deadlined(c.module, call.func, Held::Calls(&held))
     }
 
     /// A value that `holds` accepts, bound to a name in `func`, and that
     /// name later handed to a deadline in the same function.
-    fn bound_then_deadlined(
-        &self,
-        m: u32,
-        func: Option<FuncId>,
-        holds: impl Fn(&Expr) -> bool,
-    ) -> Option<String> {
+    fn bound_then_deadlined(&self, m: u32, func: Option<FuncId>, held: Held) -> Option<String> {
         let module = self.module(m);
-        for b in &module.bindings {
-            if b.func != func || !holds(&b.value) {
+        let bindings: Vec<u32> = match held {
+            Held::Calls(ids) => ids
+                .iter()
+                .flat_map(|c| module.call_bindings.get(c).into_iter().flatten().copied())
+                .collect(),
+            Held::Func(f) => module.func_bindings.get(&f).cloned().unwrap_or_default(),
+        };
+        for b in bindings {
+            let b = &module.bindings[b as usize];
+            if b.func != func {
                 continue;
             }
-            for (ci, c) in module.calls.iter().enumerate() {
-                if c.func != func || c.span.start_byte < b.span.start_byte {
+            for &ci in module.calls_in(func) {
+                let c = module.call(ci);
+                if c.span.start_byte < b.span.start_byte {
                     continue;
                 }
                 for (i, a) in c.args.iter().enumerate() {
@@ -54,7 +54,7 @@ impl Project<'_> {
                         continue;
                     }
                     let ctx = [Ctx::Arg {
-                        call: ci as CallId,
+                        call: ci,
                         index: i as u32,
                     }];
                     if let Some(d) = self.deadline_around(m, func, &ctx) {
@@ -95,11 +95,7 @@ impl Project<'_> {
             match f {
                 Some(id) if module.func(id).kind == FuncKind::Lambda => {
                     let parent = module.func(id).parent;
-                    if let Some(d) = self.bound_then_deadlined(
-                        m,
-                        parent,
-                        |v| matches!(v, Expr::Func(x) if *x == id),
-                    ) {
+                    if let Some(d) = self.bound_then_deadlined(m, parent, Held::Func(id)) {
                         return Some(d);
                     }
                     ctxs = module.func(id).ctx.clone();
@@ -225,25 +221,37 @@ impl Project<'_> {
     }
 
     pub(super) fn compute_covered(&self) -> HashSet<FuncRef> {
+        // Per function: for each call site, whether a deadline bounds it
+        // there, and the named function the site is in. Computed once: the
+        // fixpoint below only grows `covered`.
+        let sites: Vec<(FuncRef, Vec<(bool, Option<FuncRef>)>)> = self
+            .callers
+            .iter()
+            .map(|(f, calls)| {
+                let judged = calls
+                    .iter()
+                    .map(|s| {
+                        let call = self.module(s.module).call(s.call);
+                        let around = self.enclosing_named(s.module, call.func).map(|g| FuncRef {
+                            module: s.module,
+                            func: g,
+                        });
+                        (self.deadline_over(*s).is_some(), around)
+                    })
+                    .collect();
+                (*f, judged)
+            })
+            .collect();
         let mut covered: HashSet<FuncRef> = HashSet::new();
-        let candidates: Vec<FuncRef> = self.callers.keys().copied().collect();
         loop {
             let mut changed = false;
-            for f in &candidates {
+            for (f, judged) in &sites {
                 if covered.contains(f) {
                     continue;
                 }
-                let sites = self.callers(*f);
-                let all = !sites.is_empty()
-                    && sites.iter().all(|s| {
-                        let call = self.module(s.module).call(s.call);
-                        self.deadline_over(*s).is_some()
-                            || self.enclosing_named(s.module, call.func).is_some_and(|g| {
-                                covered.contains(&FuncRef {
-                                    module: s.module,
-                                    func: g,
-                                })
-                            })
+                let all = !judged.is_empty()
+                    && judged.iter().all(|(bounded, around)| {
+                        *bounded || around.is_some_and(|g| covered.contains(&g))
                     });
                 if all {
                     covered.insert(*f);
@@ -278,15 +286,18 @@ pub fn chained_after(module: &Module, id: CallId) -> Vec<CallId> {
         }
     }
     let func = module.call(id).func;
-    for b in &module.bindings {
-        let holds = matches!(b.value, Expr::Call(v) if v == id || out.contains(&v));
-        if holds && b.func == func {
-            for (i, c) in module.calls.iter().enumerate() {
-                if c.func == func
-                    && c.receiver.as_ref().and_then(|r| r.root_name()) == Some(b.name.as_str())
-                {
-                    out.push(i as CallId);
-                    for (n, _) in module.calls_on(i as CallId) {
+    let held: Vec<CallId> = std::iter::once(id).chain(out.iter().copied()).collect();
+    for h in held {
+        for &b in module.call_bindings.get(&h).into_iter().flatten() {
+            let b = &module.bindings[b as usize];
+            if b.func != func {
+                continue;
+            }
+            for &i in module.calls_in(func) {
+                let c = module.call(i);
+                if c.receiver.as_ref().and_then(|r| r.root_name()) == Some(b.name.as_str()) {
+                    out.push(i);
+                    for (n, _) in module.calls_on(i) {
                         out.push(n);
                     }
                 }
@@ -294,4 +305,13 @@ pub fn chained_after(module: &Module, id: CallId) -> Vec<CallId> {
         }
     }
     out
+}
+
+/// What a binding must hold to count for [`Project::bound_then_deadlined`].
+#[derive(Clone, Copy)]
+enum Held<'a> {
+    /// One of these calls' results.
+    Calls(&'a [CallId]),
+    /// This function (a lambda, an async block).
+    Func(FuncId),
 }

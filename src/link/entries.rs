@@ -503,7 +503,7 @@ pub(super) fn add_function_refs(m: &mut Module, lk: &LangKnowledge) {
                 || lk
                     .transparent_functions
                     .iter()
-                    .any(|t| p.ends_with(&format!("::{t}")))
+                    .any(|t| ends_with_segment(p, t))
         }) || c
             .method
             .as_deref()

@@ -265,6 +265,17 @@ impl Project<'_> {
         let Expr::Name(n) = &call.callee else {
             return None;
         };
+        // Most calls build no project class: decide that without a lookup.
+        let last = n.rsplit(['.', ':']).next().unwrap_or(n);
+        if !self.class_names.contains(last)
+            && module.import(n).is_none_or(|i| {
+                !self
+                    .class_names
+                    .contains(i.path.rsplit(['.', ':']).next().unwrap_or(""))
+            })
+        {
+            return None;
+        }
         let (cm, class) = if self.class_named(m, n) {
             (m, n.clone())
         } else {
@@ -302,22 +313,17 @@ impl Project<'_> {
                 }
             }
         }
-        if let Some(recv) = &call.receiver {
+        if let Some(Expr::Call(id)) = &call.receiver {
             // `super().__init__(..)`: the base classes' method, not every
             // method of that name.
-            if let Expr::Call(id) = recv {
-                if module.call(*id).name() == Some("super") {
-                    return self.base_methods(m, call.func, name);
-                }
-            }
-            if self.library_value(m, call.func, recv, call.span.start_byte) {
-                return Vec::new();
+            if module.call(*id).name() == Some("super") {
+                return self.base_methods(m, call.func, name);
             }
         }
         let Some(cands) = self.by_name.get(name) else {
             return Vec::new();
         };
-        cands
+        let found: Vec<FuncRef> = cands
             .iter()
             .copied()
             .filter(|f| {
@@ -333,28 +339,25 @@ impl Project<'_> {
                 };
                 // Its own package, or a workspace package it imports by name
                 // (`use client::Client` … `self.client.get_issue(..)`).
-                let near =
-                    fm.package == module.package || method && self.imports_package(m, &fm.package);
+                let near = self.package_of[f.module as usize] == self.package_of[m as usize]
+                    || method && self.imports_package(m, &fm.package);
                 near && fits
             })
-            .collect()
+            .collect();
+        // Only now, with candidates to rule out, trace the receiver: a
+        // library's object has the library's methods.
+        if let Some(recv) = &call.receiver {
+            if !found.is_empty() && self.library_value(m, call.func, recv, call.span.start_byte) {
+                return Vec::new();
+            }
+        }
+        found
     }
 
     /// Does module `m` import the workspace package in directory `dir` by
     /// its name?
     fn imports_package(&self, m: u32, dir: &str) -> bool {
-        let module = self.module(m);
-        self.packages_by_name
-            .iter()
-            .filter(|(_, d)| d.as_str() == dir)
-            .any(|(name, _)| {
-                module.imports.iter().any(|i| {
-                    i.path == *name
-                        || i.path.starts_with(&format!("{name}::"))
-                        || i.path.starts_with(&format!("{name}/"))
-                        || i.path.starts_with(&format!("{name}."))
-                })
-            })
+        self.imported_packages[m as usize].iter().any(|d| d == dir)
     }
 
     /// The methods named `name` of the project classes the class around

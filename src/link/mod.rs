@@ -91,6 +91,16 @@ pub struct Project<'k> {
     struct_fields: HashMap<(String, String), Vec<FieldValue>>,
     /// Workspace packages by the name they are imported by: their directory.
     packages_by_name: HashMap<String, String>,
+    /// Every class, struct and impl name in the project.
+    class_names: HashSet<String>,
+    /// Per module: a number for its package (equal numbers, same package).
+    package_of: Vec<u32>,
+    /// Per module: the directories of the workspace packages it imports by
+    /// name.
+    imported_packages: Vec<Vec<String>>,
+    /// Per package: the lifespan functions its MCP servers are built with
+    /// (`None` for one we cannot see).
+    lifespans: HashMap<String, Vec<Option<FuncRef>>>,
     reach: graph::Reach,
     /// Per module, its upstream calls, computed when first asked for.
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
@@ -115,6 +125,10 @@ impl<'k> Project<'k> {
             ctor_callers: HashMap::new(),
             struct_fields: HashMap::new(),
             packages_by_name: HashMap::new(),
+            lifespans: HashMap::new(),
+            imported_packages: Vec::new(),
+            class_names: HashSet::new(),
+            package_of: Vec::new(),
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
         };
@@ -124,6 +138,44 @@ impl<'k> Project<'k> {
                 p.packages_by_name.insert(n.clone(), m.package.clone());
             }
         }
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        p.package_of = p
+            .modules
+            .iter()
+            .map(|m| {
+                let next = ids.len() as u32;
+                *ids.entry(m.package.as_str()).or_insert(next)
+            })
+            .collect();
+        p.class_names = p
+            .modules
+            .iter()
+            .flat_map(|m| m.classes.iter().map(|c| c.name.clone()))
+            .collect();
+        p.imported_packages = p
+            .modules
+            .iter()
+            .map(|m| {
+                let mut dirs: Vec<String> = p
+                    .packages_by_name
+                    .iter()
+                    .filter(|(name, _)| {
+                        m.imports.iter().any(|i| {
+                            i.path.strip_prefix(name.as_str()).is_some_and(|rest| {
+                                rest.is_empty()
+                                    || rest.starts_with("::")
+                                    || rest.starts_with('/')
+                                    || rest.starts_with('.')
+                            })
+                        })
+                    })
+                    .map(|(_, d)| d.clone())
+                    .collect();
+                dirs.sort();
+                dirs.dedup();
+                dirs
+            })
+            .collect();
         for (i, m) in p.modules.iter().enumerate() {
             for key in module_keys(&m.path, m.lang()) {
                 p.module_keys.entry(key).or_default().push(i as u32);
@@ -147,6 +199,7 @@ impl<'k> Project<'k> {
             }
         }
         p.struct_fields = struct_literal_fields(&p.modules);
+        p.lifespans = p.find_lifespans();
         for (m, calls) in p.targets.iter().enumerate() {
             for (c, t) in calls.iter().enumerate() {
                 if let Some(t) = t {
@@ -275,4 +328,11 @@ fn struct_literal_fields(modules: &[Module]) -> HashMap<(String, String), Vec<Fi
         }
     }
     out
+}
+
+/// `path` ends with the `::`-joined segments `tail` (`std::sync::LazyLock::new`
+/// ends with `LazyLock::new`), without allocating.
+pub(crate) fn ends_with_segment(path: &str, tail: &str) -> bool {
+    path.strip_suffix(tail)
+        .is_some_and(|head| head.ends_with("::"))
 }

@@ -284,7 +284,9 @@ impl Project<'_> {
                 .packages_by_name
                 .iter()
                 .filter(|(n, _)| {
-                    module_part == n.as_str() || module_part.starts_with(&format!("{n}/"))
+                    module_part
+                        .strip_prefix(n.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
                 })
                 .max_by_key(|(n, _)| n.len())
             {

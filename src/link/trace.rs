@@ -53,7 +53,7 @@ impl Project<'_> {
                         || lk
                             .transparent_functions
                             .iter()
-                            .any(|t| p.ends_with(&format!("::{t}")))
+                            .any(|t| ends_with_segment(p, t))
                     {
                         if let Some(Expr::Func(f)) = c.positional(0) {
                             // `Lazy::new(|| Client::builder()..build())`
@@ -334,10 +334,7 @@ impl Project<'_> {
                     .as_deref()
                     .is_some_and(|p| {
                         any_matches(&lk.cell_constructors, p)
-                            || lk
-                                .cell_constructors
-                                .iter()
-                                .any(|k| p.ends_with(&format!("::{k}")))
+                            || lk.cell_constructors.iter().any(|k| ends_with_segment(p, k))
                     }),
                 _ => false,
             })
@@ -523,14 +520,64 @@ impl Project<'_> {
         if !seen.insert((m, None, format!("lifespan:{key}"))) {
             return;
         }
-        let package = self.module(m).package.clone();
         let before = out.len();
+        let package = &self.module(m).package;
+        for lf in self.lifespans.get(package).into_iter().flatten() {
+            let Some(f) = *lf else {
+                out.push(Origin::Unknown);
+                continue;
+            };
+            let fm = self.module(f.module);
+            for x in &fm.exits {
+                if x.kind != ExitKind::Yield || x.func != Some(f.func) {
+                    continue;
+                }
+                let Some(v) = &x.value else { continue };
+                for o in self.trace(f.module, x.func, v, x.span.start_byte) {
+                    match o {
+                        Origin::Call(k) => {
+                            let kc = self.module(k.module).call(k.call);
+                            // A lifespan whose value has no such field
+                            // belongs to another server of the package.
+                            if let Some(a) = kc.kwarg(key) {
+                                self.trace_into(
+                                    k.module,
+                                    kc.func,
+                                    a,
+                                    kc.span.start_byte,
+                                    depth - 1,
+                                    out,
+                                    seen,
+                                );
+                            } else if kc.has_spread_arg() {
+                                out.push(Origin::Unknown);
+                            }
+                        }
+                        Origin::Lit(lm, lf, Expr::Object(obj)) => match obj.get(key) {
+                            Some(a) => self.trace_into(lm, lf, a, u32::MAX, depth - 1, out, seen),
+                            None if obj.spread => out.push(Origin::Unknown),
+                            None => {}
+                        },
+                        _ => out.push(Origin::Unknown),
+                    }
+                }
+            }
+        }
+        if out.len() == before {
+            out.push(Origin::Unknown);
+        }
+    }
+
+    /// The lifespan functions of every package's MCP servers
+    /// (`FastMCP(.., lifespan=app_lifespan)`), found once.
+    pub(super) fn find_lifespans(&self) -> HashMap<String, Vec<Option<FuncRef>>> {
+        let mut out: HashMap<String, Vec<Option<FuncRef>>> = HashMap::new();
         for (om, module) in self.modules.iter().enumerate() {
             let om = om as u32;
-            if module.package != package {
+            let lk = self.lk(om);
+            if lk.lifespans.is_empty() {
                 continue;
             }
-            let lk = self.lk(om);
             for c in &module.calls {
                 let Some(path) = c.path.as_deref() else {
                     continue;
@@ -539,56 +586,15 @@ impl Project<'_> {
                     if !any_matches(&l.constructors, path) {
                         continue;
                     }
-                    let Some(h) = c.kwarg(&l.keyword) else {
-                        continue;
-                    };
-                    let Some(f) = self.handler_func(om, c.func, h, c.span.start_byte) else {
-                        out.push(Origin::Unknown);
-                        continue;
-                    };
-                    let fm = self.module(f.module);
-                    for x in &fm.exits {
-                        if x.kind != ExitKind::Yield || x.func != Some(f.func) {
-                            continue;
-                        }
-                        let Some(v) = &x.value else { continue };
-                        for o in self.trace(f.module, x.func, v, x.span.start_byte) {
-                            match o {
-                                Origin::Call(k) => {
-                                    let kc = self.module(k.module).call(k.call);
-                                    // A lifespan whose value has no such field
-                                    // belongs to another server of the package.
-                                    if let Some(a) = kc.kwarg(key) {
-                                        self.trace_into(
-                                            k.module,
-                                            kc.func,
-                                            a,
-                                            kc.span.start_byte,
-                                            depth - 1,
-                                            out,
-                                            seen,
-                                        );
-                                    } else if kc.has_spread_arg() {
-                                        out.push(Origin::Unknown);
-                                    }
-                                }
-                                Origin::Lit(lm, lf, Expr::Object(obj)) => match obj.get(key) {
-                                    Some(a) => {
-                                        self.trace_into(lm, lf, a, u32::MAX, depth - 1, out, seen)
-                                    }
-                                    None if obj.spread => out.push(Origin::Unknown),
-                                    None => {}
-                                },
-                                _ => out.push(Origin::Unknown),
-                            }
-                        }
+                    if let Some(h) = c.kwarg(&l.keyword) {
+                        out.entry(module.package.clone())
+                            .or_default()
+                            .push(self.handler_func(om, c.func, h, c.span.start_byte));
                     }
                 }
             }
         }
-        if out.len() == before {
-            out.push(Origin::Unknown);
-        }
+        out
     }
 
     /// The values a Promise executor passes to its `resolve` parameter.
