@@ -224,7 +224,7 @@ impl Project<'_> {
         // Per function: for each call site, whether a deadline bounds it
         // there, and the named function the site is in. Computed once: the
         // fixpoint below only grows `covered`.
-        let sites: Vec<(FuncRef, Vec<(bool, Option<FuncRef>)>)> = self
+        let sites: Vec<(FuncRef, Vec<SiteJudged>)> = self
             .callers
             .iter()
             .map(|(f, calls)| {
@@ -306,6 +306,10 @@ pub fn chained_after(module: &Module, id: CallId) -> Vec<CallId> {
     }
     out
 }
+
+/// A call site of a helper: whether a deadline bounds it there, and the
+/// named function it is in.
+type SiteJudged = (bool, Option<FuncRef>);
 
 /// What a binding must hold to count for [`Project::bound_then_deadlined`].
 #[derive(Clone, Copy)]
