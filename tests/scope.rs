@@ -573,3 +573,23 @@ impl S {
         "`unused` in the library: {v:#}"
     );
 }
+
+#[test]
+fn every_format_says_what_the_scope_left_out() {
+    let dir = probe();
+    for (format, want) in [
+        ("terminal", "left out ("),
+        ("concise", "left out ("),
+        ("github", "::notice title=mcp-audit scope::"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mcp-audit"))
+            .current_dir(dir.path())
+            .args(["--format", format, "--select", "MCP101", "."])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(want), "{format}: {text}");
+        assert!(text.contains("1 in test code"), "{format}: {text}");
+    }
+}

@@ -97,6 +97,15 @@ pub fn render(report: &Report) -> String {
             if empty == 1 { "" } else { "s" }
         );
     }
+    // What the scope left out, so that a PR check does not read as all clear.
+    if let Some(note) = report.scope_note() {
+        let _ = writeln!(
+            out,
+            "::notice title={}::{}",
+            escape_property("mcp-audit scope"),
+            escape_data(&note)
+        );
+    }
     let n = report.findings.len();
     let summary = format!(
         "{}; {n} finding{}",
