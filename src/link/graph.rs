@@ -276,20 +276,7 @@ impl Project<'_> {
         {
             return None;
         }
-        let (cm, class) = if self.class_named(m, n) {
-            (m, n.clone())
-        } else {
-            let imp = module.import(n)?;
-            let (module_part, sym) = imp.path.rsplit_once('.')?;
-            let keys = self.import_keys_of(module.lang(), &module.path, module_part)?;
-            let om = keys
-                .iter()
-                .filter_map(|k| self.module_keys.get(k))
-                .flatten()
-                .copied()
-                .find(|&om| self.class_named(om, sym))?;
-            (om, sym.to_string())
-        };
+        let (cm, class) = self.class_at(m, n)?;
         ["__init__", "__post_init__", "constructor"]
             .iter()
             .find_map(|ctor| self.method_in(cm, &class, ctor))

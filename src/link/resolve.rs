@@ -103,26 +103,32 @@ impl Project<'_> {
             let Expr::Name(cls) = &module.call(*k).callee else {
                 return None;
             };
-            let at = if self.class_named(m, cls) {
-                (m, cls.clone())
-            } else {
-                let imp = module.import(cls)?;
-                let (module_part, sym) = imp.path.rsplit_once('.')?;
-                let keys = self.import_keys_of(module.lang(), &module.path, module_part)?;
-                let om = keys
-                    .iter()
-                    .filter_map(|k| self.module_keys.get(k))
-                    .flatten()
-                    .copied()
-                    .find(|&om| self.class_named(om, sym))?;
-                (om, sym.to_string())
-            };
+            let at = self.class_at(m, cls)?;
             match &found {
                 Some(f) if *f != at => return None,
                 _ => found = Some(at),
             }
         }
         found
+    }
+
+    /// The project class `name` stands for in module `m` (defined there or
+    /// imported): the module that defines it, and its name there.
+    pub(super) fn class_at(&self, m: u32, name: &str) -> Option<(u32, String)> {
+        if self.class_named(m, name) {
+            return Some((m, name.to_string()));
+        }
+        let module = self.module(m);
+        let imp = module.import(name)?;
+        let (module_part, sym) = imp.path.rsplit_once('.')?;
+        let keys = self.import_keys_of(module.lang(), &module.path, module_part)?;
+        let om = keys
+            .iter()
+            .filter_map(|k| self.module_keys.get(k))
+            .flatten()
+            .copied()
+            .find(|&om| self.class_named(om, sym))?;
+        Some((om, sym.to_string()))
     }
 
     pub(super) fn class_named(&self, m: u32, name: &str) -> bool {

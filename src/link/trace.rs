@@ -147,21 +147,11 @@ impl Project<'_> {
                 if bs.is_empty() {
                     // `from .clients import http` / `import { api } from "./client"`:
                     // a module-level binding of another project module.
-                    if let Some((om, b)) = module
+                    if let Some(at) = module
                         .import(n)
                         .and_then(|i| self.imported_binding(m, &i.path))
                     {
-                        let b = self.module(om).bindings[b].clone();
-                        self.trace_into(
-                            om,
-                            b.func,
-                            &b.value,
-                            b.span.start_byte,
-                            depth - 1,
-                            out,
-                            seen,
-                        );
-                        return;
+                        return self.trace_binding_at(at, depth, out, seen);
                     }
                     out.push(Origin::Unknown);
                     return;
@@ -204,18 +194,8 @@ impl Project<'_> {
                     }
                 }
                 // `deps.session` where `deps` is an imported project module.
-                if let Some((om, b)) = self.module_attr_binding(m, func, e) {
-                    let b = self.module(om).bindings[b].clone();
-                    self.trace_into(
-                        om,
-                        b.func,
-                        &b.value,
-                        b.span.start_byte,
-                        depth - 1,
-                        out,
-                        seen,
-                    );
-                    return;
+                if let Some(at) = self.module_attr_binding(m, func, e) {
+                    return self.trace_binding_at(at, depth, out, seen);
                 }
                 match e.dotted() {
                     Some(d) if !module.bindings_of(func, &d).is_empty() => {
@@ -645,6 +625,27 @@ impl Project<'_> {
         let imp = module.import(root)?;
         let sep = module.lang().sep();
         self.imported_binding(m, &format!("{}{sep}{field}", imp.path))
+    }
+
+    /// Traces binding number `b` of module `om` (a module-level binding
+    /// another module imports).
+    fn trace_binding_at(
+        &self,
+        (om, b): (u32, usize),
+        depth: u8,
+        out: &mut Vec<Origin>,
+        seen: &mut HashSet<(u32, Option<FuncId>, String)>,
+    ) {
+        let b = &self.module(om).bindings[b];
+        self.trace_into(
+            om,
+            b.func,
+            &b.value,
+            b.span.start_byte,
+            depth - 1,
+            out,
+            seen,
+        );
     }
 
     /// Traces the value of each binding, in the function it is written in.
