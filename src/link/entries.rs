@@ -511,23 +511,9 @@ pub(super) fn add_function_refs(m: &mut Module, lk: &LangKnowledge) {
         let Some(f @ Expr::Name(_)) = c.positional(0).filter(|_| wraps) else {
             continue;
         };
-        let mut call = c.clone();
-        call.callee = f.clone();
-        call.method = None;
-        call.receiver = None;
-        call.args = Vec::new();
-        call.ctx.push(Ctx::Arg {
-            call: id as CallId,
-            index: 0,
-        });
-        call.via = Some(id as CallId);
-        call.is_new = false;
-        extra.push(call);
+        extra.push(handed_call(c, id as CallId, 0, f, Vec::new()));
     }
-    if !extra.is_empty() {
-        m.calls.extend(extra);
-        m.finish();
-    }
+    add_calls(m, extra);
 }
 
 /// Adds a call for each function handed to an offloading call
@@ -560,23 +546,39 @@ pub(super) fn add_offloaded_calls(m: &mut Module, lk: &LangKnowledge) {
         if !matches!(f, Expr::Name(_) | Expr::Attr(..)) {
             continue;
         }
-        let mut call = c.clone();
-        call.callee = f.clone();
-        call.method = None;
-        call.receiver = None;
-        if let Expr::Attr(recv, meth) = f {
-            call.method = Some(meth.clone());
-            call.receiver = Some((**recv).clone());
-        }
-        call.args = c.args[pos + 1..].to_vec();
-        call.ctx.push(Ctx::Arg {
-            call: id as CallId,
-            index: pos as u32,
-        });
-        call.via = Some(id as CallId);
-        call.is_new = false;
-        extra.push(call);
+        let args = c.args[pos + 1..].to_vec();
+        extra.push(handed_call(c, id as CallId, pos as u32, f, args));
     }
+    add_calls(m, extra);
+}
+
+/// The call that function `f`, handed to call `c` (number `id`) as its
+/// argument `index`, makes when `c` runs it with `args`: written nowhere,
+/// judged and traced like any other, inside `c`'s argument.
+fn handed_call(
+    c: &crate::facts::Call,
+    id: CallId,
+    index: u32,
+    f: &Expr,
+    args: Vec<crate::facts::Arg>,
+) -> crate::facts::Call {
+    let mut call = c.clone();
+    call.callee = f.clone();
+    call.method = None;
+    call.receiver = None;
+    if let Expr::Attr(recv, meth) = f {
+        call.method = Some(meth.clone());
+        call.receiver = Some((**recv).clone());
+    }
+    call.args = args;
+    call.ctx.push(Ctx::Arg { call: id, index });
+    call.via = Some(id);
+    call.is_new = false;
+    call
+}
+
+/// Adds calls made by link to a module, and refreshes its indexes.
+fn add_calls(m: &mut Module, extra: Vec<crate::facts::Call>) {
     if !extra.is_empty() {
         m.calls.extend(extra);
         m.finish();

@@ -317,9 +317,12 @@ impl Project<'_> {
     }
 
     /// The module keys a Rust module path (`crate::state`, `super::db`,
-    /// `shared_lib::http`) written in module `from` may name.
+    /// `shared_lib::http`) written in module `from` may name, in the order
+    /// they are tried: a crate of the workspace first, then the module
+    /// tree of `from`'s own crate.
     pub(super) fn rust_module_keys(&self, from: u32, head: &str) -> Vec<String> {
         let (crate_root, own) = rust_module_path(&self.module(from).path);
+        let mut keys = Vec::new();
         let first = head.split("::").next().unwrap_or(head);
         if let Some(dir) = self.packages_by_name.get(first) {
             let rest = &head[first.len()..];
@@ -328,7 +331,7 @@ impl Project<'_> {
             } else {
                 format!("{dir}/src")
             };
-            return vec![format!("rs:{root}#crate{rest}")];
+            keys.push(format!("rs:{root}#crate{rest}"));
         }
         let cands = if let Some(rest) = head.strip_prefix("crate") {
             vec![format!("crate{rest}")]
@@ -340,58 +343,19 @@ impl Project<'_> {
         } else {
             vec![format!("{own}::{head}"), format!("crate::{head}")]
         };
-        cands
-            .into_iter()
-            .map(|c| format!("rs:{crate_root}#{c}"))
-            .collect()
+        keys.extend(cands.into_iter().map(|c| format!("rs:{crate_root}#{c}")));
+        keys
     }
 
+    /// The project function a Rust path (`crate::http::get`,
+    /// `shared_lib::fetch`) written in module `from` names.
     pub(super) fn resolve_rust_path(&self, from: u32, path: &str) -> Option<FuncRef> {
-        let (crate_root, own) = rust_module_path(&self.module(from).path);
         let (head, sym) = path.rsplit_once("::")?;
-        // `shared_lib::http::get` where shared_lib is a crate of the workspace.
-        let first = head.split("::").next().unwrap_or(head);
-        if let Some(dir) = self.packages_by_name.get(first) {
-            let rest = &head[first.len()..];
-            let root = if dir == "." {
-                "src".to_string()
-            } else {
-                format!("{dir}/src")
-            };
-            let key = format!("rs:{root}#crate{rest}");
-            if let Some(f) = self
-                .module_keys
-                .get(&key)
-                .into_iter()
-                .flatten()
-                .find_map(|&m| self.top_level(m, sym))
-            {
-                return Some(f);
-            }
-        }
-        let mut candidates = Vec::new();
-        if let Some(rest) = head.strip_prefix("crate") {
-            candidates.push(format!("crate{rest}"));
-        } else if head == "self" || head.starts_with("self::") {
-            candidates.push(format!("{own}{}", &head[4..]));
-        } else if head == "super" || head.starts_with("super::") {
-            let parent = own.rsplit_once("::").map(|(p, _)| p).unwrap_or("crate");
-            candidates.push(format!("{parent}{}", &head[5..]));
-        } else {
-            candidates.push(format!("{own}::{head}"));
-            candidates.push(format!("crate::{head}"));
-        }
-        for cand in candidates {
-            let key = format!("rs:{crate_root}#{cand}");
-            if let Some(ms) = self.module_keys.get(&key) {
-                for &m in ms {
-                    if let Some(f) = self.top_level(m, sym) {
-                        return Some(f);
-                    }
-                }
-            }
-        }
-        None
+        self.rust_module_keys(from, head)
+            .iter()
+            .filter_map(|k| self.module_keys.get(k))
+            .flatten()
+            .find_map(|&m| self.top_level(m, sym))
     }
 }
 

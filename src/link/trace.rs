@@ -67,11 +67,7 @@ impl Project<'_> {
                             return;
                         }
                         // `LazyLock::new(Client::new)`: the call it makes.
-                        if let Some(made) = module
-                            .calls
-                            .iter()
-                            .rposition(|x| x.via == Some(*id) && x.args.is_empty())
-                        {
+                        if let Some(made) = made_by(module, *id) {
                             return self.trace_into(
                                 m,
                                 c.func,
@@ -361,10 +357,7 @@ impl Project<'_> {
                     }
                     Some(v) => {
                         // A function named, not called: the call it makes.
-                        let made = module
-                            .calls
-                            .iter()
-                            .rposition(|x| x.via == Some(ci as CallId) && x.args.is_empty());
+                        let made = made_by(module, ci as CallId);
                         match (v, made) {
                             (Expr::Name(_), Some(made)) => self.trace_into(
                                 om as u32,
@@ -679,4 +672,13 @@ impl Project<'_> {
         }
         out
     }
+}
+
+/// The call link made for a function handed to call `id` by name
+/// (`LazyLock::new(Client::new)` makes `Client::new()`), if any.
+fn made_by(module: &Module, id: CallId) -> Option<usize> {
+    module
+        .calls
+        .iter()
+        .rposition(|x| x.via == Some(id) && x.args.is_empty())
 }

@@ -103,30 +103,30 @@ impl<'k> Project<'k> {
         let client = self.client_of(&origins, |cl, o| {
             cl.has_method(method) && (!o.via_attr || cl.resource_attributes)
         })?;
-        if !client.deferred.is_empty() && method != "execute" {
-            let deferred = chained_after(module, c.call).iter().any(|s| {
-                module
-                    .call(*s)
-                    .method
-                    .as_deref()
-                    .is_some_and(|m| client.deferred.iter().any(|d| d == m))
-            });
-            if deferred {
-                return None;
-            }
+        // Whether a method in `names` is chained on the call's result; the
+        // chain is found once, and only for a client that asks.
+        let mut chain: Option<Vec<CallId>> = None;
+        let mut chained = |names: &[String]| {
+            chain
+                .get_or_insert_with(|| chained_after(module, c.call))
+                .iter()
+                .any(|s| {
+                    module
+                        .call(*s)
+                        .method
+                        .as_deref()
+                        .is_some_and(|m| names.iter().any(|d| d == m))
+                })
+        };
+        if !client.deferred.is_empty() && method != "execute" && chained(&client.deferred) {
+            return None;
         }
         // A request builder that is never sent reaches nothing.
-        if !client.sent_by.is_empty() && !client.sent_by.iter().any(|s| s == method) {
-            let sent = chained_after(module, c.call).iter().any(|s| {
-                module
-                    .call(*s)
-                    .method
-                    .as_deref()
-                    .is_some_and(|m| client.sent_by.iter().any(|d| d == m))
-            });
-            if !sent {
-                return None;
-            }
+        if !client.sent_by.is_empty()
+            && !client.sent_by.iter().any(|s| s == method)
+            && !chained(&client.sent_by)
+        {
+            return None;
         }
         Some(Upstream {
             call: c,
