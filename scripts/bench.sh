@@ -7,6 +7,8 @@
 #
 # Rows (every tool gets 2 threads where it has an option):
 #   mcp-audit              --jobs 2 --select MCP101 (the baseline: ratio 1.00)
+#   mcp-audit, all rules   every rule at once, to show what the rules beyond
+#                          MCP101 cost (the rule packs' budget is 1.3x)
 #   mcp-audit no-prefilter the same with the hidden --no-prefilter flag: every
 #                          file is parsed, to show what the prefilter saves
 #   parse only (ast-grep)  the cost of tree-sitter parsing every file once:
@@ -210,6 +212,10 @@ add_row() { # KEY NAME COMMAND...
 }
 add_row mcp-audit "mcp-audit" \
     "$MCP_AUDIT" --jobs 2 "${MA_SELECT[@]}" --format json --fail-on never "${CORPUS[@]}"
+if [ -n "$SELECT" ]; then
+    add_row mcp-audit-all "mcp-audit, all rules" \
+        "$MCP_AUDIT" --jobs 2 --format json --fail-on never "${CORPUS[@]}"
+fi
 add_row mcp-audit-noprefilter "mcp-audit --no-prefilter" \
     "$MCP_AUDIT" --jobs 2 "${MA_SELECT[@]}" --no-prefilter --format json --fail-on never "${CORPUS[@]}"
 if [ -n "$AST_GREP" ]; then
