@@ -888,9 +888,17 @@ impl PrefilterWords for Client {
 
 impl PrefilterWords for AuthChecks {
     /// An auth check often lives in a module of its own that mentions no
-    /// library: the longest word of each name pattern, as it is spelled
-    /// first (`authorized`) and inside a camelCase name (`Authorized`).
+    /// library: each name pattern as a name spells it, snake_case
+    /// (`rate_limit`), camelCase (`rateLimit`) and inside a camelCase name
+    /// (`RateLimit`).
     fn prefilter_words(&self, out: &mut Vec<String>) {
+        let cap = |w: &str| {
+            let mut c: Vec<char> = w.chars().collect();
+            if let Some(h) = c.first_mut() {
+                *h = h.to_ascii_uppercase();
+            }
+            c.into_iter().collect::<String>()
+        };
         for p in self
             .allow_when_true
             .iter()
@@ -898,15 +906,14 @@ impl PrefilterWords for AuthChecks {
             .chain(&self.rejection_gates)
             .chain(&self.guard_words)
         {
-            let Some(w) = p.split('_').max_by_key(|w| w.len()) else {
+            let words: Vec<&str> = p.split('_').filter(|w| !w.is_empty()).collect();
+            let Some((first, rest)) = words.split_first() else {
                 continue;
             };
-            let mut cap: Vec<char> = w.chars().collect();
-            if let Some(c) = cap.first_mut() {
-                *c = c.to_ascii_uppercase();
-            }
-            out.push(w.to_string());
-            out.push(cap.into_iter().collect());
+            let tail: String = rest.iter().map(|w| cap(w)).collect();
+            out.push(words.join("_"));
+            out.push(format!("{first}{tail}"));
+            out.push(format!("{}{tail}", cap(first)));
         }
     }
 }

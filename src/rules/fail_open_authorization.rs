@@ -11,7 +11,10 @@
 //! `has_role`, and their camelCase forms), an admission gate (a rate-limit
 //! or quota check: `check_rate_limit`, `allow_request`, `consume_quota`;
 //! for gates whose `true` means "deny", such as `is_rate_limited`,
-//! returning `false` is what lets the request through), or a guard: a
+//! returning `false` is what lets the request through; for a gate that
+//! answers with a rejection to send or nothing, such as
+//! `checkRateLimits(ip): Promise<Response | null>`, returning `null`/`None`
+//! is), or a guard: a
 //! function that returns a boolean, is named with a guard word (`allowed`,
 //! `permitted`, `permission`, `access`, ..) and is called by a tool handler.
 //! The name patterns and words are knowledge (`[auth]` in
@@ -90,6 +93,17 @@
 //! - A stale cached decision is recognised by a name with a cache word
 //!   (`cache`, `cached`, `memo`, `decisions`) in the receiver or variable
 //!   read on the error path.
+//! - A bool guard is a function declared to return a boolean (`-> bool`,
+//!   `: boolean`, `Promise<boolean>`) or returning a boolean literal on its
+//!   success path, named with a guard word, and called directly by a tool
+//!   handler; a tool that consults it through another helper is not seen.
+//! - A rejection gate (`check_rate_limit(s)`, `enforce_quota`, ..) is read
+//!   as "rejection or nothing" only when it does not return booleans; one
+//!   that does is an ordinary allow-when-true check.
+//! - A gate run by a serverless function export (Vercel's
+//!   `export { handleRequest as POST }` around `createMcpHandler`) is not
+//!   yet known as the MCP app's route, so its findings are left out of the
+//!   default scope (`--scope all` reports them).
 //! - An `authenticate` function that returns a client or token rather than a
 //!   decision is only reported when its error path returns `true` or a
 //!   cached value, which is rare outside decisions.
