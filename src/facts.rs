@@ -395,6 +395,9 @@ pub struct Function {
     pub exported: bool,
     /// Names declared `global` (Python) in this function.
     pub globals: Vec<String>,
+    /// The declared return type as written (`bool`, `Promise<boolean>`,
+    /// `Result<bool, E>`), if any.
+    pub returns: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

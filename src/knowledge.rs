@@ -240,6 +240,111 @@ pub struct Pack {
     /// an argument read from one is a URL or a key, never an options object.
     #[serde(default)]
     pub string_sources: Vec<String>,
+    /// Authorization checks and admission gates, and how their error paths
+    /// can grant access (MCP201).
+    #[serde(default)]
+    pub auth: Option<AuthChecks>,
+}
+
+/// What makes a function an access decision, and what a failed check may
+/// fall back to (MCP201). Name patterns are words joined by `_`
+/// (`is_authorized`); a function's name matches when the pattern's words
+/// appear in a row among its snake_case or camelCase words
+/// (`isAuthorized`, `_is_authorized_for_tool`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthChecks {
+    /// Checks whose `true` grants access (`authorize`, `check_rate_limit`).
+    #[serde(default)]
+    pub allow_when_true: Vec<String>,
+    /// Gates whose `true` denies (`is_rate_limited`): `false` on an error
+    /// path is what lets the request through.
+    #[serde(default)]
+    pub deny_when_true: Vec<String>,
+    /// Gates that return a rejection (an error response, a message) or
+    /// nothing when the request may go on (`checkRateLimits(ip): Response
+    /// | null`): `None`/`null` on an error path lets the request through.
+    /// Not used for a function that returns booleans.
+    #[serde(default)]
+    pub rejection_gates: Vec<String>,
+    /// Words that make a bool-returning function a guard when a tool
+    /// handler calls it (`can_use_tool`, `tool_permitted`).
+    #[serde(default)]
+    pub guard_words: Vec<String>,
+    /// Words that name a store of past decisions (`self._cache`): reading
+    /// one on an error path serves a stale decision.
+    #[serde(default)]
+    pub cache_words: Vec<String>,
+    /// Methods that read a store with a default as their second argument
+    /// (`dict.get(key, default)`).
+    #[serde(default)]
+    pub lookup_methods: Vec<String>,
+    /// Methods that supply the value of a failed result (`unwrap_or`,
+    /// `.catch`): their first argument is the fallback, or a function
+    /// returning it.
+    #[serde(default)]
+    pub fallback_methods: Vec<String>,
+    /// Calls that wrap a decision without changing it (`Ok(true)`).
+    #[serde(default)]
+    pub wrappers: Vec<String>,
+    /// Operators whose right side is the value when the left is missing or
+    /// falsy (`or`, `??`, `||`).
+    #[serde(default)]
+    pub default_operators: Vec<String>,
+}
+
+impl AuthChecks {
+    fn extend(&mut self, o: AuthChecks) {
+        self.allow_when_true.extend(o.allow_when_true);
+        self.deny_when_true.extend(o.deny_when_true);
+        self.guard_words.extend(o.guard_words);
+        self.rejection_gates.extend(o.rejection_gates);
+        self.cache_words.extend(o.cache_words);
+        self.lookup_methods.extend(o.lookup_methods);
+        self.fallback_methods.extend(o.fallback_methods);
+        self.wrappers.extend(o.wrappers);
+        self.default_operators.extend(o.default_operators);
+    }
+}
+
+/// The lowercase words of an identifier: `isAuthorized`, `is_authorized`
+/// and `IsAuthorized` all give `["is", "authorized"]`; `verifyJWTToken`
+/// gives `["verify", "jwt", "token"]`.
+pub fn name_words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let chars: Vec<char> = name.chars().collect();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && !cur.is_empty() {
+            let prev_lower = chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit();
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev_lower || (chars[i - 1].is_uppercase() && next_lower) {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Does a name with these words match pattern `pattern` (words joined by
+/// `_`): the pattern's words in a row among them.
+pub fn words_match(words: &[String], pattern: &str) -> bool {
+    let pat: Vec<&str> = pattern.split('_').filter(|w| !w.is_empty()).collect();
+    !pat.is_empty()
+        && words.len() >= pat.len()
+        && words
+            .windows(pat.len())
+            .any(|w| w.iter().zip(&pat).all(|(a, b)| a == b))
 }
 
 /// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
@@ -620,6 +725,7 @@ pub struct LangKnowledge {
     pub cell_get: Vec<String>,
     pub cell_set: Vec<String>,
     pub lifespans: Vec<Lifespan>,
+    pub auth: AuthChecks,
 }
 
 /// Where an MCP server keeps the value its lifespan yields.
@@ -714,6 +820,9 @@ impl Knowledge {
         target.cell_get.extend(pack.cell_get);
         target.cell_set.extend(pack.cell_set);
         target.string_sources.extend(pack.string_sources);
+        if let Some(a) = pack.auth {
+            target.auth.extend(a);
+        }
         Ok(())
     }
 
@@ -744,6 +853,7 @@ impl Knowledge {
             k.entries.iter().for_each(|t| t.prefilter_words(&mut out));
             // A file that mounts the MCP transport may register the app's routes.
             out.extend(k.mcp_transport.iter().map(|p| path_root(p)));
+            k.auth.prefilter_words(&mut out);
         }
         out.retain(|s| s.len() >= 3);
         out.sort();
@@ -773,6 +883,38 @@ impl PrefilterWords for Client {
             .chain(&self.constructors)
             .chain(&self.statements);
         out.extend(paths.map(|p| path_root(p)));
+    }
+}
+
+impl PrefilterWords for AuthChecks {
+    /// An auth check often lives in a module of its own that mentions no
+    /// library: each name pattern as a name spells it, snake_case
+    /// (`rate_limit`), camelCase (`rateLimit`) and inside a camelCase name
+    /// (`RateLimit`).
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        let cap = |w: &str| {
+            let mut c: Vec<char> = w.chars().collect();
+            if let Some(h) = c.first_mut() {
+                *h = h.to_ascii_uppercase();
+            }
+            c.into_iter().collect::<String>()
+        };
+        for p in self
+            .allow_when_true
+            .iter()
+            .chain(&self.deny_when_true)
+            .chain(&self.rejection_gates)
+            .chain(&self.guard_words)
+        {
+            let words: Vec<&str> = p.split('_').filter(|w| !w.is_empty()).collect();
+            let Some((first, rest)) = words.split_first() else {
+                continue;
+            };
+            let tail: String = rest.iter().map(|w| cap(w)).collect();
+            out.push(words.join("_"));
+            out.push(format!("{first}{tail}"));
+            out.push(format!("{}{tail}", cap(first)));
+        }
     }
 }
 

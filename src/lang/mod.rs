@@ -245,6 +245,7 @@ impl<'s> Builder<'s> {
             expr_body: None,
             exported: false,
             globals: Vec::new(),
+            returns: None,
         });
         let saved = Saved {
             func: self.func,

@@ -1061,6 +1061,10 @@ impl<'t, 's> Lower<'t, 's> {
             func.decorators = decorators;
             func.exported = exported;
         }
+        if let Some(r) = ret {
+            let t = self.text(r).to_owned();
+            self.b.func_mut(id).returns = Some(t);
+        }
         let outer = self.enter_fn(names);
         let mut r = Ok(());
         for x in errors.into_iter().chain(body) {

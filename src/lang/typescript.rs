@@ -360,6 +360,7 @@ struct Fields {
     initializer: u16,
     argument: u16,
     kind: u16,
+    return_type: u16,
 }
 
 /// A field id no child carries (children without a field report 0).
@@ -426,6 +427,7 @@ impl Grammar {
             initializer: fid("initializer"),
             argument: fid("argument"),
             kind: fid("kind"),
+            return_type: fid("return_type"),
         };
         Grammar { lang, kinds, f }
     }
@@ -1406,6 +1408,7 @@ impl<'t, 's> Lower<'t, 's> {
         let mut is_async = false;
         let mut last_decorator = None;
         let mut own_name = None;
+        let mut returns = None;
         for k in &ks {
             match k.k {
                 K::Async => is_async = true,
@@ -1418,6 +1421,7 @@ impl<'t, 's> Lower<'t, 's> {
                 }
                 K::AccessibilityModifier if self.txt(k.node) != "public" => exported = false,
                 _ if k.field == f.name => own_name = Some(k.node),
+                _ if k.field == f.return_type => returns = Some(k.node),
                 _ => {}
             }
         }
@@ -1443,6 +1447,11 @@ impl<'t, 's> Lower<'t, 's> {
             func.is_async = is_async;
             func.decorators = decorators;
             func.exported = exported;
+        }
+        if let Some(r) = returns {
+            // `: boolean` / `: Promise<boolean>`, without the colon.
+            let t = self.txt(r).trim_start_matches(':').trim().to_owned();
+            self.b.func_mut(id).returns = Some(t);
         }
         let mut result = Ok(());
         for k in &ks {

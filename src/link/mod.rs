@@ -12,6 +12,7 @@ use crate::knowledge::{any_matches, last_segment, Knowledge, LangKnowledge, Sett
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
 
+mod auth;
 mod clients;
 mod deadlines;
 mod entries;
@@ -21,6 +22,7 @@ mod settings;
 mod trace;
 mod upstream;
 
+pub use auth::{in_error_path, is_bool_type, named_polarity, AccessCheck, CheckKind, Polarity};
 pub use deadlines::chained_after;
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};

@@ -58,6 +58,7 @@ struct Fields {
     parameters: u16,
     path: u16,
     pattern: u16,
+    return_type: u16,
     right: u16,
     trait_: u16,
     type_: u16,
@@ -92,6 +93,7 @@ fn fields() -> &'static Fields {
             parameters: id("parameters"),
             path: id("path"),
             pattern: id("pattern"),
+            return_type: id("return_type"),
             right: id("right"),
             trait_: id("trait"),
             type_: id("type"),
@@ -629,6 +631,9 @@ impl<'a, 's> L<'a, 's> {
         } else {
             FuncKind::Method
         };
+        let returns = n
+            .child_by_field_id(f.return_type)
+            .map(|r| self.text(r).to_string());
         let (id, saved) = self.b.begin_function(name, kind, self.span(n));
         {
             let func = self.b.func_mut(id);
@@ -636,6 +641,7 @@ impl<'a, 's> L<'a, 's> {
             func.params = params;
             func.decorators = decorators;
             func.exported = exported;
+            func.returns = returns;
         }
         let r = match n.child_by_field_id(f.body) {
             Some(body) => self.list(body, true, Member::No).map(|_| ()),
