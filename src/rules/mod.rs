@@ -6,13 +6,15 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod leaked_error_detail;
 pub mod unbounded_await;
 pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unused_suppression::RULE, // MCP001
-    &unbounded_await::RULE,    // MCP101
+    &unused_suppression::RULE,  // MCP001
+    &unbounded_await::RULE,     // MCP101
+    &leaked_error_detail::RULE, // MCP202
 ];
 
 pub struct Rule {
