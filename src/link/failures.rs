@@ -203,6 +203,30 @@ impl Project<'_> {
         hit
     }
 
+    /// Is the exception type `t` (resolved through imports) one of a
+    /// library the knowledge pack lists as an upstream or database client
+    /// (`httpx.HTTPStatusError`, `redis.exceptions.RedisError`)? Catching it
+    /// says the protected code does that library's work.
+    pub fn is_client_error(&self, m: u32, t: &str) -> bool {
+        let root = |p: &str| -> String {
+            p.split(['.', ':'])
+                .next()
+                .unwrap_or(p)
+                .trim_end_matches('*')
+                .to_string()
+        };
+        let r = root(t);
+        if r.is_empty() || r == t {
+            return false;
+        }
+        self.lk(m).clients.iter().any(|c| {
+            c.functions
+                .iter()
+                .chain(&c.constructors)
+                .any(|p| root(p) == r)
+        })
+    }
+
     /// Is the exception type `t` (as written, resolved through imports) a
     /// class the project defines?
     pub fn is_project_class(&self, m: u32, t: &str) -> bool {

@@ -93,15 +93,19 @@
 //!   the caller's input and left alone, whatever the `try` body calls.
 //! - The protected code must do upstream, database or file-system work
 //!   (per the knowledge packs), itself or through project functions it
-//!   calls. In Rust only a library call in the matched or mapped
-//!   expression itself counts: a project function's error type is its own.
+//!   calls, or the handler must name an error type of a client library of
+//!   the packs (`except RedisError`, `except httpx.HTTPError`): that says
+//!   what the code does even where the client cannot be followed. In Rust
+//!   only a library call in the matched or mapped expression itself
+//!   counts: a project function's error type is its own.
 //! - The error text must flow, directly or through local variables of the
 //!   handler, into a value the function returns or raises; a function's
 //!   result is followed up through callers that return it, and a raised
 //!   error through callers that do not catch around the call, to a tool
 //!   handler (six steps at most). Handlers of resources and prompts are
 //!   not judged. An error handed to a project function (`return
-//!   format_error(e)`) is not followed into it.
+//!   format_error(e)`, `raise wrap(e)`) is followed one step into it: it
+//!   leaks when that function returns or raises the error's text.
 //! - A TypeScript `if (e instanceof ProjectError) return e.message` inside an
 //!   untyped catch is not told apart from the unguarded form yet; write the
 //!   project error's message through a fixed text or suppress the line.
@@ -195,7 +199,9 @@ impl Cx<'_, '_> {
                         && t.bare_argument
                         && c.args
                             .iter()
-                            .any(|a| a.name.is_none() && self.is_err(&a.value)))
+                            .any(|a| a.name.is_none() && self.is_err(&a.value))
+                        // A project function is judged by what it makes of it.
+                        && self.p.target(CallRef { module: self.m, call: *id }).is_none())
                     || (self.follow && self.formats(*id))
             }
             _ => false,
@@ -377,13 +383,14 @@ fn catches(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 }
             }
             let Some((at, channel)) = leak else { continue };
-            let io = *body_io.get_or_insert_with(|| {
-                p.try_body_calls(m, ti)
-                    .iter()
-                    .any(|&c| p.call_does_io(CallRef { module: m, call: c }, text.typed))
-            });
+            let io = clause.types.iter().any(|ty| p.is_client_error(m, ty))
+                || *body_io.get_or_insert_with(|| {
+                    p.try_body_calls(m, ti)
+                        .iter()
+                        .any(|&c| p.call_does_io(CallRef { module: m, call: c }, text.typed))
+                });
             if !io {
-                break;
+                continue;
             }
             let Some(tool) = p.reaches_tool(FuncRef { module: m, func: f }, channel) else {
                 continue;
