@@ -78,7 +78,7 @@ impl Project<'_> {
     pub fn try_body_calls(&self, m: u32, t: crate::facts::TryId) -> Vec<CallId> {
         let module = self.module(m);
         let func = module.tries[t as usize].func;
-        let in_body = |ctx: &[Ctx]| ctx.iter().any(|x| *x == Ctx::Try(t));
+        let in_body = |ctx: &[Ctx]| ctx.contains(&Ctx::Try(t));
         let mut out: Vec<CallId> = module
             .calls_in(func)
             .iter()
@@ -98,6 +98,11 @@ impl Project<'_> {
             todo.extend(module.func_children[g as usize].iter().copied());
         }
         out
+    }
+
+    /// Is `f` run by some MCP entry point?
+    pub fn is_reached(&self, f: FuncRef) -> bool {
+        self.reach.pred.contains_key(&f)
     }
 
     /// Reached functions that do upstream, database or file-system work,

@@ -2,13 +2,15 @@
 //!
 //! ## What it finds
 //! A tool that hands the raw text of an upstream, database or file-system
-//! error back to the MCP client: a broad or library-typed catch (`except
-//! Exception`, `except httpx.HTTPError`, an untyped `catch (e)`, a Rust
-//! `Err(e)` arm or `map_err(|e| ..)` on a library call) whose error text
-//! (`str(e)`, `f"{e}"`, `repr(e)`, `e.args`, `traceback.format_exc()`,
-//! `err.message`, `err.stack`, `String(err)`, `` `${err}` ``,
-//! `JSON.stringify(err)`, `e.to_string()`, `format!("{e}")`,
-//! `format!("{e:?}")`) reaches the tool's result or the error it raises.
+//! error back to the MCP client: a broad or library-typed catch whose error
+//! text reaches the tool's result or the error it raises.
+//!
+//! The catch: `except Exception`, a bare `except:`, `except httpx.HTTPError`,
+//! `except OSError`, an untyped `catch (e)`, a Rust `Err(e)` arm or a
+//! `map_err` closure on a library call. The text: `str(e)`, `f"{e}"`,
+//! `repr(e)`, `e.args`, `traceback.format_exc()`, `err.message`,
+//! `err.stack`, `String(err)`, `` `${err}` ``, `JSON.stringify(err)`,
+//! `e.to_string()`, `format!("{e}")`, `format!("{e:?}")`.
 //!
 //! Also a `fastmcp` server (`FastMCP(..)` of the `fastmcp` package) built
 //! without `mask_error_details=True` when one of its tools does upstream,
@@ -106,6 +108,8 @@
 //!   not judged. An error handed to a project function (`return
 //!   format_error(e)`, `raise wrap(e)`) is followed one step into it: it
 //!   leaks when that function returns or raises the error's text.
+//! - The finding is about what a tool hands back, so it needs a tool:
+//!   `--scope all` does not widen it to code no tool reaches.
 //! - A TypeScript `if (e instanceof ProjectError) return e.message` inside an
 //!   untyped catch is not told apart from the unguarded form yet; write the
 //!   project error's message through a fixed text or suppress the line.
@@ -310,6 +314,10 @@ fn catches(p: &Project, m: u32, out: &mut Vec<Finding>) {
     let text = &lk.error_text;
     for (ti, t) in module.tries.iter().enumerate() {
         let Some(f) = t.func else { continue };
+        // Only what a tool can reach can hand it anything.
+        if !p.is_reached(FuncRef { module: m, func: f }) {
+            continue;
+        }
         let ti = ti as u32;
         let mut body_io: Option<bool> = None;
         for (ci, clause) in t.clauses.iter().enumerate() {
@@ -433,6 +441,9 @@ fn handlers(p: &Project, m: u32, out: &mut Vec<Finding>) {
         let Some(Expr::Func(hf)) = c.positional(h.arg) else {
             continue;
         };
+        if !p.is_reached(FuncRef { module: m, func: g }) {
+            continue;
+        }
         let hfun = module.func(*hf);
         let Some(param) = hfun.params.first() else {
             continue;
