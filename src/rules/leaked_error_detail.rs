@@ -407,16 +407,7 @@ fn catches(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 Some(b) => format!("the text of the caught error `{b}`"),
                 None => "the traceback of the caught error".to_string(),
             };
-            out.push(report(
-                p,
-                m,
-                f,
-                head_span(clause.span),
-                at,
-                &what,
-                channel,
-                tool,
-            ));
+            out.push(report(p, m, f, clause.span, at, &what, channel, tool));
         }
     }
 }
@@ -521,16 +512,7 @@ fn handlers(p: &Project, m: u32, out: &mut Vec<Finding>) {
             continue;
         };
         let what = format!("the text of the error `{}`", param.name);
-        out.push(report(
-            p,
-            m,
-            g,
-            head_span(hfun.span),
-            at,
-            &what,
-            channel,
-            tool,
-        ));
+        out.push(report(p, m, g, hfun.span, at, &what, channel, tool));
     }
 }
 
@@ -637,7 +619,7 @@ fn masking(p: &Project, m: u32, out: &mut Vec<Finding>) {
         );
         f.location = Location {
             path: module.path.clone(),
-            span: head_span(c.span),
+            span: c.span,
         };
         out.push(f);
     }
