@@ -244,6 +244,20 @@ pub struct Pack {
     /// can grant access (MCP201).
     #[serde(default)]
     pub auth: Option<AuthChecks>,
+    /// How a caught error's text is read (MCP202).
+    #[serde(default)]
+    pub error_text: Option<ErrorText>,
+    /// Calls that do file-system work: their failures carry paths (MCP202).
+    #[serde(default)]
+    pub file_system: Vec<FileSystem>,
+    /// Methods that take an error handler (`.map_err(|e| ..)`,
+    /// `.catch(e => ..)`) (MCP202).
+    #[serde(default)]
+    pub error_handler: Vec<ErrorHandler>,
+    /// Servers that send the text of an unhandled tool error to the client
+    /// unless a switch masks it (MCP202).
+    #[serde(default)]
+    pub error_masking: Vec<ErrorMasking>,
 }
 
 /// What makes a function an access decision, and what a failed check may
@@ -345,6 +359,115 @@ pub fn words_match(words: &[String], pattern: &str) -> bool {
         && words
             .windows(pat.len())
             .any(|w| w.iter().zip(&pat).all(|(a, b)| a == b))
+}
+
+/// How a caught error's text is read and handed on: what turns the error
+/// bound by a catch clause into text a tool can return.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorText {
+    /// Functions that turn the error they are given into text (`str`,
+    /// `repr`, `String`, `JSON.stringify`).
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Functions that read the error being handled without being given it
+    /// (`traceback.format_exc()`).
+    #[serde(default)]
+    pub current: Vec<String>,
+    /// Methods of the error that give its text (`toString`, `to_string`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Attributes of the error that hold its text (`message`, `stack`, `args`).
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// Methods of a string that interpolate the error they are given
+    /// (`"failed: {}".format(e)`).
+    #[serde(default)]
+    pub format_methods: Vec<String>,
+    /// The caught error handed to the constructor of a raised error gives
+    /// it its text (`raise ToolError(e)`, `throw new Error(e)`).
+    #[serde(default)]
+    pub bare_argument: bool,
+    /// Exception types a handler names for the caller's own bad input
+    /// (`ValueError`): catching them by name is validation, not a broad catch.
+    #[serde(default)]
+    pub narrow_types: Vec<String>,
+    /// Errors keep their type across function boundaries (Rust `Result`):
+    /// only a library call made in the protected expression itself gives a
+    /// library error; a project function's error type is its own.
+    #[serde(default)]
+    pub typed: bool,
+    /// Returning a value wrapped in one of these propagates it as an error
+    /// (Rust `return Err(..)`), like raising it.
+    #[serde(default)]
+    pub error_wrappers: Vec<String>,
+}
+
+impl ErrorText {
+    fn merge(&mut self, o: ErrorText) {
+        self.functions.extend(o.functions);
+        self.current.extend(o.current);
+        self.methods.extend(o.methods);
+        self.attributes.extend(o.attributes);
+        self.format_methods.extend(o.format_methods);
+        self.narrow_types.extend(o.narrow_types);
+        self.error_wrappers.extend(o.error_wrappers);
+        self.bare_argument |= o.bare_argument;
+        self.typed |= o.typed;
+    }
+}
+
+/// Calls that do file-system work.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSystem {
+    /// Full paths (`open`, `shutil.*`, `std::fs::*`).
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Method names on any receiver (`read_text` of a `pathlib.Path`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+/// What an error handler's value becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandlerYields {
+    /// The error the call then propagates (`map_err`).
+    Error,
+    /// The call's result (`promise.catch(e => fallback)`).
+    Result,
+}
+
+/// A method whose function argument handles the error of the work it is
+/// called on: its first parameter is the error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorHandler {
+    pub method: String,
+    /// Index of the handler argument.
+    #[serde(default)]
+    pub arg: usize,
+    pub yields: HandlerYields,
+}
+
+/// A server constructor whose tool errors reach the client verbatim unless
+/// `keyword` is true, set there or process-wide.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorMasking {
+    pub constructors: Vec<String>,
+    pub keyword: String,
+    /// Assignments that turn masking on for the process
+    /// (`fastmcp.settings.mask_error_details = True`), by their last segments.
+    #[serde(default)]
+    pub assignments: Vec<String>,
+    /// Environment variables that turn it on; a project that names one in
+    /// its code is taken to set it.
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub source: String,
 }
 
 /// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
@@ -726,6 +849,10 @@ pub struct LangKnowledge {
     pub cell_set: Vec<String>,
     pub lifespans: Vec<Lifespan>,
     pub auth: AuthChecks,
+    pub error_text: ErrorText,
+    pub file_system: Vec<FileSystem>,
+    pub error_handlers: Vec<ErrorHandler>,
+    pub error_masking: Vec<ErrorMasking>,
 }
 
 /// Where an MCP server keeps the value its lifespan yields.
@@ -823,6 +950,12 @@ impl Knowledge {
         if let Some(a) = pack.auth {
             target.auth.extend(a);
         }
+        if let Some(t) = pack.error_text {
+            target.error_text.merge(t);
+        }
+        target.file_system.extend(pack.file_system);
+        target.error_handlers.extend(pack.error_handler);
+        target.error_masking.extend(pack.error_masking);
         Ok(())
     }
 

@@ -16,6 +16,7 @@ mod auth;
 mod clients;
 mod deadlines;
 mod entries;
+mod failures;
 mod graph;
 mod resolve;
 mod settings;
@@ -26,6 +27,7 @@ pub use auth::{in_error_path, is_bool_type, named_polarity, AccessCheck, CheckKi
 pub use deadlines::chained_after;
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
+pub use failures::{walk_deep, Channel};
 pub use graph::{Hop, LeftOut, Scope};
 use resolve::module_keys;
 pub use settings::{Found, Place, ProcessSettings, SetterCall, Setting, Value};
@@ -106,6 +108,8 @@ pub struct Project<'k> {
     reach: graph::Reach,
     /// Per module, its upstream calls, computed when first asked for.
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
+    /// Reached functions that do upstream, database or file-system work.
+    io_funcs: OnceLock<HashSet<FuncRef>>,
 }
 
 impl<'k> Project<'k> {
@@ -133,6 +137,7 @@ impl<'k> Project<'k> {
             package_of: Vec::new(),
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
+            io_funcs: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

@@ -7,6 +7,7 @@ use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
 pub mod fail_open_authorization;
+pub mod leaked_error_detail;
 pub mod unbounded_await;
 pub mod unused_suppression;
 
@@ -15,6 +16,7 @@ pub static REGISTRY: &[&Rule] = &[
     &unused_suppression::RULE,      // MCP001
     &unbounded_await::RULE,         // MCP101
     &fail_open_authorization::RULE, // MCP201
+    &leaked_error_detail::RULE,     // MCP202
 ];
 
 pub struct Rule {
