@@ -6,6 +6,8 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod misdeclared_tool_annotation;
+pub mod missing_idempotency_key;
 pub mod unbounded_await;
 pub mod unused_suppression;
 
@@ -13,6 +15,8 @@ pub mod unused_suppression;
 pub static REGISTRY: &[&Rule] = &[
     &unused_suppression::RULE, // MCP001
     &unbounded_await::RULE,    // MCP101
+    &missing_idempotency_key::RULE, // MCP203
+    &misdeclared_tool_annotation::RULE, // MCP204
 ];
 
 pub struct Rule {
