@@ -352,7 +352,10 @@ impl Call {
             .args
             .iter()
             .position(|a| a.name.as_deref() == Some(name))?;
-        self.arg_spans.get(i).copied().filter(|s| *s != Span::default())
+        self.arg_spans
+            .get(i)
+            .copied()
+            .filter(|s| *s != Span::default())
     }
 
     pub fn kwarg(&self, name: &str) -> Option<&Expr> {

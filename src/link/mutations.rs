@@ -149,10 +149,11 @@ impl Project<'_> {
                 .collect();
             if depth < MUTATION_DEPTH {
                 next.extend(module.calls_in(Some(g.func)).iter().filter_map(|c| {
-                    self.target(CallRef {
+                    let r = CallRef {
                         module: g.module,
                         call: *c,
-                    })
+                    };
+                    self.target(r).or_else(|| self.only_method_named(r))
                 }));
             }
             for n in next {
@@ -163,6 +164,17 @@ impl Project<'_> {
             }
         }
         out
+    }
+
+    /// For a method call on a receiver we cannot type, the one method of
+    /// that name the project defines, if there is exactly one.
+    fn only_method_named(&self, c: CallRef) -> Option<FuncRef> {
+        let call = self.module(c.module).call(c.call);
+        call.method.as_ref()?;
+        match self.by_name.get(call.name()?)?.as_slice() {
+            [f] if self.module(f.module).func(f.func).class.is_some() => Some(*f),
+            _ => None,
+        }
     }
 
     /// Every external mutation a handler performs.
@@ -226,10 +238,28 @@ impl Project<'_> {
                 }
             }
         }
+        // A project function of the same name is followed, not guessed at:
+        // a method name alone says what a call does only on a known SDK
+        // client, or where the project defines no method of that name.
+        let ours = self.target(c).is_some()
+            || up.is_none()
+                && call.method.is_some()
+                && call.name().is_some_and(|n| self.by_name.contains_key(n));
         let mc = lk
             .mutating_calls
             .iter()
+            .filter(|mc| !ours || !mc.callee.is_empty())
             .find(|mc| self.is_mutating_call(c, call, mc, up.as_ref()))?;
+        // Removing what the handler made for itself, in a `finally` or on
+        // an error, is cleanup, not a change anyone sees.
+        if mc.effect == Effect::Delete
+            && call
+                .ctx
+                .iter()
+                .any(|x| matches!(x, Ctx::Finally(_) | Ctx::Catch { .. }))
+        {
+            return None;
+        }
         let keyed = self.passes_key(c, call, &mc.key_args, vocab);
         let name = call.name().unwrap_or("call");
         let what = match mc.effect {
@@ -254,7 +284,8 @@ impl Project<'_> {
         mc: &MutatingCall,
         up: Option<&Upstream>,
     ) -> bool {
-        let method_ok = |names: &[String]| call.name().is_some_and(|n| names.iter().any(|x| x == n));
+        let method_ok =
+            |names: &[String]| call.name().is_some_and(|n| names.iter().any(|x| x == n));
         let matched = if !mc.callee.is_empty() {
             call.path
                 .as_deref()
@@ -320,7 +351,8 @@ impl Project<'_> {
         let verb = if vocab.http_verbs.contains_key(name) {
             Some(name.to_string())
         } else if vocab.verb_arg_methods.iter().any(|m| m == name) {
-            call.positional(0).and_then(|e| self.verb_text(c.module, call, e))
+            call.positional(0)
+                .and_then(|e| self.verb_text(c.module, call, e))
         } else {
             None
         };
@@ -475,8 +507,11 @@ impl Project<'_> {
                     .collect(),
             ),
             Expr::Binary { op, lhs, rhs } if op == "+" => Some(
-                self.text_of(m, func, lhs, pos).unwrap_or_else(|| "?".into())
-                    + &self.text_of(m, func, rhs, pos).unwrap_or_else(|| "?".into()),
+                self.text_of(m, func, lhs, pos)
+                    .unwrap_or_else(|| "?".into())
+                    + &self
+                        .text_of(m, func, rhs, pos)
+                        .unwrap_or_else(|| "?".into()),
             ),
             Expr::Name(_) | Expr::Attr(..) => {
                 let mut found: Option<String> = None;
@@ -520,7 +555,10 @@ impl Project<'_> {
             })
         };
         for a in &call.args {
-            if a.name.as_deref().is_some_and(|n| keys.iter().any(|k| k == n)) {
+            if a.name
+                .as_deref()
+                .is_some_and(|n| keys.iter().any(|k| k == n))
+            {
                 return true;
             }
             look(&a.value, &mut found);
@@ -612,15 +650,18 @@ impl Project<'_> {
             Expr::Object(o) => object_hints(o, at, &mut |k, val, s| push(k, val, s, out)),
             Expr::Call(id) => {
                 let c = module.call(*id);
-                let built = c
-                    .path
-                    .as_deref()
-                    .or(c.name())
-                    .is_some_and(|p| any_matches(&ta.constructors, p) || ta.constructors.iter().any(|x| last_segment(x) == p));
+                let built = c.path.as_deref().or(c.name()).is_some_and(|p| {
+                    any_matches(&ta.constructors, p)
+                        || ta.constructors.iter().any(|x| last_segment(x) == p)
+                });
                 if built {
                     for (i, a) in c.args.iter().enumerate() {
                         if let Some(k) = &a.name {
-                            let s = c.arg_spans.get(i).copied().filter(|s| *s != Span::default());
+                            let s = c
+                                .arg_spans
+                                .get(i)
+                                .copied()
+                                .filter(|s| *s != Span::default());
                             push(k, &a.value, s.unwrap_or(c.span), out);
                         }
                     }
@@ -714,13 +755,12 @@ fn relative_set(rest: &str) -> bool {
         let val = val.strip_prefix("coalesce(").unwrap_or(&val);
         let val = val.trim_start_matches(['"', '`']);
         !col.is_empty()
-            && val
-                .strip_prefix(col.as_str())
-                .is_some_and(|r| {
-                    let r = r.trim_start_matches(['"', '`']);
-                    let r = r.trim_start_matches(|c: char| c == ',' || c == ' ' || c == '0' || c == ')');
-                    r.trim_start().starts_with(['+', '-', '|'])
-                })
+            && val.strip_prefix(col.as_str()).is_some_and(|r| {
+                let r = r.trim_start_matches(['"', '`']);
+                let r =
+                    r.trim_start_matches(|c: char| c == ',' || c == ' ' || c == '0' || c == ')');
+                r.trim_start().starts_with(['+', '-', '|'])
+            })
     })
 }
 

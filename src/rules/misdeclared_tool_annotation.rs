@@ -50,10 +50,16 @@
 //!   attribute or registration call, or in an annotations object bound to a
 //!   name in the same file.
 //! - Only mutations we can read count (see MCP203). Policy: a POST does not
-//!   contradict `readOnlyHint` when its URL cannot be read, when the URL says
-//!   it reads (`search`, `query`, `graphql`, `find`, `lookup`, ..: the packs'
-//!   `read_post_words`), or when its body has a `query` key (GraphQL): many
-//!   read APIs are called with POST.
+//!   contradict `readOnlyHint` or `idempotentHint` when its URL cannot be
+//!   read, when the URL says it reads (`search`, `query`, `graphql`, `find`,
+//!   `lookup`, ..: the packs' `read_post_words`), or when its body has a
+//!   `query` key (GraphQL): many read APIs are called with POST.
+//! - A removal in a `finally` block or an error handler is the handler
+//!   cleaning up after itself (a temporary file, a partial download), not a
+//!   change it makes to the world: not counted.
+//! - A method call that reaches a project function is judged by what that
+//!   function does, not by its name (`client.create_comment(..)` of the
+//!   project's own client is followed into its body).
 //! - Tools served by a low-level `call_tool` dispatcher are not judged: their
 //!   annotations are listed apart from the code that runs them.
 
@@ -103,7 +109,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
                     .map(|x| (x, "is declared non-destructive but performs")),
                 (HintKind::Idempotent, true) => muts
                     .iter()
-                    .find(|x| x.repeats())
+                    .find(|x| x.repeats() && !x.maybe_read)
                     .filter(|_| !p.takes_idempotency_key(e.func))
                     .map(|x| {
                         (
@@ -116,15 +122,17 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             let Some((x, says)) = found else { continue };
             let at = p.module(x.call.module);
             let call_span = at.call(x.call.call).span;
+            let site = if x.call.module == m {
+                format!("line {}", call_span.start_line)
+            } else {
+                format!("{}:{}", at.path, call_span.start_line)
+            };
             let mut f = RULE.finding(
                 p,
                 e.func.module,
                 Some(e.func.func),
                 head_span(h.span),
-                format!(
-                    "{tool} {says} {} (line {}): `{}` is wrong",
-                    x.what, call_span.start_line, h.key
-                ),
+                format!("{tool} {says} {} ({site}): `{}` is wrong", x.what, h.key),
                 "declare what the handler does: clients auto-approve read-only tools, skip confirming non-destructive ones and retry idempotent ones".to_string(),
             );
             f.location.path = p.module(m).path.clone();

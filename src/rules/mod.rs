@@ -13,9 +13,9 @@ pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unused_suppression::RULE, // MCP001
-    &unbounded_await::RULE,    // MCP101
-    &missing_idempotency_key::RULE, // MCP203
+    &unused_suppression::RULE,          // MCP001
+    &unbounded_await::RULE,             // MCP101
+    &missing_idempotency_key::RULE,     // MCP203
     &misdeclared_tool_annotation::RULE, // MCP204
 ];
 
