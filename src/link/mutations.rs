@@ -229,7 +229,7 @@ impl Project<'_> {
         let vocab = &lk.mutation;
         let up = self.upstream(c);
         if let Some(up) = &up {
-            if vocab.http_clients.iter().any(|n| *n == up.client.name) {
+            if vocab.http_clients.contains(&up.client.name) {
                 return self.http_mutation(c, call, vocab);
             }
             if up.kind() == crate::knowledge::ClientKind::Db {
@@ -415,7 +415,7 @@ impl Project<'_> {
         let (keyword, rest) = first_keyword(&sql)?;
         let mut effect = *vocab.sql_statements.get(&keyword)?;
         let upper = sql.to_ascii_uppercase();
-        let deletes = vocab.sql_deletes.iter().any(|d| *d == keyword);
+        let deletes = vocab.sql_deletes.contains(&keyword);
         if deletes {
             effect = Effect::Delete;
         }
@@ -539,7 +539,7 @@ impl Project<'_> {
         let module = self.module(c.module);
         let is_header = |s: &str| {
             let s = s.to_ascii_lowercase();
-            vocab.key_headers.iter().any(|h| *h == s)
+            vocab.key_headers.contains(&s)
         };
         let mut found = false;
         let look = |e: &Expr, found: &mut bool| {
@@ -757,8 +757,7 @@ fn relative_set(rest: &str) -> bool {
         !col.is_empty()
             && val.strip_prefix(col.as_str()).is_some_and(|r| {
                 let r = r.trim_start_matches(['"', '`']);
-                let r =
-                    r.trim_start_matches(|c: char| c == ',' || c == ' ' || c == '0' || c == ')');
+                let r = r.trim_start_matches([',', ' ', '0', ')']);
                 r.trim_start().starts_with(['+', '-', '|'])
             })
     })
