@@ -733,6 +733,24 @@ pub fn first_keyword(sql: &str) -> Option<(String, &str)> {
     Some((s[..end].to_ascii_uppercase(), &s[end..]))
 }
 
+/// `s` split at the commas outside parentheses.
+fn top_level_commas(s: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
 /// An UPDATE's SET assigns a column from itself (`qty = qty + $1`).
 fn relative_set(rest: &str) -> bool {
     let upper = rest.to_ascii_uppercase();
@@ -745,7 +763,7 @@ fn relative_set(rest: &str) -> bool {
         .filter_map(|w| body.to_ascii_uppercase().find(w))
         .min()
         .unwrap_or(body.len());
-    body[..end].split(',').any(|a| {
+    top_level_commas(&body[..end]).into_iter().any(|a| {
         let Some((col, val)) = a.split_once('=') else {
             return false;
         };
