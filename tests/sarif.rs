@@ -237,7 +237,7 @@ fn github_annotations_escape_paths_and_end_with_the_grades() {
     assert!(!lines[0].contains('\r'));
     assert_eq!(
         lines[1],
-        "::notice title=mcp-audit grades::Maintenance B (88), Security n/a, overall B (88); 1 finding"
+        "::notice title=mcp-audit grades::Maintenance B (88), Security A (100), overall B (88); 1 finding"
     );
 }
 

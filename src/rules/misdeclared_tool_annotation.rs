@@ -131,7 +131,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 p,
                 e.func.module,
                 Some(e.func.func),
-                head_span(h.span),
+                h.span,
                 format!("{tool} {says} {} ({site}): `{}` is wrong", x.what, h.key),
                 "declare what the handler does: clients auto-approve read-only tools, skip confirming non-destructive ones and retry idempotent ones".to_string(),
             );

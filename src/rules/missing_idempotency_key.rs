@@ -126,11 +126,18 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             format!("{}:{line}", at.path)
         };
         // In scope as the handler is; pointed at where the tool is declared.
+        // The registration call, or the whole handler for a decorated one
+        // (its head is a point, which viewers cannot highlight).
+        let span = if e.span.start_byte == e.span.end_byte {
+            hm.func(e.func.func).span
+        } else {
+            e.span
+        };
         let mut f = RULE.finding(
             p,
             e.func.module,
             Some(e.func.func),
-            head_span(e.span),
+            span,
             format!(
                 "{tool} (`{verb}`) performs {} ({site}) and takes no idempotency key: a retried call repeats it",
                 mutation.what
