@@ -139,7 +139,7 @@ pub enum TemplatePart {
     Expr(Expr),
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Object {
     /// The struct's type for a Rust struct expression (`Self`, `Config`).
     pub type_name: Option<String>,
@@ -147,11 +147,35 @@ pub struct Object {
     pub entries: Vec<(String, Expr)>,
     /// The literal contains a spread or a computed key: keys we cannot see.
     pub spread: bool,
+    /// Where each entry is written (index = entry), for findings that point
+    /// at one key (`readOnlyHint: true`); shorter when an adapter does not
+    /// know.
+    pub spans: Vec<Span>,
+}
+
+/// Equal by content: where the keys are written does not change the value.
+impl PartialEq for Object {
+    fn eq(&self, o: &Object) -> bool {
+        self.type_name == o.type_name && self.entries == o.entries && self.spread == o.spread
+    }
 }
 
 impl Object {
     pub fn get(&self, key: &str) -> Option<&Expr> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Where entry `key` is written, if known.
+    pub fn span_of(&self, key: &str) -> Option<Span> {
+        let i = self.entries.iter().position(|(k, _)| k == key)?;
+        self.spans.get(i).copied()
+    }
+
+    /// Records where the entry just pushed is written.
+    pub fn push_span(&mut self, span: Span) {
+        self.spans
+            .resize(self.entries.len().saturating_sub(1), Span::default());
+        self.spans.push(span);
     }
 }
 
@@ -291,6 +315,9 @@ pub struct Call {
     /// For `recv.method(..)`: the receiver.
     pub receiver: Option<Expr>,
     pub args: Vec<Arg>,
+    /// Where each argument is written (index = argument), when the adapter
+    /// records it: for findings that point at one keyword argument.
+    pub arg_spans: Vec<Span>,
     /// `new X(..)`.
     pub is_new: bool,
     /// The call's result is awaited (`await f()`, `f().await`).
@@ -317,6 +344,18 @@ impl Call {
             Expr::Name(n) => Some(n.rsplit("::").next().unwrap_or(n)),
             _ => None,
         }
+    }
+
+    /// Where keyword argument `name` is written, if known.
+    pub fn kwarg_span(&self, name: &str) -> Option<Span> {
+        let i = self
+            .args
+            .iter()
+            .position(|a| a.name.as_deref() == Some(name))?;
+        self.arg_spans
+            .get(i)
+            .copied()
+            .filter(|s| *s != Span::default())
     }
 
     pub fn kwarg(&self, name: &str) -> Option<&Expr> {
@@ -892,6 +931,7 @@ mod tests {
             method: None,
             receiver: None,
             args: vec![],
+            arg_spans: vec![],
             is_new: false,
             awaited: false,
             is_macro: false,

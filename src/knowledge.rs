@@ -258,6 +258,17 @@ pub struct Pack {
     /// unless a switch masks it (MCP202).
     #[serde(default)]
     pub error_masking: Vec<ErrorMasking>,
+    /// What counts as an external mutation, and what keeps one safe to
+    /// repeat (MCP203, MCP204).
+    #[serde(default)]
+    pub mutation: Option<MutationVocab>,
+    /// Calls that mutate something outside the process: file writes and
+    /// removals, SDK calls that create, send, charge or delete.
+    #[serde(default)]
+    pub mutating_call: Vec<MutatingCall>,
+    /// How a tool's behaviour hints (`readOnlyHint`, ..) are written.
+    #[serde(default)]
+    pub tool_annotations: Option<ToolAnnotations>,
 }
 
 /// What makes a function an access decision, and what a failed check may
@@ -467,6 +478,121 @@ pub struct ErrorMasking {
     #[serde(default)]
     pub env: Vec<String>,
     #[serde(default)]
+    pub source: String,
+}
+
+/// What a mutation does to the world, for whether repeating it is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Repeating it does it again: a POST, an INSERT, a charge, a send.
+    Create,
+    /// Repeating it leaves the same state: a PUT, an absolute UPDATE, a
+    /// file write.
+    Write,
+    /// It removes something (and repeating it removes nothing more).
+    Delete,
+}
+
+/// The vocabulary of mutations, per language pack (the packs of one
+/// language are merged by extending each list).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MutationVocab {
+    /// Words of a tool or function name that say it changes something,
+    /// matched as whole words of the snake_case / camelCase name.
+    #[serde(default)]
+    pub verbs: Vec<String>,
+    /// Fragments of a parameter or field name that carry an idempotency key,
+    /// matched lower-cased with `_` and `-` removed.
+    #[serde(default)]
+    pub key_names: Vec<String>,
+    /// Header names that carry an idempotency key upstream, lower-cased.
+    #[serde(default)]
+    pub key_headers: Vec<String>,
+    /// Upstream clients (by their `[[client]]` name) whose methods are HTTP
+    /// verbs (`client.post(..)`, `requests.delete(..)`).
+    #[serde(default)]
+    pub http_clients: Vec<String>,
+    /// What each HTTP verb does, lower-case verb to effect; verbs not listed
+    /// (GET, HEAD, OPTIONS) mutate nothing.
+    #[serde(default)]
+    pub http_verbs: std::collections::BTreeMap<String, Effect>,
+    /// Option keys / keywords that name the verb (`fetch(url, { method })`).
+    #[serde(default)]
+    pub verb_keys: Vec<String>,
+    /// Methods that take the verb as their first argument
+    /// (`requests.request("POST", url)`, `client.request(Method::POST, url)`).
+    #[serde(default)]
+    pub verb_arg_methods: Vec<String>,
+    /// Words in a POST's URL that say it reads (a search or GraphQL query
+    /// endpoint): such a POST does not contradict `readOnlyHint`.
+    #[serde(default)]
+    pub read_post_words: Vec<String>,
+    /// SQL: the first keyword of a statement, to its effect.
+    #[serde(default)]
+    pub sql_statements: std::collections::BTreeMap<String, Effect>,
+    /// SQL keywords that make a statement remove things (`DROP`, `TRUNCATE`
+    /// besides `DELETE`), upper-case.
+    #[serde(default)]
+    pub sql_deletes: Vec<String>,
+    /// Clauses that make an INSERT skip or overwrite a row that exists
+    /// (`ON CONFLICT`), upper-case: such an INSERT is safe to repeat.
+    #[serde(default)]
+    pub sql_insert_dedup: Vec<String>,
+}
+
+/// A call that mutates something outside the process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MutatingCall {
+    /// Paths of the function (`os.remove`, `fs.writeFile`, `stripe.*.create`).
+    #[serde(default)]
+    pub callee: Vec<String>,
+    /// With `client`: methods of that upstream client; with `constructors`:
+    /// methods of objects those build; alone: methods on any receiver
+    /// (names specific enough to say what they do: `write_text`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// An upstream client by its `[[client]]` name.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Constructors of the receiver (`slack_sdk.WebClient`).
+    #[serde(default)]
+    pub constructors: Vec<String>,
+    pub effect: Effect,
+    /// The argument (position, or keyword) that holds a file mode; the call
+    /// mutates only when the mode holds one of `write_modes`.
+    #[serde(default)]
+    pub mode_arg: Option<usize>,
+    #[serde(default)]
+    pub mode_kwarg: Option<String>,
+    #[serde(default)]
+    pub write_modes: Vec<String>,
+    /// Keywords or option keys that pass the SDK an idempotency key for the
+    /// operation (`idempotency_key=`, `{ idempotencyKey }`).
+    #[serde(default)]
+    pub key_args: Vec<String>,
+    /// Where the entry's facts come from.
+    pub source: String,
+}
+
+/// How tool annotations are written for a language's SDKs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolAnnotations {
+    /// The keyword or config key holding the annotations (`annotations`).
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Constructors whose keywords are the hints (`ToolAnnotations(..)`).
+    #[serde(default)]
+    pub constructors: Vec<String>,
+    #[serde(default)]
+    pub read_only: Vec<String>,
+    #[serde(default)]
+    pub destructive: Vec<String>,
+    #[serde(default)]
+    pub idempotent: Vec<String>,
     pub source: String,
 }
 
@@ -853,6 +979,9 @@ pub struct LangKnowledge {
     pub file_system: Vec<FileSystem>,
     pub error_handlers: Vec<ErrorHandler>,
     pub error_masking: Vec<ErrorMasking>,
+    pub mutation: MutationVocab,
+    pub mutating_calls: Vec<MutatingCall>,
+    pub tool_annotations: ToolAnnotations,
 }
 
 /// Where an MCP server keeps the value its lifespan yields.
@@ -956,6 +1085,29 @@ impl Knowledge {
         target.file_system.extend(pack.file_system);
         target.error_handlers.extend(pack.error_handler);
         target.error_masking.extend(pack.error_masking);
+        if let Some(v) = pack.mutation {
+            let t = &mut target.mutation;
+            t.verbs.extend(v.verbs);
+            t.key_names.extend(v.key_names);
+            t.key_headers.extend(v.key_headers);
+            t.http_clients.extend(v.http_clients);
+            t.http_verbs.extend(v.http_verbs);
+            t.verb_keys.extend(v.verb_keys);
+            t.verb_arg_methods.extend(v.verb_arg_methods);
+            t.read_post_words.extend(v.read_post_words);
+            t.sql_statements.extend(v.sql_statements);
+            t.sql_deletes.extend(v.sql_deletes);
+            t.sql_insert_dedup.extend(v.sql_insert_dedup);
+        }
+        target.mutating_calls.extend(pack.mutating_call);
+        if let Some(a) = pack.tool_annotations {
+            let t = &mut target.tool_annotations;
+            t.keys.extend(a.keys);
+            t.constructors.extend(a.constructors);
+            t.read_only.extend(a.read_only);
+            t.destructive.extend(a.destructive);
+            t.idempotent.extend(a.idempotent);
+        }
         Ok(())
     }
 
@@ -987,6 +1139,17 @@ impl Knowledge {
             // A file that mounts the MCP transport may register the app's routes.
             out.extend(k.mcp_transport.iter().map(|p| path_root(p)));
             k.auth.prefilter_words(&mut out);
+            // Mutating calls decide MCP203/MCP204 in the helpers tools call.
+            for c in &k.mutating_calls {
+                // A builtin (`open`) names no library: it would let every file in.
+                out.extend(
+                    c.callee
+                        .iter()
+                        .chain(&c.constructors)
+                        .filter(|p| p.contains(['.', ':', '/']))
+                        .map(|p| path_root(p)),
+                );
+            }
         }
         out.retain(|s| s.len() >= 3);
         out.sort();

@@ -167,6 +167,7 @@ impl<'s> Builder<'s> {
             method: None,
             receiver: None,
             args: Vec::new(),
+            arg_spans: Vec::new(),
             is_new: false,
             awaited: false,
             is_macro: false,
@@ -222,6 +223,14 @@ impl<'s> Builder<'s> {
 
     pub fn push_arg(&mut self, id: CallId, name: Option<String>, value: Expr) {
         self.call_mut(id).args.push(Arg { name, value });
+    }
+
+    /// Records where the argument just pushed on call `id` is written.
+    pub fn arg_span(&mut self, id: CallId, span: Span) {
+        let c = self.call_mut(id);
+        c.arg_spans
+            .resize(c.args.len().saturating_sub(1), Span::default());
+        c.arg_spans.push(span);
     }
 
     /// Starts a function: returns its id and the saved outer state, which

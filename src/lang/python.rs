@@ -1892,6 +1892,8 @@ impl<'t, 's> Lower<'t, 's> {
                             let v = self.opt_expr(value, ch)?;
                             self.b.ctx.pop();
                             self.b.push_arg(id, name, v);
+                            let span = span_of(ch);
+                            self.b.arg_span(id, span);
                             index += 1;
                         }
                         _ => {
@@ -1995,7 +1997,10 @@ impl<'t, 's> Lower<'t, 's> {
                     };
                     let v = s.opt_expr(value, c)?;
                     match key {
-                        Some(k) => obj.entries.push((k, v)),
+                        Some(k) => {
+                            obj.entries.push((k, v));
+                            obj.push_span(span_of(c));
+                        }
                         None => obj.spread = true,
                     }
                 }

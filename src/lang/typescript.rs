@@ -2144,7 +2144,10 @@ impl<'t, 's> Lower<'t, 's> {
                         None => Expr::unknown(""),
                     };
                     match key {
-                        Some(key) => o.entries.push((key.to_string(), value)),
+                        Some(key) => {
+                            o.entries.push((key.to_string(), value));
+                            o.push_span(span_of(k.node));
+                        }
                         None => o.spread = true,
                     }
                 }

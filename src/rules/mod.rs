@@ -8,15 +8,19 @@ use crate::link::{head_span, Hop, Project, Scope};
 
 pub mod fail_open_authorization;
 pub mod leaked_error_detail;
+pub mod misdeclared_tool_annotation;
+pub mod missing_idempotency_key;
 pub mod unbounded_await;
 pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unused_suppression::RULE,      // MCP001
-    &unbounded_await::RULE,         // MCP101
-    &fail_open_authorization::RULE, // MCP201
-    &leaked_error_detail::RULE,     // MCP202
+    &unused_suppression::RULE,          // MCP001
+    &unbounded_await::RULE,             // MCP101
+    &fail_open_authorization::RULE,     // MCP201
+    &leaked_error_detail::RULE,         // MCP202
+    &missing_idempotency_key::RULE,     // MCP203
+    &misdeclared_tool_annotation::RULE, // MCP204
 ];
 
 pub struct Rule {

@@ -22,7 +22,7 @@
 //!   block of statements and items lowered in place (`lazy_static!`).
 
 use super::{fields, first_kid, is_string, kids, last_segment, tokens, Member, Shift, L, R};
-use crate::facts::{Arg, CallId, Ctx, ExitKind, Expr, Object, TemplatePart};
+use crate::facts::{Arg, CallId, Ctx, ExitKind, Expr, Object, Span, TemplatePart};
 use std::cell::RefCell;
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Point, Tree};
 
@@ -294,6 +294,7 @@ impl J {
         match self {
             J::Obj(entries, spread) => Expr::Object(Object {
                 type_name: None,
+                spans: Vec::new(),
                 entries: entries
                     .into_iter()
                     .map(|(k, v)| (k, v.into_expr(exprs)))
@@ -974,47 +975,64 @@ impl<'a, 's> L<'a, 's> {
         let id = self.b.reserve_call(self.span(item));
         self.b.set_callee(id, Expr::Name(name));
         self.b.call_mut(id).is_macro = true;
-        let args = self.attr_args(tt)?;
-        self.b.call_mut(id).args = args;
+        let (args, spans) = self.attr_args(tt)?.into_iter().unzip();
+        let c = self.b.call_mut(id);
+        c.args = args;
+        c.arg_spans = spans;
         Ok(Some(Expr::Call(id)))
     }
 
-    fn attr_args(&mut self, tt: Node) -> R<Vec<Arg>> {
+    /// The arguments of an attribute, each with where it is written.
+    fn attr_args(&mut self, tt: Node) -> R<Vec<(Arg, Span)>> {
         self.b.enter()?;
         let ts = body_tokens(tt);
         let mut out = Vec::new();
         for (_, seg) in split_commas(&ts) {
+            let span = match (seg.first(), seg.last()) {
+                (Some(a), Some(b)) => span_between(self.span(*a), self.span(*b)),
+                _ => Span::default(),
+            };
             match seg {
                 [] => {}
                 [k, eq, rest @ ..] if k.kind() == "identifier" && eq.kind() == "=" => {
-                    out.push(Arg {
-                        name: Some(self.text(*k).to_string()),
-                        value: self.attr_value(rest),
-                    });
+                    out.push((
+                        Arg {
+                            name: Some(self.text(*k).to_string()),
+                            value: self.attr_value(rest),
+                        },
+                        span,
+                    ));
                 }
                 [head @ .., last] if !head.is_empty() && last.kind() == "token_tree" => {
                     let name = self.tokens_text(head);
-                    let entries = self
+                    let (entries, spans) = self
                         .attr_args(*last)?
                         .into_iter()
-                        .map(|a| match a.name {
-                            Some(k) => (k, a.value),
-                            None => (a.value.to_string(), a.value),
+                        .map(|(a, s)| match a.name {
+                            Some(k) => ((k, a.value), s),
+                            None => ((a.value.to_string(), a.value), s),
                         })
-                        .collect();
-                    out.push(Arg {
-                        name: Some(name),
-                        value: Expr::Object(Object {
-                            type_name: None,
-                            entries,
-                            spread: false,
-                        }),
-                    });
+                        .unzip();
+                    out.push((
+                        Arg {
+                            name: Some(name),
+                            value: Expr::Object(Object {
+                                type_name: None,
+                                entries,
+                                spread: false,
+                                spans,
+                            }),
+                        },
+                        span,
+                    ));
                 }
-                _ => out.push(Arg {
-                    name: None,
-                    value: self.attr_value(seg),
-                }),
+                _ => out.push((
+                    Arg {
+                        name: None,
+                        value: self.attr_value(seg),
+                    },
+                    span,
+                )),
             }
         }
         self.b.leave();
@@ -1052,5 +1070,15 @@ impl<'a, 's> L<'a, 's> {
             }
             _ => Expr::unknown(&self.tokens_text(ts)),
         }
+    }
+}
+
+/// From the start of `a` to the end of `b`.
+fn span_between(a: Span, b: Span) -> Span {
+    Span {
+        end_byte: b.end_byte,
+        end_line: b.end_line,
+        end_col: b.end_col,
+        ..a
     }
 }

@@ -1274,11 +1274,7 @@ impl<'a, 's> L<'a, 's> {
             .child_by_field_id(f.name)
             .map(|x| self.path(x))
             .unwrap_or_default();
-        let mut obj = Object {
-            type_name: None,
-            entries: Vec::new(),
-            spread: false,
-        };
+        let mut obj = Object::default();
         let mut spans = Vec::new();
         if let Some(body) = n.child_by_field_id(f.body) {
             for k in kids(body) {
