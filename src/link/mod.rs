@@ -17,6 +17,7 @@ mod deadlines;
 mod entries;
 mod graph;
 mod resolve;
+mod retries;
 mod settings;
 mod trace;
 mod upstream;
@@ -26,6 +27,7 @@ use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
 pub use graph::{Hop, LeftOut, Scope};
 use resolve::module_keys;
+pub use retries::Given;
 pub use settings::{Found, Place, ProcessSettings, SetterCall, Setting, Value};
 pub use upstream::{InnerClient, Upstream, Via};
 
@@ -104,6 +106,9 @@ pub struct Project<'k> {
     reach: graph::Reach,
     /// Per module, its upstream calls, computed when first asked for.
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
+    /// Functions that make an upstream call themselves, computed when first
+    /// asked for.
+    upstream_makers: OnceLock<HashSet<FuncRef>>,
 }
 
 impl<'k> Project<'k> {
@@ -131,6 +136,7 @@ impl<'k> Project<'k> {
             package_of: Vec::new(),
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
+            upstream_makers: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

@@ -6,6 +6,7 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod retry_without_backoff;
 pub mod unbounded_await;
 pub mod unused_suppression;
 
@@ -13,6 +14,7 @@ pub mod unused_suppression;
 pub static REGISTRY: &[&Rule] = &[
     &unused_suppression::RULE, // MCP001
     &unbounded_await::RULE,    // MCP101
+    &retry_without_backoff::RULE, // MCP102
 ];
 
 pub struct Rule {
