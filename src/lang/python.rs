@@ -9,7 +9,8 @@
 use super::{span_of, unquote, Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
-    Import, LoopKind, Module, Update, Object, Param, Region, RegionKind, Span, TemplatePart, Try, TryKind,
+    Import, LoopKind, Module, Object, Param, Region, RegionKind, Span, TemplatePart, Try, TryKind,
+    Update,
 };
 use std::collections::HashSet;
 use std::sync::OnceLock;

@@ -50,6 +50,52 @@ impl Project<'_> {
         self.function_reaches_upstream(t, depth)
     }
 
+    /// Does calling parameter `name` of `f` (`await fn()` in a retry
+    /// helper) reach an upstream, by what `f`'s callers pass for it: a
+    /// lambda or function that makes the call, or, `depth` times over, a
+    /// parameter of their own that their callers fill?
+    pub fn param_reaches_upstream(&self, f: FuncRef, name: &str, depth: u8) -> bool {
+        let module = self.module(f.module);
+        let Some(index) = module
+            .func(f.func)
+            .params
+            .iter()
+            .filter(|p| {
+                !matches!(
+                    p.name.as_str(),
+                    "self" | "&self" | "&mut self" | "cls" | "this"
+                )
+            })
+            .position(|p| p.name == name)
+        else {
+            return false;
+        };
+        self.callers(f).iter().any(|c| {
+            let cm = self.module(c.module);
+            let call = cm.call(c.call);
+            match call.positional(index) {
+                Some(Expr::Func(g)) => self.function_reaches_upstream(
+                    FuncRef {
+                        module: c.module,
+                        func: *g,
+                    },
+                    1,
+                ),
+                Some(Expr::Name(n)) if depth > 0 => call.func.is_some_and(|cf| {
+                    self.param_reaches_upstream(
+                        FuncRef {
+                            module: c.module,
+                            func: cf,
+                        },
+                        n,
+                        depth - 1,
+                    )
+                }),
+                _ => false,
+            }
+        })
+    }
+
     fn function_reaches_upstream(&self, f: FuncRef, depth: u8) -> bool {
         if self.upstream_makers().contains(&f) {
             return true;
@@ -92,7 +138,12 @@ impl Project<'_> {
     /// Setting `keys` of the retry construct made by call `c`: a keyword, a
     /// key of its options object (argument `options_arg`, followed through
     /// a name bound in view), or a builder method chained on it.
-    pub fn construct_setting(&self, c: CallRef, keys: &[String], options_arg: Option<usize>) -> Given {
+    pub fn construct_setting(
+        &self,
+        c: CallRef,
+        keys: &[String],
+        options_arg: Option<usize>,
+    ) -> Given {
         if keys.is_empty() {
             return Given::Absent;
         }
@@ -111,7 +162,10 @@ impl Project<'_> {
         }
         for id in chained_after(module, c.call) {
             let s = module.call(id);
-            if s.method.as_deref().is_some_and(|m| keys.iter().any(|k| k == m)) {
+            if s.method
+                .as_deref()
+                .is_some_and(|m| keys.iter().any(|k| k == m))
+            {
                 return Given::Value(s.positional(0).cloned());
             }
         }
@@ -126,7 +180,14 @@ impl Project<'_> {
         Given::Absent
     }
 
-    fn options_key(&self, m: u32, func: Option<FuncId>, e: &Expr, keys: &[String], pos: u32) -> Given {
+    fn options_key(
+        &self,
+        m: u32,
+        func: Option<FuncId>,
+        e: &Expr,
+        keys: &[String],
+        pos: u32,
+    ) -> Given {
         let origins = match e {
             Expr::Object(_) => vec![Origin::Lit(m, func, e.clone())],
             _ => self.trace(m, func, e, pos),
@@ -161,10 +222,16 @@ impl Project<'_> {
             .map(|b| module.bindings[*b as usize].name.as_str())
             .collect();
         if names.is_empty() {
-            names.extend(module.call(c.call).args.iter().filter_map(|a| match &a.value {
-                Expr::Name(n) => Some(n.as_str()),
-                _ => None,
-            }));
+            names.extend(
+                module
+                    .call(c.call)
+                    .args
+                    .iter()
+                    .filter_map(|a| match &a.value {
+                        Expr::Name(n) => Some(n.as_str()),
+                        _ => None,
+                    }),
+            );
         }
         if names.is_empty() {
             return None;

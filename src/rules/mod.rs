@@ -12,8 +12,8 @@ pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unused_suppression::RULE, // MCP001
-    &unbounded_await::RULE,    // MCP101
+    &unused_suppression::RULE,    // MCP001
+    &unbounded_await::RULE,       // MCP101
     &retry_without_backoff::RULE, // MCP102
 ];
 

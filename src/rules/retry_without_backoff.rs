@@ -12,7 +12,8 @@
 //!   `for (let i = 0; i < n; i++)`, `for attempt in 0..n`) or run until
 //!   they succeed (`while True`, `while (true)`, `loop {}`), that make an
 //!   upstream call (or call a project function that makes one, up to three
-//!   calls deep) inside a `try` (Rust: a `match` / `if let` on its `Err`),
+//!   calls deep, or call a function they are given that their callers fill
+//!   with such a call: `retry(fn)` helpers) inside a `try` (Rust: a `match` / `if let` on its `Err`),
 //!   stop when it succeeds, and go round again when it fails. The wait is
 //!   the loop's `time.sleep` / `asyncio.sleep` / `await sleep(ms)` /
 //!   `await new Promise(r => setTimeout(r, ms))` / `tokio::time::sleep` /
@@ -207,7 +208,16 @@ fn counts_attempts(module: &Module, lk: &LangKnowledge, l: &crate::facts::Loop) 
             range.then_some(true)
         }
         LoopKind::ForC => Some(l.cond.is_some()),
-        LoopKind::While | LoopKind::DoWhile => Some(l.cond.as_ref().is_some_and(compares)),
+        LoopKind::While | LoopKind::DoWhile => match &l.cond {
+            None | Some(Expr::Bool(true)) => Some(false),
+            Some(c) if compares(c) => Some(true),
+            // `while not done`, `while (!ok)`: a flag, no count.
+            Some(Expr::Name(_) | Expr::Attr(..) | Expr::Unary { .. }) => Some(false),
+            Some(Expr::Num(n)) if n != "0" => Some(false),
+            // `while let Some(url) = it.next()`, `while queue:` over a call:
+            // a loop over items.
+            Some(_) => None,
+        },
         LoopKind::Loop => Some(false),
     }
 }
@@ -233,13 +243,19 @@ fn retried_try(p: &Project, m: u32, li: u32, func: FuncId) -> Option<u32> {
         let Some(t) = try_in_loop(ctx, li) else {
             continue;
         };
-        if p.reaches_upstream(
-            CallRef {
-                module: m,
-                call: id as u32,
-            },
-            HELPER_DEPTH,
-        ) {
+        let c = CallRef {
+            module: m,
+            call: id as u32,
+        };
+        // A retry helper calls what it is given (`await fn()`): judged by
+        // what its callers give it.
+        let given = match &module.call(id as u32).callee {
+            Expr::Name(n) if module.is_param(Some(func), n) => {
+                p.param_reaches_upstream(crate::link::FuncRef { module: m, func }, n, 2)
+            }
+            _ => false,
+        };
+        if given || p.reaches_upstream(c, HELPER_DEPTH) {
             return Some(t);
         }
     }
@@ -292,18 +308,22 @@ fn exits_in_loop(module: &Module, li: u32) -> impl Iterator<Item = &crate::facts
         .filter(move |x| x.func == func && x.ctx.contains(&Ctx::Loop(li)))
 }
 
-/// At least one error path of try `t` goes round the loop again: no exit
-/// in it leaves the loop unconditionally.
+/// At least one error path of try `t` goes round the loop again: a
+/// `continue` in it, or no exit in it that leaves the loop unconditionally.
 fn fails_round(module: &Module, li: u32, t: u32, try_span: Span) -> bool {
     let clauses = module.tries[t as usize].clauses.len() as u32;
     (0..clauses).any(|k| {
-        !exits_in_loop(module, li).any(|x| {
-            x.ctx.contains(&Ctx::Catch {
-                try_id: t,
-                clause: k,
-            }) && leaves(x, li)
-                && !guarded_within(x, try_span)
-        })
+        let clause = Ctx::Catch {
+            try_id: t,
+            clause: k,
+        };
+        let mut exits = exits_in_loop(module, li).filter(|x| x.ctx.contains(&clause));
+        let continues = exits_in_loop(module, li).any(|x| {
+            x.ctx.contains(&clause)
+                && x.kind == ExitKind::Continue
+                && innermost_loop(&x.ctx) == Some(li)
+        });
+        continues || !exits.any(|x| leaves(x, li) && !guarded_within(x, try_span))
     })
 }
 
@@ -353,7 +373,10 @@ fn loop_wait(p: &Project, m: u32, li: u32, func: FuncId, loop_span: Span) -> Bac
         let path = call.path.as_deref().unwrap_or("");
         let name = call.name().unwrap_or("");
         let duration = if any_matches(&rl.sleeps, path)
-            || rl.sleep_names.iter().any(|n| n == name || n == last_segment(path))
+            || rl
+                .sleep_names
+                .iter()
+                .any(|n| n == name || n == last_segment(path))
         {
             Some(call.positional(0))
         } else if call.func != Some(func) && any_matches(&lk.timers, path) {
@@ -486,11 +509,12 @@ fn duration_kind(
                 if b.func != Some(func) {
                     continue;
                 }
-                let inside =
-                    loop_span.start_byte <= b.span.start_byte && b.span.end_byte <= loop_span.end_byte;
+                let inside = loop_span.start_byte <= b.span.start_byte
+                    && b.span.end_byte <= loop_span.end_byte;
                 let self_ref = {
                     let mut hit = false;
-                    b.value.walk(&mut |x| hit |= matches!(x, Expr::Name(k) if k == n));
+                    b.value
+                        .walk(&mut |x| hit |= matches!(x, Expr::Name(k) if k == n));
                     hit
                 };
                 match duration_kind(p, m, func, &b.value, loop_span, li, depth + 1) {
@@ -566,8 +590,15 @@ fn check_libraries(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 let wait = lib_default_wait(lib);
                 if let Some((why, severity)) = verdict_text(wait, lib.capped) {
                     out.push(
-                        RULE.finding(p, m, Some(fi as FuncId), d.span, message(lib, &why), help(lib))
-                            .with_severity(severity),
+                        RULE.finding(
+                            p,
+                            m,
+                            Some(fi as FuncId),
+                            d.span,
+                            message(lib, &why),
+                            help(lib),
+                        )
+                        .with_severity(severity),
                     );
                 }
             }
@@ -588,7 +619,12 @@ fn check_libraries(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 continue;
             }
         }
-        let func = call.func.or_else(|| p.user_of_binding(CallRef { module: m, call: id }));
+        let func = call.func.or_else(|| {
+            p.user_of_binding(CallRef {
+                module: m,
+                call: id,
+            })
+        });
         judge_construct(p, m, func, id, lib, call.span, out);
     }
 }
@@ -617,7 +653,10 @@ fn judge_construct(
     out: &mut Vec<Finding>,
 ) {
     let module = p.module(m);
-    let c = CallRef { module: m, call: id };
+    let c = CallRef {
+        module: m,
+        call: id,
+    };
     let call = module.call(id);
     let setting = |keys: &[String]| p.construct_setting(c, keys, lib.options_arg);
     // Retrying turned off: nothing to judge.
@@ -704,7 +743,12 @@ fn strategy_kind(p: &Project, m: u32, func: Option<FuncId>, e: &Expr, pos: u32) 
         Expr::Binary { lhs, rhs, .. } => {
             let a = strategy_kind(p, m, func, lhs, pos);
             let b = strategy_kind(p, m, func, rhs, pos);
-            for k in [Backoff::Jittered, Backoff::Other, Backoff::Exponential, Backoff::Fixed] {
+            for k in [
+                Backoff::Jittered,
+                Backoff::Other,
+                Backoff::Exponential,
+                Backoff::Fixed,
+            ] {
                 if a == k || b == k {
                     return k;
                 }
@@ -730,7 +774,9 @@ fn strategy_kind(p: &Project, m: u32, func: Option<FuncId>, e: &Expr, pos: u32) 
             let mut kind = None;
             for o in origins {
                 let k = match o {
-                    Origin::Call(cr) if cr.module == m => strategy_kind(p, m, func, &Expr::Call(cr.call), pos),
+                    Origin::Call(cr) if cr.module == m => {
+                        strategy_kind(p, m, func, &Expr::Call(cr.call), pos)
+                    }
                     _ => Backoff::Other,
                 };
                 if kind.is_some_and(|x| x != k) {
