@@ -160,6 +160,14 @@ fn check_loops(p: &Project, m: u32, out: &mut Vec<Finding>) {
     for (li, l) in module.loops.iter().enumerate() {
         let li = li as u32;
         let Some(func) = l.func else { continue };
+        // Cheap first: a retry loop holds a try.
+        if !module
+            .tries
+            .iter()
+            .any(|t| t.func == l.func && t.ctx.contains(&Ctx::Loop(li)))
+        {
+            continue;
+        }
         let Some(counted) = counts_attempts(module, lk, l) else {
             continue;
         };
