@@ -568,6 +568,23 @@ pub struct Exit {
     pub value: Option<Expr>,
     pub func: Option<FuncId>,
     pub ctx: Vec<Ctx>,
+    /// The innermost conditional (`if`/`elif`/`else`, a `case`/`switch`
+    /// branch) that holds this exit, if any: an exit whose guard lies inside
+    /// a loop leaves that loop only sometimes (`if attempt == n: raise`).
+    pub guard: Option<Span>,
+}
+
+/// `x op= v`: a compound assignment (`delay *= 2`, `attempt += 1`), which
+/// binds nothing new but changes a value a loop may read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Update {
+    /// The target as a dotted name (`delay`, `self.delay`).
+    pub name: String,
+    /// The operator without its `=` (`*`, `+`, `<<`).
+    pub op: String,
+    pub value: Expr,
+    pub span: Span,
+    pub func: Option<FuncId>,
 }
 
 /// Code that never runs as part of a server, whatever calls it: the
@@ -609,6 +626,8 @@ pub struct Module {
     pub loops: Vec<Loop>,
     pub tries: Vec<Try>,
     pub exits: Vec<Exit>,
+    /// Compound assignments, in source order.
+    pub updates: Vec<Update>,
     pub comments: Vec<Comment>,
     /// Code that is never server code (tests, `__main__` blocks).
     pub regions: Vec<Region>,

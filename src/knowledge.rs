@@ -269,6 +269,15 @@ pub struct Pack {
     /// How a tool's behaviour hints (`readOnlyHint`, ..) are written.
     #[serde(default)]
     pub tool_annotations: Option<ToolAnnotations>,
+    /// Retry libraries: their constructs, defaults and settings (MCP102).
+    #[serde(default)]
+    pub retry: Vec<RetryLib>,
+    /// Backoff strategies given to them, and what each waits.
+    #[serde(default)]
+    pub backoff_strategy: Vec<BackoffStrategy>,
+    /// How hand-written retry loops wait and count.
+    #[serde(default)]
+    pub retry_loops: Option<RetryLoops>,
 }
 
 /// What makes a function an access decision, and what a failed check may
@@ -982,6 +991,130 @@ pub struct LangKnowledge {
     pub mutation: MutationVocab,
     pub mutating_calls: Vec<MutatingCall>,
     pub tool_annotations: ToolAnnotations,
+    pub retries: Vec<RetryLib>,
+    pub backoff_strategies: Vec<BackoffStrategy>,
+    pub retry_loops: RetryLoops,
+}
+
+/// What a retry waits between attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// No wait: the next attempt goes out at once.
+    None,
+    /// The same wait before every attempt.
+    Fixed,
+    /// A wait that grows (exponential, Fibonacci) with no random part.
+    Exponential,
+    /// A wait with a random part.
+    Jittered,
+    /// Something we do not judge (a linear wait, a strategy of the user's).
+    Other,
+}
+
+/// A retry library's construct: a decorator (`@retry(..)`), a wrapper
+/// call (`pRetry(fn, opts)`), a policy (`retry(handleAll, opts)`) or a
+/// backoff builder (`ExponentialBuilder::default()`). Its settings are read
+/// wherever the call has them: keywords, keys of an options-object
+/// argument, or builder methods chained on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryLib {
+    pub name: String,
+    pub callee: Vec<String>,
+    /// Where the backoff strategy is given (`wait`, `backoff`, `retryDelay`).
+    #[serde(default)]
+    pub strategy: Vec<String>,
+    /// Positional index of the strategy (`backoff.on_exception(backoff.expo, ..)`).
+    #[serde(default)]
+    pub strategy_arg: Option<usize>,
+    /// What it waits when no strategy is given.
+    pub backoff: Backoff,
+    /// Settings that, given a value other than zero, make the wait grow
+    /// exponentially (urllib3's `backoff_factor`).
+    #[serde(default)]
+    pub growth: Vec<String>,
+    /// Settings that add a random part (`with_jitter()`, `randomize: true`,
+    /// `backoff_jitter=0.5`); given as `None`/`null`/`0`/`false` they take it away.
+    #[serde(default)]
+    pub jitter: Vec<String>,
+    /// The wait is randomized unless a `jitter` setting turns that off
+    /// (backoff's `jitter=full_jitter` default).
+    #[serde(default)]
+    pub jitter_by_default: bool,
+    /// Settings that cap attempts or time; a `None`/`null`/`Infinity`
+    /// value removes the cap.
+    #[serde(default)]
+    pub cap: Vec<String>,
+    /// Builder methods that remove the cap (`without_max_times()`).
+    #[serde(default)]
+    pub uncap: Vec<String>,
+    /// Whether it stops on its own when no cap is given.
+    pub capped: bool,
+    /// A `cap` setting given as `None` removes the cap (the backoff crate's
+    /// `with_max_elapsed_time(None)`); otherwise `None` keeps the default.
+    #[serde(default)]
+    pub null_uncaps: bool,
+    /// TS/JS: index of the options-object argument; settings are read there
+    /// only. Without it, keywords and builder methods are read.
+    #[serde(default)]
+    pub options_arg: Option<usize>,
+    /// Settings that, given as `0`/`False`, turn retrying off (urllib3's
+    /// `total`): nothing to judge then.
+    #[serde(default)]
+    pub off: Vec<String>,
+    /// Where the defaults were checked.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// A backoff strategy value given to a retry construct
+/// (`wait_exponential(..)`, `backoff.expo`, `new ConstantBackoff(ms)`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackoffStrategy {
+    /// Calls or names (`tenacity.wait_fixed`, `backoff.expo`).
+    pub callee: Vec<String>,
+    pub backoff: Backoff,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// How hand-written retry loops wait and count attempts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryLoops {
+    /// Calls that wait for their first argument (`time.sleep`, `tokio::time::sleep`).
+    #[serde(default)]
+    pub sleeps: Vec<String>,
+    /// Names of functions that wait, wherever they are defined (a project's
+    /// own `sleep(ms)` / `delay(ms)` helper).
+    #[serde(default)]
+    pub sleep_names: Vec<String>,
+    /// Calls whose iteration counts (`range(n)`): a loop over one is bounded.
+    #[serde(default)]
+    pub ranges: Vec<String>,
+    /// Calls whose result is random (`random.uniform`, `Math.random`, `rand::*`).
+    #[serde(default)]
+    pub random: Vec<String>,
+    /// Calls and methods that raise to a power (`pow`, `Math.pow`).
+    #[serde(default)]
+    pub power: Vec<String>,
+    /// Calls and methods a wait's duration passes through unchanged in
+    /// kind (`Duration::from_secs`, `min`, `float`), by last segment.
+    #[serde(default)]
+    pub pure: Vec<String>,
+}
+
+impl RetryLoops {
+    fn extend(&mut self, other: RetryLoops) {
+        self.sleeps.extend(other.sleeps);
+        self.sleep_names.extend(other.sleep_names);
+        self.ranges.extend(other.ranges);
+        self.random.extend(other.random);
+        self.power.extend(other.power);
+        self.pure.extend(other.pure);
+    }
 }
 
 /// Where an MCP server keeps the value its lifespan yields.
@@ -1108,6 +1241,11 @@ impl Knowledge {
             t.destructive.extend(a.destructive);
             t.idempotent.extend(a.idempotent);
         }
+        target.retries.extend(pack.retry);
+        target.backoff_strategies.extend(pack.backoff_strategy);
+        if let Some(r) = pack.retry_loops {
+            target.retry_loops.extend(r);
+        }
         Ok(())
     }
 
@@ -1149,6 +1287,12 @@ impl Knowledge {
                         .filter(|p| p.contains(['.', ':', '/']))
                         .map(|p| path_root(p)),
                 );
+            }
+            // Retry libraries (MCP102). Hand-written retry loops need no
+            // word of their own: they call an upstream, or a project
+            // function that the files calling it pull in by name.
+            for r in &k.retries {
+                out.extend(r.callee.iter().map(|p| path_root(p)));
             }
         }
         out.retain(|s| s.len() >= 3);

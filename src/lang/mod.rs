@@ -105,6 +105,9 @@ pub struct Builder<'s> {
     pub class: Option<ClassId>,
     /// Contexts between the current function's body and the current node.
     pub ctx: Vec<Ctx>,
+    /// The conditionals (`if` statements, `case` branches) around the
+    /// current node, innermost last; see [`crate::facts::Exit::guard`].
+    pub guards: Vec<Span>,
     depth: u32,
     /// Where the walk's stack starts, for the stack budget.
     stack_base: usize,
@@ -118,6 +121,7 @@ impl<'s> Builder<'s> {
             func: None,
             class: None,
             ctx: Vec::new(),
+            guards: Vec::new(),
             depth: 0,
             stack_base: stack_pointer(),
         }
@@ -154,6 +158,19 @@ impl<'s> Builder<'s> {
         let out = f(self);
         self.ctx.pop();
         out
+    }
+
+    /// Runs `f` inside the conditional spanning `span`.
+    pub fn in_guard<T>(&mut self, span: Span, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.guards.push(span);
+        let out = f(self);
+        self.guards.pop();
+        out
+    }
+
+    /// The innermost conditional around the current node.
+    pub fn guard(&self) -> Option<Span> {
+        self.guards.last().copied()
     }
 
     /// Reserves a call id before its arguments are lowered, so that calls

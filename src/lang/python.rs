@@ -10,6 +10,7 @@ use super::{span_of, unquote, Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CallId, CatchClause, Class, Ctx, Decorator, Exit, ExitKind, Expr, FuncKind,
     Import, LoopKind, Module, Object, Param, Region, RegionKind, Span, TemplatePart, Try, TryKind,
+    Update,
 };
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -581,11 +582,15 @@ impl<'t, 's> Lower<'t, 's> {
                         kind: RegionKind::MainBlock,
                     });
                 }
-                self.with_head(n, self.t.f.condition)
+                let span = self.b.span(n);
+                self.guarded(span, |s| s.with_head(n, s.t.f.condition))
             }
             K::ElifClause => self.with_head(n, self.t.f.condition),
             K::MatchStatement => self.with_head(n, self.t.f.subject),
-            K::CaseClause => self.case_clause(n),
+            K::CaseClause => {
+                let span = self.b.span(n);
+                self.guarded(span, |s| s.case_clause(n))
+            }
             K::ForStatement => self.for_stmt(n),
             K::WhileStatement => self.while_stmt(n),
             K::TryStatement => self.try_stmt(n),
@@ -628,15 +633,38 @@ impl<'t, 's> Lower<'t, 's> {
     /// `x += v`: no binding, but both sides may hold calls.
     fn augmented(&mut self, n: Node<'t>) -> R<()> {
         let f = &self.t.f;
-        let [left, right] = self.fields(n, [f.left, f.right])?;
-        for x in [left, right].into_iter().flatten() {
-            self.expr(x)?;
+        let [left, op, right] = self.fields(n, [f.left, f.operator, f.right])?;
+        let target = match left {
+            Some(l) => self.expr(l)?.dotted(),
+            None => None,
+        };
+        let value = match right {
+            Some(r) => Some(self.expr(r)?),
+            None => None,
+        };
+        if let (Some(name), Some(op), Some(value)) = (target, op, value) {
+            let op = self.text(op).trim_end_matches('=').to_string();
+            self.b.m.updates.push(Update {
+                name,
+                op,
+                value,
+                span: span_of(n),
+                func: self.b.func,
+            });
         }
         Ok(())
     }
 
     /// `if`/`elif`/`match`: the `head` field is an expression, the rest
     /// (blocks, `elif`/`else` clauses, `case` clauses) are statements.
+    /// Runs `f` inside the conditional spanning `span` (see `Exit::guard`).
+    fn guarded(&mut self, span: Span, f: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
+        self.b.guards.push(span);
+        let out = f(self);
+        self.b.guards.pop();
+        out
+    }
+
     fn with_head(&mut self, n: Node<'t>, head: u16) -> R<()> {
         let mut c = self.cursor(n);
         if c.goto_first_child() {
@@ -799,6 +827,7 @@ impl<'t, 's> Lower<'t, 's> {
             value,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
+            guard: self.b.guard(),
         };
         self.b.m.exits.push(e);
         Ok(())
@@ -1642,6 +1671,7 @@ impl<'t, 's> Lower<'t, 's> {
             value,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
+            guard: self.b.guard(),
         });
         Ok(self.unk(n))
     }

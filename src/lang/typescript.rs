@@ -15,7 +15,7 @@
 use super::{span_of, Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CatchClause, Class, ClassId, Ctx, Decorator, Exit, ExitKind, Expr, FuncId,
-    FuncKind, Import, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind,
+    FuncKind, Import, LoopKind, Module, Object, Param, Span, TemplatePart, Try, TryKind, Update,
 };
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
@@ -136,6 +136,9 @@ enum K {
     // anonymous tokens
     Async,
     TypeKw,
+    /// `if (..) ..`, a `case`/`default` of a switch: conditionals around
+    /// exits (see `Exit::guard`).
+    Conditional,
 }
 
 impl K {
@@ -213,6 +216,9 @@ const NAMED_KINDS: &[(&str, K)] = &[
     ("while_statement", K::While),
     ("do_statement", K::Do),
     ("try_statement", K::Try),
+    ("if_statement", K::Conditional),
+    ("switch_case", K::Conditional),
+    ("switch_default", K::Conditional),
     ("catch_clause", K::CatchClause),
     ("finally_clause", K::FinallyClause),
     ("empty_statement", K::EmptyStatement),
@@ -686,12 +692,20 @@ impl<'t, 's> Lower<'t, 's> {
             K::While => Self::while_loop,
             K::Do => Self::do_while,
             K::Try => Self::try_statement,
+            K::Conditional => Self::conditional,
             K::TypeOnly | K::Comment => Self::skip_node,
             _ if n.child_count() == 0 => return Ok(()),
             k if k.is_expr() => Self::expr_statement,
             _ => Self::walk_kids,
         };
         lower(self, n)
+    }
+
+    fn conditional(&mut self, n: Node<'t>) -> R<()> {
+        self.b.guards.push(span_of(n));
+        let out = self.walk_kids(n);
+        self.b.guards.pop();
+        out
     }
 
     fn plain_declaration(&mut self, n: Node<'t>) -> R<()> {
@@ -1192,6 +1206,7 @@ impl<'t, 's> Lower<'t, 's> {
             value,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
+            guard: self.b.guard(),
         });
         Ok(())
     }
@@ -2275,8 +2290,18 @@ impl<'t, 's> Lower<'t, 's> {
         if matches!(op.map(|o| self.txt(o)), Some("??=" | "||=")) {
             return self.assign(n, left, right);
         }
-        self.expr(left)?;
-        self.expr(right)?;
+        let target = self.expr(left)?.dotted();
+        let value = self.expr(right)?;
+        if let (Some(name), Some(op)) = (target, op) {
+            let op = self.txt(op).trim_end_matches('=').to_string();
+            self.b.m.updates.push(Update {
+                name,
+                op,
+                value,
+                span: span_of(n),
+                func: self.b.func,
+            });
+        }
         Ok(self.unknown(n))
     }
 

@@ -20,6 +20,7 @@ mod failures;
 mod graph;
 mod mutations;
 mod resolve;
+mod retries;
 mod settings;
 mod trace;
 mod upstream;
@@ -32,6 +33,7 @@ pub use failures::{walk_deep, Channel};
 pub use graph::{Hop, LeftOut, Scope};
 pub use mutations::{is_key_name, mutating_verb, Hint, HintKind, Mutation};
 use resolve::module_keys;
+pub use retries::Given;
 pub use settings::{Found, Place, ProcessSettings, SetterCall, Setting, Value};
 pub use upstream::{InnerClient, Upstream, Via};
 
@@ -112,6 +114,9 @@ pub struct Project<'k> {
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
     /// Reached functions that do upstream, database or file-system work.
     io_funcs: OnceLock<HashSet<FuncRef>>,
+    /// Functions that make an upstream call themselves, computed when first
+    /// asked for.
+    upstream_makers: OnceLock<HashSet<FuncRef>>,
 }
 
 impl<'k> Project<'k> {
@@ -140,6 +145,7 @@ impl<'k> Project<'k> {
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
             io_funcs: OnceLock::new(),
+            upstream_makers: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

@@ -10,6 +10,7 @@ pub mod fail_open_authorization;
 pub mod leaked_error_detail;
 pub mod misdeclared_tool_annotation;
 pub mod missing_idempotency_key;
+pub mod retry_without_backoff;
 pub mod unbounded_await;
 pub mod unused_suppression;
 
@@ -17,6 +18,7 @@ pub mod unused_suppression;
 pub static REGISTRY: &[&Rule] = &[
     &unused_suppression::RULE,          // MCP001
     &unbounded_await::RULE,             // MCP101
+    &retry_without_backoff::RULE,       // MCP102
     &fail_open_authorization::RULE,     // MCP201
     &leaked_error_detail::RULE,         // MCP202
     &missing_idempotency_key::RULE,     // MCP203

@@ -13,7 +13,7 @@ mod tests;
 use super::{Builder, LowerError};
 use crate::facts::{
     BindScope, Binding, CallId, CatchClause, Class, Comment, Ctx, Decorator, Exit, ExitKind, Expr,
-    FuncKind, LoopKind, Module, Object, Param, Region, RegionKind, Span, Try, TryKind,
+    FuncKind, LoopKind, Module, Object, Param, Region, RegionKind, Span, Try, TryKind, Update,
 };
 use std::sync::OnceLock;
 use tree_sitter::{Node, Point, Tree};
@@ -308,6 +308,7 @@ impl<'a, 's> L<'a, 's> {
             value,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
+            guard: self.b.guard(),
         };
         self.b.m.exits.push(e);
     }
@@ -964,13 +965,46 @@ impl<'a, 's> L<'a, 's> {
 
     fn h_compound(&mut self, n: Node, _tail: bool) -> R<Expr> {
         let f = fields();
-        if let Some(l) = n.child_by_field_id(f.left) {
-            self.expr(l)?;
-        }
-        if let Some(r) = n.child_by_field_id(f.right) {
-            self.expr(r)?;
+        let target = match n.child_by_field_id(f.left) {
+            Some(l) => self.expr(l)?.dotted(),
+            None => None,
+        };
+        let value = match n.child_by_field_id(f.right) {
+            Some(r) => Some(self.expr(r)?),
+            None => None,
+        };
+        let op = n.child_by_field_id(f.operator).map(|o| self.text(o));
+        if let (Some(name), Some(op), Some(value)) = (target, op, value) {
+            let op = op.trim_end_matches('=').to_string();
+            let span = self.span(n);
+            self.b.m.updates.push(Update {
+                name,
+                op,
+                value,
+                span,
+                func: self.b.func,
+            });
         }
         Ok(self.unknown(n))
+    }
+
+    /// `a..b`, `a..=b`: a binary operation, so a loop over one counts.
+    fn h_range(&mut self, n: Node, _tail: bool) -> R<Expr> {
+        let mut sides = Vec::new();
+        let mut op = "..".to_string();
+        for k in tokens(n) {
+            if k.is_named() {
+                sides.push(self.expr(k)?);
+            } else {
+                op = self.text(k).to_string();
+            }
+        }
+        let mut sides = sides.into_iter();
+        Ok(Expr::Binary {
+            op,
+            lhs: Box::new(sides.next().unwrap_or(Expr::Null)),
+            rhs: Box::new(sides.next().unwrap_or(Expr::Null)),
+        })
     }
 
     fn h_index(&mut self, n: Node, tail: bool) -> R<Expr> {
@@ -1514,7 +1548,16 @@ impl<'a, 's> L<'a, 's> {
         }
     }
 
+    /// An `if` is a conditional around the exits in it (see `Exit::guard`).
     fn if_expr(&mut self, n: Node, tail: bool) -> R<Expr> {
+        let span = self.span(n);
+        self.b.guards.push(span);
+        let out = self.if_expr_inner(n, tail);
+        self.b.guards.pop();
+        out
+    }
+
+    fn if_expr_inner(&mut self, n: Node, tail: bool) -> R<Expr> {
         let f = fields();
         let cond = n.child_by_field_id(f.condition);
         let cons = n.child_by_field_id(f.consequence);
@@ -1694,6 +1737,7 @@ fn handler<'a, 's>(kind: &str) -> Handler<'a, 's> {
         "binary_expression" => L::h_binary,
         "assignment_expression" => L::h_assign,
         "compound_assignment_expr" => L::h_compound,
+        "range_expression" => L::h_range,
         "index_expression" => L::h_index,
         "tuple_expression" | "array_expression" => L::h_array,
         "closure_expression" => L::h_closure,
