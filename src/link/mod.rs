@@ -12,19 +12,23 @@ use crate::knowledge::{any_matches, last_segment, Knowledge, LangKnowledge, Sett
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
 
+mod blocking;
 mod clients;
 mod deadlines;
 mod entries;
 mod graph;
+mod pools;
 mod resolve;
 mod settings;
 mod trace;
 mod upstream;
 
+pub use blocking::Blocks;
 pub use deadlines::chained_after;
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
 pub use graph::{Hop, LeftOut, Scope};
+pub use pools::PoolSite;
 use resolve::module_keys;
 pub use settings::{Found, Place, ProcessSettings, SetterCall, Setting, Value};
 pub use upstream::{InnerClient, Upstream, Via};
@@ -104,6 +108,11 @@ pub struct Project<'k> {
     reach: graph::Reach,
     /// Per module, its upstream calls, computed when first asked for.
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
+    /// Sync functions that block, computed when first asked for.
+    sync_blockers: OnceLock<HashMap<FuncRef, Blocks<'k>>>,
+    /// Constructions that code an entry point reaches uses, computed when
+    /// first asked for.
+    used_constructions: OnceLock<HashMap<CallRef, CallRef>>,
 }
 
 impl<'k> Project<'k> {
@@ -131,6 +140,8 @@ impl<'k> Project<'k> {
             package_of: Vec::new(),
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
+            sync_blockers: OnceLock::new(),
+            used_constructions: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

@@ -6,13 +6,17 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod blocking_call_in_async;
 pub mod unbounded_await;
+pub mod unbounded_pool;
 pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
     &unused_suppression::RULE, // MCP001
     &unbounded_await::RULE,    // MCP101
+    &unbounded_pool::RULE,     // MCP105
+    &blocking_call_in_async::RULE, // MCP106
 ];
 
 pub struct Rule {
@@ -115,6 +119,41 @@ impl Rule {
             fix: None,
             fingerprint: String::new(),
         }
+    }
+}
+
+impl Rule {
+    /// A finding at a construction `span` of module `m` (a pool, a client)
+    /// that is not itself in code an entry point reaches, but that such
+    /// code uses through call `user`: its scope and path are the user's,
+    /// and the use is one more related location.
+    pub fn finding_used_by(
+        &self,
+        p: &Project,
+        m: u32,
+        func: Option<FuncId>,
+        span: Span,
+        user: crate::link::CallRef,
+        message: String,
+        help: String,
+    ) -> Finding {
+        let mut f = self.finding(p, m, func, span, message, help);
+        let um = p.module(user.module);
+        let call = um.call(user.call);
+        if let Scope::Reached { entry, path } = p.scope(user.module, call.func) {
+            let mut flow = reach_flow(p, entry, &path);
+            flow.push(Related {
+                location: Location {
+                    path: um.path.clone(),
+                    span: head_span(call.span),
+                },
+                message: "which uses it here".into(),
+            });
+            f.related = flow.clone();
+            f.flow = flow;
+            f.left_out = None;
+        }
+        f
     }
 }
 
