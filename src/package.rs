@@ -193,7 +193,11 @@ fn requirement(r: &str) -> Option<(String, String)> {
     }
     let mut rest = r[end..].trim_start();
     if let Some(after) = rest.strip_prefix('[') {
-        rest = after.split_once(']').map(|(_, t)| t).unwrap_or("").trim_start();
+        rest = after
+            .split_once(']')
+            .map(|(_, t)| t)
+            .unwrap_or("")
+            .trim_start();
     }
     let spec = rest.trim_start_matches('(').trim_end_matches(')').trim();
     if !spec.is_empty() && !spec.starts_with(['<', '>', '=', '~', '!', '^']) {
@@ -275,7 +279,11 @@ mod tests {
             "[project]\nname='x'\ndependencies = ['mcp[cli]>=1.2,<2; python_version>=\"3.10\"', 'httpx']\n",
         )
         .unwrap();
-        std::fs::write(root.join("requirements-dev.txt"), "# dev\nRequests==2.31.0\n-e .\n").unwrap();
+        std::fs::write(
+            root.join("requirements-dev.txt"),
+            "# dev\nRequests==2.31.0\n-e .\n",
+        )
+        .unwrap();
         let r = python_requires(root);
         assert!(r.contains(&("mcp".into(), ">=1.2,<2".into())));
         assert!(r.contains(&("httpx".into(), "".into())));

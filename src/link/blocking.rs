@@ -56,7 +56,13 @@ impl<'k> Project<'k> {
         lk.blocking.iter().find(|b| {
             b.methods.iter().any(|m| m == meth)
                 && !b.receivers.is_empty()
-                && self.built_by(c.module, call.func, recv, call.span.start_byte, &b.receivers)
+                && self.built_by(
+                    c.module,
+                    call.func,
+                    recv,
+                    call.span.start_byte,
+                    &b.receivers,
+                )
         })
     }
 

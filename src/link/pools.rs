@@ -119,7 +119,11 @@ impl<'k> Project<'k> {
             })
         };
         // A pool created from a configuration (`cfg.create_pool(..)`).
-        if pool.create_methods.iter().any(|m| ctor.method.as_deref() == Some(m)) {
+        if pool
+            .create_methods
+            .iter()
+            .any(|m| ctor.method.as_deref() == Some(m))
+        {
             return self.config_setting(site, &pool.config_keys);
         }
         // A builder chain (`Pool::builder(mgr).wait_timeout(..).build()`).
@@ -132,11 +136,12 @@ impl<'k> Project<'k> {
             }
             return Found::Absent;
         }
-        if let Some(client) = pool
-            .client
-            .as_deref()
-            .and_then(|n| self.lk(site.ctor.module).clients.iter().find(|c| c.name == n))
-        {
+        if let Some(client) = pool.client.as_deref().and_then(|n| {
+            self.lk(site.ctor.module)
+                .clients
+                .iter()
+                .find(|c| c.name == n)
+        }) {
             let origin = ClientOrigin {
                 ctor: site.ctor,
                 chain: Vec::new(),
@@ -186,7 +191,8 @@ impl<'k> Project<'k> {
                 Origin::Call(c) => {
                     let cc = self.module(c.module).call(c.call);
                     cc.path.as_deref().is_some_and(|p| {
-                        ends_with_segment(p, "Config::new") || ends_with_segment(p, "Config::default")
+                        ends_with_segment(p, "Config::new")
+                            || ends_with_segment(p, "Config::default")
                     })
                 }
                 _ => false,
@@ -245,7 +251,11 @@ impl<'k> Project<'k> {
                 let Some(f) = self.module(m).call(up.call.call).func else {
                     continue;
                 };
-                if !self.reach.pred.contains_key(&FuncRef { module: m, func: f }) {
+                if !self
+                    .reach
+                    .pred
+                    .contains_key(&FuncRef { module: m, func: f })
+                {
                     continue;
                 }
                 for o in up.origins() {
@@ -292,8 +302,13 @@ fn has_key(module: &Module, e: &Expr, keys: &[String], depth: u8) -> bool {
         }
         Expr::Call(id) if depth > 0 => {
             let c = module.call(*id);
-            hit |= c.method.as_deref().is_some_and(|m| keys.iter().any(|k| k == m))
-                || c.args.iter().any(|a| has_key(module, &a.value, keys, depth - 1));
+            hit |= c
+                .method
+                .as_deref()
+                .is_some_and(|m| keys.iter().any(|k| k == m))
+                || c.args
+                    .iter()
+                    .any(|a| has_key(module, &a.value, keys, depth - 1));
         }
         _ => {}
     });

@@ -155,10 +155,14 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             Some(at) => {
                 let lm = p.module(at.module);
                 let lc = lm.call(at.call);
+                let place = if at.module == m {
+                    format!("line {}", lc.span.start_line)
+                } else {
+                    format!("{}:{}", lm.path, lc.span.start_line)
+                };
                 format!(
-                    "{what} makes a blocking call ({}, line {}) that stalls the event loop in {context}",
-                    describe(lm, lc, kind),
-                    lc.span.start_line
+                    "{what} makes a blocking call ({}, {place}) that stalls the event loop in {context}",
+                    describe(lm, lc, kind)
                 )
             }
         };

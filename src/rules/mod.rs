@@ -13,9 +13,9 @@ pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unused_suppression::RULE, // MCP001
-    &unbounded_await::RULE,    // MCP101
-    &unbounded_pool::RULE,     // MCP105
+    &unused_suppression::RULE,     // MCP001
+    &unbounded_await::RULE,        // MCP101
+    &unbounded_pool::RULE,         // MCP105
     &blocking_call_in_async::RULE, // MCP106
 ];
 

@@ -115,7 +115,8 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             None
         } else {
             // The pool, or the client built around it, may be what reached code uses.
-            p.used_by_reached(c).or_else(|| p.used_by_reached(site.ctor))
+            p.used_by_reached(c)
+                .or_else(|| p.used_by_reached(site.ctor))
         };
         out.push(match used {
             Some(user) => RULE.finding_used_by(p, m, call.func, call.span, user, message, help),
@@ -130,7 +131,10 @@ fn judge(p: &Project, site: &PoolSite) -> Option<String> {
     let pool = site.pool;
     for kv in &pool.also_bounded_by {
         if let Found::Set(s) = p.pool_setting(site, std::slice::from_ref(&kv.key)) {
-            if s.values.iter().any(|v| literal_is(p, v.module, v.func, &v.expr, &kv.value)) {
+            if s.values
+                .iter()
+                .any(|v| literal_is(p, v.module, v.func, &v.expr, &kv.value))
+            {
                 return None;
             }
         }
@@ -147,7 +151,11 @@ fn judge(p: &Project, site: &PoolSite) -> Option<String> {
                 });
             unbounded.then(|| {
                 let v = &s.values[0];
-                format!("`{}` is {}, which puts no bound on it", v.key, shown(&v.expr))
+                format!(
+                    "`{}` is {}, which puts no bound on it",
+                    v.key,
+                    shown(&v.expr)
+                )
             })
         }
     }
