@@ -44,7 +44,7 @@ impl<'k> Project<'k> {
                 if let Some(b) = lk
                     .blocking
                     .iter()
-                    .find(|b| b.clients.iter().any(|n| *n == up.client.name))
+                    .find(|b| b.clients.contains(&up.client.name))
                 {
                     return Some(b);
                 }

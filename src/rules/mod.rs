@@ -122,39 +122,27 @@ impl Rule {
     }
 }
 
-impl Rule {
-    /// A finding at a construction `span` of module `m` (a pool, a client)
-    /// that is not itself in code an entry point reaches, but that such
-    /// code uses through call `user`: its scope and path are the user's,
-    /// and the use is one more related location.
-    pub fn finding_used_by(
-        &self,
-        p: &Project,
-        m: u32,
-        func: Option<FuncId>,
-        span: Span,
-        user: crate::link::CallRef,
-        message: String,
-        help: String,
-    ) -> Finding {
-        let mut f = self.finding(p, m, func, span, message, help);
-        let um = p.module(user.module);
-        let call = um.call(user.call);
-        if let Scope::Reached { entry, path } = p.scope(user.module, call.func) {
-            let mut flow = reach_flow(p, entry, &path);
-            flow.push(Related {
-                location: Location {
-                    path: um.path.clone(),
-                    span: head_span(call.span),
-                },
-                message: "which uses it here".into(),
-            });
-            f.related = flow.clone();
-            f.flow = flow;
-            f.left_out = None;
-        }
-        f
+/// A finding at a construction (a pool, a client) that is not itself in
+/// code an entry point reaches, but that such code uses through call
+/// `user`: its scope and path become the user's, and the use is one more
+/// related location.
+pub fn used_by(p: &Project, mut f: Finding, user: crate::link::CallRef) -> Finding {
+    let um = p.module(user.module);
+    let call = um.call(user.call);
+    if let Scope::Reached { entry, path } = p.scope(user.module, call.func) {
+        let mut flow = reach_flow(p, entry, &path);
+        flow.push(Related {
+            location: Location {
+                path: um.path.clone(),
+                span: head_span(call.span),
+            },
+            message: "which uses it here".into(),
+        });
+        f.related = flow.clone();
+        f.flow = flow;
+        f.left_out = None;
     }
+    f
 }
 
 /// The path from entry point `entry` along `path` as locations: where the

@@ -118,9 +118,10 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             p.used_by_reached(c)
                 .or_else(|| p.used_by_reached(site.ctor))
         };
+        let finding = RULE.finding(p, m, call.func, call.span, message, help);
         out.push(match used {
-            Some(user) => RULE.finding_used_by(p, m, call.func, call.span, user, message, help),
-            None => RULE.finding(p, m, call.func, call.span, message, help),
+            Some(user) => super::used_by(p, finding, user),
+            None => finding,
         });
     }
 }
