@@ -639,6 +639,9 @@ pub struct Module {
     /// The name that package is imported by in a workspace, if its manifest
     /// gives one (`@corp/shared`, `shared_lib`).
     pub package_name: Option<String>,
+    /// The Python dependencies the package's manifests declare, with
+    /// their version specifiers (set with `package`).
+    pub package_requires: crate::package::Requires,
     /// The tree had syntax errors; facts were built from what parsed.
     pub has_syntax_errors: bool,
     /// Calls made directly in each function (index = FuncId); filled by `finish`.

@@ -278,6 +278,16 @@ pub struct Pack {
     /// How hand-written retry loops wait and count.
     #[serde(default)]
     pub retry_loops: Option<RetryLoops>,
+    /// Connection pools and what bounds them (MCP105).
+    #[serde(default)]
+    pub pool: Vec<Pool>,
+    /// Calls that block the thread they run on (MCP106).
+    #[serde(default)]
+    pub blocking: Vec<Blocking>,
+    /// MCP servers that run plain (non-async) tool functions on the event
+    /// loop when the project pins their package below a version (MCP106).
+    #[serde(default)]
+    pub sync_tools_on_loop: Vec<SyncToolsOnLoop>,
 }
 
 /// What makes a function an access decision, and what a failed check may
@@ -602,6 +612,105 @@ pub struct ToolAnnotations {
     pub destructive: Vec<String>,
     #[serde(default)]
     pub idempotent: Vec<String>,
+    pub source: String,
+}
+
+/// A connection pool constructor and the settings that bound it. The pool
+/// is unbounded when one of `keys` is given one of `unbounded_values`, or,
+/// with `absent_unbounded`, when none of them is given at all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    pub name: String,
+    /// Full paths of the constructor (`redis.ConnectionPool`, `pg.Pool`),
+    /// or, with `built_by`, of the builder the pool is built from.
+    pub constructors: Vec<String>,
+    /// A method chained on the constructor that builds the pool
+    /// (`Pool::builder(mgr)...build()`): the pool is reported there.
+    #[serde(default)]
+    pub built_by: Option<String>,
+    /// Methods that build a pool from a configuration value
+    /// (`cfg.create_pool(..)`); with `config_keys`, the configuration is
+    /// bounded when any of those keys is set anywhere in it.
+    #[serde(default)]
+    pub create_methods: Vec<String>,
+    #[serde(default)]
+    pub config_keys: Vec<String>,
+    /// The client (by `Client::name`) this constructor builds, whose
+    /// setting form and options position apply; none for a plain keyword
+    /// constructor (`httpx.Limits`).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// The setting(s) that bound it: keyword, options key, or builder method.
+    pub keys: Vec<String>,
+    /// Text in a URL argument that sets it (`?max_connections=10`).
+    #[serde(default)]
+    pub text_keys: Vec<String>,
+    /// Values of the keys that leave the pool unbounded (`None`, `0`).
+    #[serde(default)]
+    pub unbounded_values: Vec<String>,
+    /// Leaving every key out leaves the pool unbounded (the library's default).
+    #[serde(default)]
+    pub absent_unbounded: bool,
+    /// Other settings that bound it on their own, with the value they must
+    /// have (`waitForConnections = false`: no queue at all).
+    #[serde(default)]
+    pub also_bounded_by: Vec<KeyValue>,
+    /// The construction is not a pool of its own when one of these keywords
+    /// hands it one (`Redis(connection_pool=pool)`).
+    #[serde(default)]
+    pub given_pool: Vec<String>,
+    /// What is unbounded, for the message.
+    pub what: String,
+    pub fix: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+/// Calls that block the thread: by path (`time.sleep`, `fs.*Sync`), by
+/// the upstream client that makes them (`requests`, sessions included),
+/// or by method on an object one of `receivers` built (`sock.recv`,
+/// `Command::new(..).output()`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Blocking {
+    pub name: String,
+    #[serde(default)]
+    pub callee: Vec<String>,
+    /// Paths matched by `callee` that do not block long enough to matter.
+    #[serde(default)]
+    pub except: Vec<String>,
+    #[serde(default)]
+    pub clients: Vec<String>,
+    #[serde(default)]
+    pub receivers: Vec<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Calls in a sync tool callback block the event loop too (Node runs
+    /// every callback on it).
+    #[serde(default)]
+    pub in_sync_tools: bool,
+    pub fix: String,
+    pub source: String,
+}
+
+/// `mcp.server.fastmcp.FastMCP` of `mcp` < 2 calls a plain `def` tool on
+/// the event loop.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncToolsOnLoop {
+    /// Server constructors whose `@server.tool()` this applies to.
+    pub servers: Vec<String>,
+    /// The distribution the project pins (`mcp`).
+    pub package: String,
+    /// Major versions below this one run sync tools on the loop.
+    pub below_major: u64,
     pub source: String,
 }
 
@@ -994,6 +1103,9 @@ pub struct LangKnowledge {
     pub retries: Vec<RetryLib>,
     pub backoff_strategies: Vec<BackoffStrategy>,
     pub retry_loops: RetryLoops,
+    pub pools: Vec<Pool>,
+    pub blocking: Vec<Blocking>,
+    pub sync_tools_on_loop: Vec<SyncToolsOnLoop>,
 }
 
 /// What a retry waits between attempts.
@@ -1246,6 +1358,9 @@ impl Knowledge {
         if let Some(r) = pack.retry_loops {
             target.retry_loops.extend(r);
         }
+        target.pools.extend(pack.pool);
+        target.blocking.extend(pack.blocking);
+        target.sync_tools_on_loop.extend(pack.sync_tools_on_loop);
         Ok(())
     }
 
@@ -1293,6 +1408,12 @@ impl Knowledge {
             // function that the files calling it pull in by name.
             for r in &k.retries {
                 out.extend(r.callee.iter().map(|p| path_root(p)));
+            }
+            for p in &k.pools {
+                out.extend(p.constructors.iter().map(|c| path_root(c)));
+            }
+            for b in &k.blocking {
+                out.extend(b.callee.iter().chain(&b.receivers).map(|c| path_root(c)));
             }
         }
         out.retain(|s| s.len() >= 3);

@@ -302,6 +302,7 @@ fn link<'k>(
         let pkg = roots.of(&files[i].path, &cwd);
         m.package = pkg.dir;
         m.package_name = pkg.name;
+        m.package_requires = pkg.requires;
         modules.push(m);
         texts.push(t);
     }

@@ -13,12 +13,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
 
 mod auth;
+mod blocking;
 mod clients;
 mod deadlines;
 mod entries;
 mod failures;
 mod graph;
 mod mutations;
+mod pools;
 mod resolve;
 mod retries;
 mod settings;
@@ -26,12 +28,14 @@ mod trace;
 mod upstream;
 
 pub use auth::{in_error_path, is_bool_type, named_polarity, AccessCheck, CheckKind, Polarity};
+pub use blocking::Blocks;
 pub use deadlines::chained_after;
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
 pub use failures::{walk_deep, Channel};
 pub use graph::{Hop, LeftOut, Scope};
 pub use mutations::{is_key_name, mutating_verb, Hint, HintKind, Mutation};
+pub use pools::PoolSite;
 use resolve::module_keys;
 pub use retries::Given;
 pub use settings::{Found, Place, ProcessSettings, SetterCall, Setting, Value};
@@ -117,6 +121,11 @@ pub struct Project<'k> {
     /// Functions that make an upstream call themselves, computed when first
     /// asked for.
     upstream_makers: OnceLock<HashSet<FuncRef>>,
+    /// Sync functions that block, computed when first asked for.
+    sync_blockers: OnceLock<HashMap<FuncRef, Blocks<'k>>>,
+    /// Constructions that code an entry point reaches uses, computed when
+    /// first asked for.
+    used_constructions: OnceLock<HashMap<CallRef, CallRef>>,
 }
 
 impl<'k> Project<'k> {
@@ -146,6 +155,8 @@ impl<'k> Project<'k> {
             upstreams: Vec::new(),
             io_funcs: OnceLock::new(),
             upstream_makers: OnceLock::new(),
+            sync_blockers: OnceLock::new(),
+            used_constructions: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

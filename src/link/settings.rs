@@ -430,7 +430,12 @@ impl<'k> Project<'k> {
     /// Settings text (`statement_timeout`) in the strings or object keys of
     /// these arguments, or in what a closure among them runs
     /// (`after_connect(|conn| .. conn.execute("SET statement_timeout = ..") ..)`).
-    fn mentions_text(&self, m: u32, args: &[crate::facts::Arg], texts: &[String]) -> bool {
+    pub(super) fn mentions_text(
+        &self,
+        m: u32,
+        args: &[crate::facts::Arg],
+        texts: &[String],
+    ) -> bool {
         let module = self.module(m);
         let mut hit = false;
         let mut funcs: Vec<FuncId> = Vec::new();

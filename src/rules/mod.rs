@@ -6,12 +6,14 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod blocking_call_in_async;
 pub mod fail_open_authorization;
 pub mod leaked_error_detail;
 pub mod misdeclared_tool_annotation;
 pub mod missing_idempotency_key;
 pub mod retry_without_backoff;
 pub mod unbounded_await;
+pub mod unbounded_pool;
 pub mod unused_suppression;
 
 /// Every rule, in id order.
@@ -19,6 +21,8 @@ pub static REGISTRY: &[&Rule] = &[
     &unused_suppression::RULE,          // MCP001
     &unbounded_await::RULE,             // MCP101
     &retry_without_backoff::RULE,       // MCP102
+    &unbounded_pool::RULE,              // MCP105
+    &blocking_call_in_async::RULE,      // MCP106
     &fail_open_authorization::RULE,     // MCP201
     &leaked_error_detail::RULE,         // MCP202
     &missing_idempotency_key::RULE,     // MCP203
@@ -126,6 +130,29 @@ impl Rule {
             fingerprint: String::new(),
         }
     }
+}
+
+/// A finding at a construction (a pool, a client) that is not itself in
+/// code an entry point reaches, but that such code uses through call
+/// `user`: its scope and path become the user's, and the use is one more
+/// related location.
+pub fn used_by(p: &Project, mut f: Finding, user: crate::link::CallRef) -> Finding {
+    let um = p.module(user.module);
+    let call = um.call(user.call);
+    if let Scope::Reached { entry, path } = p.scope(user.module, call.func) {
+        let mut flow = reach_flow(p, entry, &path);
+        flow.push(Related {
+            location: Location {
+                path: um.path.clone(),
+                span: head_span(call.span),
+            },
+            message: "which uses it here".into(),
+        });
+        f.related = flow.clone();
+        f.flow = flow;
+        f.left_out = None;
+    }
+    f
 }
 
 /// The path from entry point `entry` along `path` as locations: where the
