@@ -1538,8 +1538,16 @@ impl<'t, 's> Lower<'t, 's> {
         };
         let Some(value) = value else { return Ok(()) };
         let e = self.expr(value)?;
-        if let Expr::Call(id) = e {
-            items.push(id);
+        match e {
+            Expr::Call(id) => items.push(id),
+            Expr::Name(_) | Expr::Attr(..) | Expr::Index(..) => {
+                self.b.m.with_values.push(crate::facts::WithValue {
+                    value: e.clone(),
+                    span: span_of(value),
+                    func: self.b.func,
+                })
+            }
+            _ => {}
         }
         if let Some(t) = target {
             self.target(t, Some(e), span_of(item))?;

@@ -237,7 +237,7 @@ impl Project<'_> {
 
     /// A project function an argument names (`handler`, `self.on_done`,
     /// `this.handle`), not a call or a literal.
-    fn function_value(&self, m: u32, func: Option<FuncId>, e: &Expr) -> Option<FuncRef> {
+    pub(super) fn function_value(&self, m: u32, func: Option<FuncId>, e: &Expr) -> Option<FuncRef> {
         let module = self.module(m);
         match e {
             Expr::Name(n) => {
@@ -286,7 +286,7 @@ impl Project<'_> {
     /// unknown type goes to every method of that name in the package; a
     /// plain name not imported from a library, to the package's top-level
     /// functions of that name.
-    fn fallback_targets(&self, m: u32, call: &crate::facts::Call) -> Vec<FuncRef> {
+    pub(super) fn fallback_targets(&self, m: u32, call: &crate::facts::Call) -> Vec<FuncRef> {
         let module = self.module(m);
         let Some(name) = call.name() else {
             return Vec::new();

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
 
 mod clients;
+mod concurrency;
 mod deadlines;
 mod entries;
 mod graph;
@@ -21,6 +22,7 @@ mod settings;
 mod trace;
 mod upstream;
 
+pub use concurrency::{Aggregation, FanOut, Items, WorkKey};
 pub use deadlines::chained_after;
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
@@ -104,6 +106,9 @@ pub struct Project<'k> {
     reach: graph::Reach,
     /// Per module, its upstream calls, computed when first asked for.
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
+    /// Functions that make an upstream call or reach one through the
+    /// functions they call; computed when first asked for.
+    reaches_upstream: OnceLock<HashSet<FuncRef>>,
 }
 
 impl<'k> Project<'k> {
@@ -131,6 +136,7 @@ impl<'k> Project<'k> {
             package_of: Vec::new(),
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
+            reaches_upstream: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

@@ -6,13 +6,17 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod all_or_nothing_aggregation;
 pub mod unbounded_await;
+pub mod unbounded_fan_out;
 pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unused_suppression::RULE, // MCP001
-    &unbounded_await::RULE,    // MCP101
+    &unused_suppression::RULE,         // MCP001
+    &unbounded_await::RULE,            // MCP101
+    &all_or_nothing_aggregation::RULE, // MCP107
+    &unbounded_fan_out::RULE,          // MCP108
 ];
 
 pub struct Rule {
