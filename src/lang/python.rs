@@ -2694,6 +2694,14 @@ async def main(lock):
         assert_eq!(binding(&m, "resp").value, Expr::Call(sid));
         let (_, work) = call(&m, "work");
         assert_eq!(work.ctx, vec![Ctx::With { items: vec![] }]);
+        // A `with` on a value (a lock, a semaphore) is kept as such.
+        assert_eq!(
+            m.with_values
+                .iter()
+                .map(|w| (w.value.clone(), w.func))
+                .collect::<Vec<_>>(),
+            vec![(Expr::Name("lock".into()), Some(fid))]
+        );
         let opens: Vec<CallId> = calls(&m, "open").into_iter().map(|(i, _)| i).collect();
         assert_eq!(opens.len(), 2);
         let (_, copy) = call(&m, "copy");

@@ -396,7 +396,44 @@ impl<'k> Project<'k> {
                 }
             }
         }
-        // Backwards: callers through resolved calls, and enclosing functions.
+        // A method called on a value of unknown type (`self.raw_client.get(..)`)
+        // reaches an upstream when every same-named method of the package
+        // does: those calls, with their candidates and the caller.
+        let mut unresolved: Vec<(FuncRef, Vec<FuncRef>)> = Vec::new();
+        let mut waiting: HashMap<FuncRef, Vec<usize>> = HashMap::new();
+        for (mi, module) in self.modules.iter().enumerate() {
+            let m = mi as u32;
+            for (ci, c) in module.calls.iter().enumerate() {
+                let (Some(func), Some(_)) = (c.func, &c.method) else {
+                    continue;
+                };
+                let cref = CallRef {
+                    module: m,
+                    call: ci as CallId,
+                };
+                if self.target(cref).is_some() {
+                    continue;
+                }
+                let caller = FuncRef { module: m, func };
+                // A method handing on to a namesake of another object
+                // (`def get(..): return self.raw_client.get(..)`) is not
+                // calling itself.
+                let cands: Vec<FuncRef> = self
+                    .fallback_targets(m, c)
+                    .into_iter()
+                    .filter(|t| *t != caller)
+                    .collect();
+                if cands.is_empty() {
+                    continue;
+                }
+                for t in &cands {
+                    waiting.entry(*t).or_default().push(unresolved.len());
+                }
+                unresolved.push((caller, cands));
+            }
+        }
+        // Backwards: callers through resolved calls, enclosing functions,
+        // and unresolved calls once all their candidates are in.
         while let Some(f) = queue.pop_front() {
             let mut next: Vec<FuncRef> = self
                 .callers(f)
@@ -413,6 +450,12 @@ impl<'k> Project<'k> {
                     module: f.module,
                     func: parent,
                 });
+            }
+            for &u in waiting.get(&f).map(Vec::as_slice).unwrap_or(&[]) {
+                let (caller, cands) = &unresolved[u];
+                if cands.iter().all(|t| out.contains(t)) {
+                    next.push(*caller);
+                }
             }
             for g in next {
                 if out.insert(g) {
