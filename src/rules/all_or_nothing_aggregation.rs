@@ -66,8 +66,12 @@
 //! - Task groups (`asyncio.TaskGroup`, anyio / trio nurseries, tokio
 //!   `JoinSet`) also cancel the rest when one task fails, but RULES.md does
 //!   not name them: they are left alone.
-//! - A project function is followed only through calls we resolve to it;
-//!   a method called on a value of unknown type is not.
+//! - Reaching an upstream is followed through calls resolved to a project
+//!   function, through functions nested in one, and through a method
+//!   called on a value of unknown type when every method of that name in
+//!   the package reaches an upstream (a same-named mock, or a method that
+//!   loads its code with a dynamic `import()`, stops it): a missed finding,
+//!   never a false one.
 
 use super::Rule;
 use crate::facts::{Ctx, ExitKind, Expr, FuncId, TryKind};

@@ -77,6 +77,14 @@
 //!   an unbounded one of those (`for_each_concurrent(None, ..)`, p-map
 //!   without `concurrency`) is not reported yet.
 //! - A list filled by a C-style `for (let i = 0; ..)` loop is not followed.
+//! - Reaching an upstream is followed through calls resolved to a project
+//!   function, through functions nested in one, and through a method
+//!   called on a value of unknown type when every method of that name in
+//!   the package reaches an upstream (a same-named mock, or a method that
+//!   loads its code with a dynamic `import()`, stops it): a missed finding,
+//!   never a false one.
+//! - A Python slice (`urls[:10]`) is taken to be bounded by its width; a
+//!   TS `.slice(..)` is not recognised and still counts as the caller's.
 
 use super::Rule;
 use crate::finding::{Axis, Finding, Severity};
