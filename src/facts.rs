@@ -587,6 +587,15 @@ pub struct Update {
     pub func: Option<FuncId>,
 }
 
+/// A `with` entered on a value that is not a call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WithValue {
+    /// The value as written (`sem`, `self._limiter`).
+    pub value: Expr,
+    pub span: Span,
+    pub func: Option<FuncId>,
+}
+
 /// Code that never runs as part of a server, whatever calls it: the
 /// adapters mark it, `link` keeps reach out of it and names it as the reason
 /// a finding there is left out.
@@ -659,6 +668,10 @@ pub struct Module {
     pub chained: Vec<Vec<CallId>>,
     /// Bindings by name; filled by `finish`.
     pub binding_index: std::collections::HashMap<String, Vec<u32>>,
+    /// `with X:` / `async with X:` on a value that is not a call (`async
+    /// with sem:`, `with self._lock:`): what a rule sees of a lock or a
+    /// semaphore taken around a block.
+    pub with_values: Vec<WithValue>,
     /// Names bound without a value we keep (loop variables, caught
     /// errors), by the function they are bound in; filled by `finish`.
     pub opaque_locals: std::collections::HashMap<String, Vec<Option<FuncId>>>,

@@ -288,6 +288,35 @@ pub struct Pack {
     /// loop when the project pins their package below a version (MCP106).
     #[serde(default)]
     pub sync_tools_on_loop: Vec<SyncToolsOnLoop>,
+    /// Calls that run several awaitables at once and combine their results
+    /// (`asyncio.gather`, `Promise.all`, `tokio::try_join!`, `join_all`).
+    #[serde(default)]
+    pub aggregator: Vec<Aggregator>,
+    /// What caps how many of a fan-out's calls run at once, taken inside
+    /// the work each item runs (`async with sem:`, p-limit's `limit(..)`).
+    #[serde(default)]
+    pub concurrency_limiter: Vec<ConcurrencyLimiter>,
+    /// Calls that start a task from the awaitable they are given and hand
+    /// the task back (`asyncio.create_task(coro)`, `tokio::spawn(fut)`):
+    /// the awaitable is the work.
+    #[serde(default)]
+    pub task_spawners: Vec<String>,
+    /// Methods that turn a collection into one value per item
+    /// (`items.map(f)`); the last function argument is what each item runs.
+    #[serde(default)]
+    pub map_methods: Vec<String>,
+    /// Methods that add one item to a list (`tasks.append(f(x))`,
+    /// `promises.push(fetch(u))`).
+    #[serde(default)]
+    pub append_methods: Vec<String>,
+    /// Methods chained on an awaitable that turn its failure into a value
+    /// (`fetch(u).catch(() => null)`): it no longer fails an aggregation.
+    #[serde(default)]
+    pub recover_methods: Vec<String>,
+    /// Exception types whose handler catches every failure
+    /// (`except Exception:`); an untyped handler always does.
+    #[serde(default)]
+    pub catch_all_types: Vec<String>,
 }
 
 /// What makes a function an access decision, and what a failed check may
@@ -714,6 +743,66 @@ pub struct SyncToolsOnLoop {
     pub source: String,
 }
 
+/// What happens to the other results when one awaitable of an aggregation
+/// fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateFailure {
+    /// The aggregation fails as a whole (`Promise.all`, `try_join!`).
+    AllOrNothing,
+    /// Each result is kept, failed or not (`Promise.allSettled`, `join!`).
+    Settled,
+}
+
+/// What an aggregator is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateInput {
+    /// One awaitable per argument (`gather(a, b)`, `try_join!(a, b)`); a
+    /// spread argument (`gather(*tasks)`) is a collection.
+    Args,
+    /// A collection of awaitables as argument 0 (`Promise.all([a, b])`,
+    /// `join_all(iter)`).
+    Collection,
+}
+
+/// A call that runs several awaitables at once and combines their results.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aggregator {
+    pub callee: Vec<String>,
+    pub failure: AggregateFailure,
+    pub input: AggregateInput,
+    /// A keyword that, given `True`, keeps every result, failed or not
+    /// (`return_exceptions=True`).
+    #[serde(default)]
+    pub settle_kwarg: Option<String>,
+    /// How to keep the other results when one fails, for the finding's help.
+    #[serde(default)]
+    pub fix: String,
+    /// Where the behaviour was checked.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Something that caps concurrency when the work of each item takes it:
+/// built by one of `constructors`, then entered as a context (`async with
+/// sem:`), acquired through one of `methods` (`sem.acquire()`), or, with
+/// `called`, called with the work (p-limit's `limit(() => f(x))`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcurrencyLimiter {
+    pub constructors: Vec<String>,
+    #[serde(default)]
+    pub context: bool,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub called: bool,
+    #[serde(default)]
+    pub source: String,
+}
+
 /// A call that runs a function it is handed (`asyncio.to_thread(f, *args,
 /// **kwargs)`, `loop.run_in_executor(None, f, *args)`, `functools.partial`):
 /// the handed function is judged as if called with the remaining arguments.
@@ -1085,6 +1174,13 @@ pub struct LangKnowledge {
     pub remote_code_methods: Vec<String>,
     pub mcp_clients: Vec<String>,
     pub string_sources: Vec<String>,
+    pub aggregators: Vec<Aggregator>,
+    pub concurrency_limiters: Vec<ConcurrencyLimiter>,
+    pub task_spawners: Vec<String>,
+    pub map_methods: Vec<String>,
+    pub append_methods: Vec<String>,
+    pub recover_methods: Vec<String>,
+    pub catch_all_types: Vec<String>,
     pub route_methods: Vec<String>,
     pub mcp_transport: Vec<String>,
     pub route_handlers: Vec<String>,
@@ -1361,6 +1457,13 @@ impl Knowledge {
         target.pools.extend(pack.pool);
         target.blocking.extend(pack.blocking);
         target.sync_tools_on_loop.extend(pack.sync_tools_on_loop);
+        target.aggregators.extend(pack.aggregator);
+        target.concurrency_limiters.extend(pack.concurrency_limiter);
+        target.task_spawners.extend(pack.task_spawners);
+        target.map_methods.extend(pack.map_methods);
+        target.append_methods.extend(pack.append_methods);
+        target.recover_methods.extend(pack.recover_methods);
+        target.catch_all_types.extend(pack.catch_all_types);
         Ok(())
     }
 

@@ -1571,8 +1571,16 @@ impl<'t, 's> Lower<'t, 's> {
         };
         let Some(value) = value else { return Ok(()) };
         let e = self.expr(value)?;
-        if let Expr::Call(id) = e {
-            items.push(id);
+        match e {
+            Expr::Call(id) => items.push(id),
+            Expr::Name(_) | Expr::Attr(..) | Expr::Index(..) => {
+                self.b.m.with_values.push(crate::facts::WithValue {
+                    value: e.clone(),
+                    span: span_of(value),
+                    func: self.b.func,
+                })
+            }
+            _ => {}
         }
         if let Some(t) = target {
             self.target(t, Some(e), span_of(item))?;
@@ -2725,6 +2733,14 @@ async def main(lock):
         assert_eq!(binding(&m, "resp").value, Expr::Call(sid));
         let (_, work) = call(&m, "work");
         assert_eq!(work.ctx, vec![Ctx::With { items: vec![] }]);
+        // A `with` on a value (a lock, a semaphore) is kept as such.
+        assert_eq!(
+            m.with_values
+                .iter()
+                .map(|w| (w.value.clone(), w.func))
+                .collect::<Vec<_>>(),
+            vec![(Expr::Name("lock".into()), Some(fid))]
+        );
         let opens: Vec<CallId> = calls(&m, "open").into_iter().map(|(i, _)| i).collect();
         assert_eq!(opens.len(), 2);
         let (_, copy) = call(&m, "copy");

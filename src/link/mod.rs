@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 mod auth;
 mod blocking;
 mod clients;
+mod concurrency;
 mod deadlines;
 mod entries;
 mod failures;
@@ -29,6 +30,7 @@ mod upstream;
 
 pub use auth::{in_error_path, is_bool_type, named_polarity, AccessCheck, CheckKind, Polarity};
 pub use blocking::Blocks;
+pub use concurrency::{Aggregation, FanOut, Items, WorkKey};
 pub use deadlines::chained_after;
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
@@ -118,14 +120,14 @@ pub struct Project<'k> {
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
     /// Reached functions that do upstream, database or file-system work.
     io_funcs: OnceLock<HashSet<FuncRef>>,
-    /// Functions that make an upstream call themselves, computed when first
-    /// asked for.
-    upstream_makers: OnceLock<HashSet<FuncRef>>,
     /// Sync functions that block, computed when first asked for.
     sync_blockers: OnceLock<HashMap<FuncRef, Blocks<'k>>>,
     /// Constructions that code an entry point reaches uses, computed when
     /// first asked for.
     used_constructions: OnceLock<HashMap<CallRef, CallRef>>,
+    /// Functions that make an upstream call or reach one through the
+    /// functions they call; computed when first asked for.
+    reaches_upstream: OnceLock<HashSet<FuncRef>>,
 }
 
 impl<'k> Project<'k> {
@@ -154,9 +156,9 @@ impl<'k> Project<'k> {
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
             io_funcs: OnceLock::new(),
-            upstream_makers: OnceLock::new(),
             sync_blockers: OnceLock::new(),
             used_constructions: OnceLock::new(),
+            reaches_upstream: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

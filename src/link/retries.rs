@@ -1,5 +1,4 @@
-//! Retries: which functions make an upstream call (directly or through a
-//! helper), where a call site sits relative to a loop, and where a retry
+//! Retries: which parameters are handed work that reaches an upstream, where a call site sits relative to a loop, and where a retry
 //! construct's settings are given (keywords, an options object, builder
 //! methods), whatever the language.
 
@@ -18,38 +17,6 @@ pub enum Given {
 }
 
 impl Project<'_> {
-    /// Functions that make an upstream call themselves (lambdas nested in
-    /// them count as theirs); computed once.
-    fn upstream_makers(&self) -> &HashSet<FuncRef> {
-        self.upstream_makers.get_or_init(|| {
-            let mut out = HashSet::new();
-            for m in 0..self.modules.len() as u32 {
-                let module = self.module(m);
-                for up in self.upstream_calls(m) {
-                    for f in module.func_chain(module.call(up.call.call).func) {
-                        out.insert(FuncRef { module: m, func: f });
-                        if module.func(f).kind != FuncKind::Lambda {
-                            break;
-                        }
-                    }
-                }
-            }
-            out
-        })
-    }
-
-    /// Does call `c` reach an upstream: is it one, or a call into a project
-    /// function that makes one, directly or through `depth` more helpers?
-    pub fn reaches_upstream(&self, c: CallRef, depth: u8) -> bool {
-        if self.upstream(c).is_some() {
-            return true;
-        }
-        let Some(t) = self.target(c) else {
-            return false;
-        };
-        self.function_reaches_upstream(t, depth)
-    }
-
     /// Does calling parameter `name` of `f` (`await fn()` in a retry
     /// helper) reach an upstream, by what `f`'s callers pass for it: a
     /// lambda or function that makes the call, or, `depth` times over, a
@@ -74,13 +41,10 @@ impl Project<'_> {
             let cm = self.module(c.module);
             let call = cm.call(c.call);
             match call.positional(index) {
-                Some(Expr::Func(g)) => self.function_reaches_upstream(
-                    FuncRef {
-                        module: c.module,
-                        func: *g,
-                    },
-                    1,
-                ),
+                Some(Expr::Func(g)) => self.reaches_upstream(FuncRef {
+                    module: c.module,
+                    func: *g,
+                }),
                 Some(Expr::Name(n)) if depth > 0 => call.func.is_some_and(|cf| {
                     self.param_reaches_upstream(
                         FuncRef {
@@ -93,23 +57,6 @@ impl Project<'_> {
                 }),
                 _ => false,
             }
-        })
-    }
-
-    fn function_reaches_upstream(&self, f: FuncRef, depth: u8) -> bool {
-        if self.upstream_makers().contains(&f) {
-            return true;
-        }
-        if depth == 0 {
-            return false;
-        }
-        let module = self.module(f.module);
-        module.calls_in(Some(f.func)).iter().any(|&call| {
-            self.target(CallRef {
-                module: f.module,
-                call,
-            })
-            .is_some_and(|g| g != f && self.function_reaches_upstream(g, depth - 1))
         })
     }
 

@@ -6,6 +6,7 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod all_or_nothing_aggregation;
 pub mod blocking_call_in_async;
 pub mod fail_open_authorization;
 pub mod leaked_error_detail;
@@ -13,6 +14,7 @@ pub mod misdeclared_tool_annotation;
 pub mod missing_idempotency_key;
 pub mod retry_without_backoff;
 pub mod unbounded_await;
+pub mod unbounded_fan_out;
 pub mod unbounded_pool;
 pub mod unused_suppression;
 
@@ -23,6 +25,8 @@ pub static REGISTRY: &[&Rule] = &[
     &retry_without_backoff::RULE,       // MCP102
     &unbounded_pool::RULE,              // MCP105
     &blocking_call_in_async::RULE,      // MCP106
+    &all_or_nothing_aggregation::RULE,  // MCP107
+    &unbounded_fan_out::RULE,           // MCP108
     &fail_open_authorization::RULE,     // MCP201
     &leaked_error_detail::RULE,         // MCP202
     &missing_idempotency_key::RULE,     // MCP203

@@ -122,9 +122,6 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-/// How many project calls deep a retried call may reach its upstream.
-const HELPER_DEPTH: u8 = 2;
-
 fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
     check_loops(p, m, out);
     check_libraries(p, m, out);
@@ -263,7 +260,7 @@ fn retried_try(p: &Project, m: u32, li: u32, func: FuncId) -> Option<u32> {
             }
             _ => false,
         };
-        if given || p.reaches_upstream(c, HELPER_DEPTH) {
+        if given || p.call_reaches_upstream(c) {
             return Some(t);
         }
     }
