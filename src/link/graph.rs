@@ -237,7 +237,7 @@ impl Project<'_> {
 
     /// A project function an argument names (`handler`, `self.on_done`,
     /// `this.handle`), not a call or a literal.
-    fn function_value(&self, m: u32, func: Option<FuncId>, e: &Expr) -> Option<FuncRef> {
+    pub(super) fn function_value(&self, m: u32, func: Option<FuncId>, e: &Expr) -> Option<FuncRef> {
         let module = self.module(m);
         match e {
             Expr::Name(n) => {

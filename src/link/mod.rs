@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 mod clients;
 mod deadlines;
+mod dependencies;
 mod entries;
 mod graph;
 mod resolve;
@@ -22,6 +23,7 @@ mod trace;
 mod upstream;
 
 pub use deadlines::chained_after;
+pub use dependencies::{BreakerSite, BreakerUse, Breakers, Dependency, DependencyCalls};
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
 pub use graph::{Hop, LeftOut, Scope};
@@ -104,6 +106,10 @@ pub struct Project<'k> {
     reach: graph::Reach,
     /// Per module, its upstream calls, computed when first asked for.
     upstreams: Vec<OnceLock<Vec<Upstream<'k>>>>,
+    /// The circuit breakers and what they guard, found when first asked for.
+    breakers: OnceLock<dependencies::Breakers>,
+    /// Every external HTTP dependency and its calls, by host.
+    dependencies: OnceLock<Vec<dependencies::DependencyCalls>>,
 }
 
 impl<'k> Project<'k> {
@@ -131,6 +137,8 @@ impl<'k> Project<'k> {
             package_of: Vec::new(),
             reach: graph::Reach::default(),
             upstreams: Vec::new(),
+            breakers: OnceLock::new(),
+            dependencies: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

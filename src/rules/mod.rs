@@ -6,13 +6,17 @@ use crate::facts::{FuncId, Span};
 use crate::finding::{Axis, Finding, Location, Related, Severity};
 use crate::link::{head_span, Hop, Project, Scope};
 
+pub mod missing_circuit_breaker;
+pub mod shared_circuit_breaker;
 pub mod unbounded_await;
 pub mod unused_suppression;
 
 /// Every rule, in id order.
 pub static REGISTRY: &[&Rule] = &[
-    &unused_suppression::RULE, // MCP001
-    &unbounded_await::RULE,    // MCP101
+    &unused_suppression::RULE,      // MCP001
+    &unbounded_await::RULE,         // MCP101
+    &missing_circuit_breaker::RULE, // MCP103
+    &shared_circuit_breaker::RULE,  // MCP104
 ];
 
 pub struct Rule {
