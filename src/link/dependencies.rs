@@ -43,6 +43,9 @@ pub struct BreakerUse {
     pub library: String,
     /// Guarded upstream calls, in source order.
     pub guarded: Vec<CallRef>,
+    /// The calls that run something through it (`breaker.fire(..)`,
+    /// `policy.execute(..)`), in source order.
+    pub used_at: Vec<CallRef>,
 }
 
 /// The project's breakers, found once.
@@ -52,10 +55,13 @@ pub struct Breakers {
     pub guarded: HashSet<CallRef>,
 }
 
-/// Every call to one external host, in source order (by file path, then
-/// position in the file).
+/// Every call one package makes to one external host, in source order (by
+/// file path, then position in the file).
 #[derive(Clone, Debug)]
 pub struct DependencyCalls {
+    /// The package (its directory) whose code makes the calls: each server
+    /// has its own dependencies and its own breakers.
+    pub package: String,
     pub host: String,
     pub calls: Vec<(CallRef, Dependency)>,
 }
@@ -274,16 +280,18 @@ impl<'k> Project<'k> {
         }
     }
 
-    /// Every external HTTP dependency of the project with its calls, by
-    /// host; found once.
+    /// Every external HTTP dependency of each package with its calls, by
+    /// package and host; found once.
     pub fn dependencies(&self) -> &[DependencyCalls] {
         self.dependencies.get_or_init(|| {
-            let mut by_host: HashMap<String, Vec<(CallRef, Dependency)>> = HashMap::new();
+            let mut by_host: HashMap<(String, String), Vec<(CallRef, Dependency)>> =
+                HashMap::new();
             for m in 0..self.modules.len() as u32 {
+                let package = &self.module(m).package;
                 for up in self.upstream_calls(m) {
                     if let Some(d) = self.dependency(up) {
                         by_host
-                            .entry(d.host.clone())
+                            .entry((package.clone(), d.host.clone()))
                             .or_default()
                             .push((up.call, d));
                     }
@@ -291,7 +299,7 @@ impl<'k> Project<'k> {
             }
             let mut out: Vec<DependencyCalls> = by_host
                 .into_iter()
-                .map(|(host, mut calls)| {
+                .map(|((package, host), mut calls)| {
                     calls.sort_by(|a, b| {
                         let key = |c: CallRef| {
                             let module = self.module(c.module);
@@ -299,10 +307,14 @@ impl<'k> Project<'k> {
                         };
                         key(a.0).cmp(&key(b.0))
                     });
-                    DependencyCalls { host, calls }
+                    DependencyCalls {
+                        package,
+                        host,
+                        calls,
+                    }
                 })
                 .collect();
-            out.sort_by(|a, b| a.host.cmp(&b.host));
+            out.sort_by(|a, b| (&a.package, &a.host).cmp(&(&b.package, &b.host)));
             out
         })
     }
@@ -381,7 +393,10 @@ impl<'k> Project<'k> {
                     } else {
                         self.guarded_by_with(m, ci as CallId)
                     };
-                    push_use(&mut by_site, (inst, name), self, b, guarded);
+                    push_use(&mut by_site, (inst, name.clone()), self, b, guarded);
+                    if let Some(u) = by_site.get_mut(&(inst, name)) {
+                        u.used_at.push(cref);
+                    }
                     break;
                 }
             }
@@ -424,6 +439,7 @@ impl<'k> Project<'k> {
                                 name: None,
                                 library: b.name.clone(),
                                 guarded: Vec::new(),
+                                used_at: Vec::new(),
                             });
                             u.guarded.extend(guarded);
                             break;
@@ -450,6 +466,8 @@ impl<'k> Project<'k> {
         for u in &mut uses {
             u.guarded.sort();
             u.guarded.dedup();
+            u.used_at.sort();
+            u.used_at.dedup();
         }
         uses.sort_by(|a, b| {
             (
@@ -803,6 +821,7 @@ fn push_use(
             name,
             library: b.name.clone(),
             guarded: Vec::new(),
+            used_at: Vec::new(),
         }
     });
     u.guarded.extend(guarded);

@@ -53,7 +53,7 @@
 
 use super::Rule;
 use crate::finding::{Axis, Finding, Location, Related, Severity};
-use crate::link::{head_span, Project};
+use crate::link::{head_span, Project, Scope};
 
 pub static RULE: Rule = Rule {
     id: "MCP104",
@@ -86,13 +86,31 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
         let names: Vec<String> = hosts.iter().map(|(h, _)| format!("`{h}`")).collect();
         let what = match &b.name {
             Some(n) => format!("circuit breaker \"{n}\" ({})", b.library),
+            None if b.library.starts_with("project") => "this circuit breaker".to_string(),
             None => format!("this {} circuit breaker", b.library),
+        };
+        // A breaker built at module level is in scope when code an entry
+        // point reaches runs through it (a guarded call, or a `fire(..)`
+        // of a breaker built around a function): judge it by the first.
+        let reached = b.guarded.iter().chain(&b.used_at).find(|c| {
+            let call = p.module(c.module).call(c.call);
+            matches!(
+                p.scope_at(c.module, call.func, call.span),
+                Scope::Reached { .. }
+            )
+        });
+        let (sm, sfunc, sspan) = match reached {
+            Some(c) => {
+                let call = p.module(c.module).call(c.call);
+                (c.module, call.func, call.span)
+            }
+            None => (m, b.func, b.span),
         };
         let mut f = RULE.finding(
             p,
-            m,
-            b.func,
-            b.span,
+            sm,
+            sfunc,
+            sspan,
             format!(
                 "{what} guards calls to {} different upstreams ({}): a failure of one opens it for all",
                 hosts.len(),
@@ -100,6 +118,10 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             ),
             "give each upstream service its own breaker instance".to_string(),
         );
+        f.location = Location {
+            path: p.module(m).path.clone(),
+            span: b.span,
+        };
         for (h, c) in &hosts {
             let cm = p.module(c.module);
             f.related.push(Related {
