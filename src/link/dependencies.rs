@@ -284,8 +284,7 @@ impl<'k> Project<'k> {
     /// package and host; found once.
     pub fn dependencies(&self) -> &[DependencyCalls] {
         self.dependencies.get_or_init(|| {
-            let mut by_host: HashMap<(String, String), Vec<(CallRef, Dependency)>> =
-                HashMap::new();
+            let mut by_host: HashMap<(String, String), Vec<(CallRef, Dependency)>> = HashMap::new();
             for m in 0..self.modules.len() as u32 {
                 let package = &self.module(m).package;
                 for up in self.upstream_calls(m) {
