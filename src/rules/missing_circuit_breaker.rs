@@ -70,10 +70,17 @@
 //!   (`localhost`, `127.*`, `::1`, `0.0.0.0`). One breaker anywhere on a
 //!   host's calls counts for all of them: the rule asks whether the service
 //!   has a breaker, not whether each call does.
-//! - "First call site in source order" is across the whole project: the
-//!   file paths in order, then the position in the file. Call sites that an
-//!   MCP entry point reaches come first; a host only called from code no
-//!   entry reaches is reported there and left out by the scope.
+//! - Dependencies are counted per package (the directory of the nearest
+//!   manifest): each server has its own. "First call site in source order"
+//!   is within the package: file paths in order, then the position in the
+//!   file. Call sites that an MCP entry point reaches come first; a host
+//!   only called from code no entry reaches is reported there and left out
+//!   by the scope.
+//! - "Called from tool handlers" uses the scan's scope: any MCP entry point
+//!   counts, per-request auth checks included (a token check against
+//!   `api.github.com` runs on every request). Reach falls back to
+//!   same-named methods when a receiver is unknown, so a call made only at
+//!   start-up can, rarely, be taken as reached.
 //! - An SDK's default host stands even though an environment variable
 //!   (`OPENAI_BASE_URL`) may redirect it.
 //! - Database and cache drivers are not HTTP dependencies here.
