@@ -285,9 +285,13 @@ pub enum Ctx {
     /// Inside argument `index` of `call` (at any depth within that argument,
     /// not crossing into a nested function).
     Arg { call: CallId, index: u32 },
-    /// Inside the body of `with` / `async with` whose items are these calls
-    /// (non-call items are left out).
-    With { items: Vec<CallId> },
+    /// Inside the body of `with` / `async with` whose items are these calls;
+    /// `objects` are its items that are names or attributes, dotted
+    /// (`with breaker:`, `with self.breaker:`).
+    With {
+        items: Vec<CallId>,
+        objects: Vec<String>,
+    },
     /// Inside the body of a loop.
     Loop(LoopId),
     /// Inside the protected body of a try (or the scrutinee of a Rust `match`

@@ -317,6 +317,13 @@ pub struct Pack {
     /// (`except Exception:`); an untyped handler always does.
     #[serde(default)]
     pub catch_all_types: Vec<String>,
+    /// Where HTTP clients name the URL they call and the host a client
+    /// object talks to: a call's dependency (MCP103, MCP104).
+    #[serde(default)]
+    pub endpoint: Vec<Endpoint>,
+    /// Circuit breaker libraries, and the project classes that count as one.
+    #[serde(default)]
+    pub breaker: Vec<Breaker>,
 }
 
 /// What makes a function an access decision, and what a failed check may
@@ -525,6 +532,44 @@ pub struct ErrorMasking {
     /// its code is taken to set it.
     #[serde(default)]
     pub env: Vec<String>,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Where the calls of one `[[client]]` name their URL, and where a client
+/// object of it is given a base URL. What link reads a call's dependency
+/// (its host) from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// The `[[client]]` this describes, by its `name`.
+    pub client: String,
+    /// Positional index of the URL in the client's functions and methods.
+    #[serde(default)]
+    pub url_arg: Option<usize>,
+    /// Per function or method (last path segment): the URL's index
+    /// (`request = 1` for `request(method, url)`).
+    #[serde(default)]
+    pub url_arg_by_method: std::collections::BTreeMap<String, usize>,
+    /// The keyword or options-object key that holds the URL (`url`).
+    #[serde(default)]
+    pub url_key: Option<String>,
+    /// Constructor keywords or options keys that give a client object its
+    /// base URL (`base_url`, `baseURL`, `prefixUrl`).
+    #[serde(default)]
+    pub base_url: Vec<String>,
+    /// The constructor's positional argument that is the base URL.
+    #[serde(default)]
+    pub base_url_arg: Option<usize>,
+    /// An SDK whose host is fixed when no base URL is given
+    /// (`api.openai.com`).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The constructors and functions `host` holds for (all when empty):
+    /// `AzureOpenAI` talks to the endpoint it is given, not `api.openai.com`.
+    #[serde(default)]
+    pub host_for: Vec<String>,
+    /// Where this was checked.
     #[serde(default)]
     pub source: String,
 }
@@ -799,6 +844,56 @@ pub struct ConcurrencyLimiter {
     pub methods: Vec<String>,
     #[serde(default)]
     pub called: bool,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// A circuit breaker: a library's, or a project class named like one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breaker {
+    pub name: String,
+    /// Calls that build a breaker instance (`pybreaker.CircuitBreaker`,
+    /// `opossum`, `failsafe::Config::new`).
+    #[serde(default)]
+    pub constructors: Vec<String>,
+    /// A project class or struct whose name ends with one of these is a
+    /// breaker (`CircuitBreaker`, `Breaker`); its instances are built by
+    /// calling it (`Breaker()`, `new Breaker()`, `Breaker::new()`).
+    #[serde(default)]
+    pub class_suffixes: Vec<String>,
+    /// The constructor's argument that is the function the breaker wraps
+    /// (opossum's `new CircuitBreaker(fn, opts)`): its calls are guarded.
+    #[serde(default)]
+    pub wraps_arg: Option<usize>,
+    /// Methods that run what they are given through the breaker, by the
+    /// index of that argument (`call = 0`, `call_with = 1`).
+    #[serde(default)]
+    pub guard_methods: std::collections::BTreeMap<String, usize>,
+    /// Methods whose result guards the body of a `with` on it
+    /// (`with breaker.calling():`, purgatory's `get_breaker("name")`).
+    #[serde(default)]
+    pub context_methods: Vec<String>,
+    /// The instance guards the body of a `with` on it (`with breaker:`).
+    #[serde(default)]
+    pub context: bool,
+    /// The instance guards the function it decorates (`@breaker`), or,
+    /// with `named`, the instance called with a name does (`@factory("svc")`).
+    #[serde(default)]
+    pub decorator: bool,
+    /// The instance is a factory: the name it is called with (or given to a
+    /// context method) picks the breaker, so one name is one breaker.
+    #[serde(default)]
+    pub named: bool,
+    /// Decorators that give the function they decorate a breaker of its own
+    /// (`@circuit`, `@circuit(failure_threshold=3)`).
+    #[serde(default)]
+    pub decorators: Vec<String>,
+    /// Calls that combine policies (cockatiel's `wrap(retry, breaker)`):
+    /// what they build runs through every breaker among their arguments.
+    #[serde(default)]
+    pub combinators: Vec<String>,
+    /// Where this was checked.
     #[serde(default)]
     pub source: String,
 }
@@ -1181,6 +1276,8 @@ pub struct LangKnowledge {
     pub append_methods: Vec<String>,
     pub recover_methods: Vec<String>,
     pub catch_all_types: Vec<String>,
+    pub endpoints: Vec<Endpoint>,
+    pub breakers: Vec<Breaker>,
     pub route_methods: Vec<String>,
     pub mcp_transport: Vec<String>,
     pub route_handlers: Vec<String>,
@@ -1464,6 +1561,8 @@ impl Knowledge {
         target.append_methods.extend(pack.append_methods);
         target.recover_methods.extend(pack.recover_methods);
         target.catch_all_types.extend(pack.catch_all_types);
+        target.endpoints.extend(pack.endpoint);
+        target.breakers.extend(pack.breaker);
         Ok(())
     }
 
@@ -1518,6 +1617,9 @@ impl Knowledge {
             for b in &k.blocking {
                 out.extend(b.callee.iter().chain(&b.receivers).map(|c| path_root(c)));
             }
+            // A breaker built in a file that makes no upstream call decides
+            // whether the calls it guards elsewhere are reported.
+            k.breakers.iter().for_each(|t| t.prefilter_words(&mut out));
         }
         out.retain(|s| s.len() >= 3);
         out.sort();
@@ -1579,6 +1681,18 @@ impl PrefilterWords for AuthChecks {
             out.push(format!("{first}{tail}"));
             out.push(format!("{}{tail}", cap(first)));
         }
+    }
+}
+
+impl PrefilterWords for Breaker {
+    fn prefilter_words(&self, out: &mut Vec<String>) {
+        let paths = self
+            .constructors
+            .iter()
+            .chain(&self.decorators)
+            .chain(&self.combinators);
+        out.extend(paths.map(|p| path_root(p)));
+        out.extend(self.class_suffixes.iter().cloned());
     }
 }
 

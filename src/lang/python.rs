@@ -1521,6 +1521,7 @@ impl<'t, 's> Lower<'t, 's> {
     fn with_stmt(&mut self, n: Node<'t>) -> R<()> {
         let fbody = self.t.f.body;
         let mut items: Vec<CallId> = Vec::new();
+        let mut objects: Vec<String> = Vec::new();
         let mut body = None;
         self.each(n, |s, c, fid| {
             if fid == fbody {
@@ -1530,7 +1531,7 @@ impl<'t, 's> Lower<'t, 's> {
             match s.k(c) {
                 K::WithClause => s.each_named(c, |s, item| {
                     if s.k(item) == K::WithItem {
-                        s.with_item(item, &mut items)
+                        s.with_item(item, &mut items, &mut objects)
                     } else {
                         s.stmt(item)
                     }
@@ -1543,14 +1544,19 @@ impl<'t, 's> Lower<'t, 's> {
             }
         })?;
         if let Some(b) = body {
-            self.in_ctx(Ctx::With { items }, |s| s.stmt(b))?;
+            self.in_ctx(Ctx::With { items, objects }, |s| s.stmt(b))?;
         }
         Ok(())
     }
 
     /// `X` or `X as y`: lowers `X` (collecting it when it is a call) and
     /// binds `y = X`.
-    fn with_item(&mut self, item: Node<'t>, items: &mut Vec<CallId>) -> R<()> {
+    fn with_item(
+        &mut self,
+        item: Node<'t>,
+        items: &mut Vec<CallId>,
+        objects: &mut Vec<String>,
+    ) -> R<()> {
         let [Some(v)] = self.fields(item, [self.t.f.value])? else {
             return Ok(());
         };
@@ -1571,16 +1577,18 @@ impl<'t, 's> Lower<'t, 's> {
         };
         let Some(value) = value else { return Ok(()) };
         let e = self.expr(value)?;
-        match e {
-            Expr::Call(id) => items.push(id),
-            Expr::Name(_) | Expr::Attr(..) | Expr::Index(..) => {
-                self.b.m.with_values.push(crate::facts::WithValue {
-                    value: e.clone(),
-                    span: span_of(value),
-                    func: self.b.func,
-                })
+        match &e {
+            Expr::Call(id) => items.push(*id),
+            other => {
+                objects.extend(other.dotted());
+                if matches!(other, Expr::Name(_) | Expr::Attr(..) | Expr::Index(..)) {
+                    self.b.m.with_values.push(crate::facts::WithValue {
+                        value: other.clone(),
+                        span: span_of(value),
+                        func: self.b.func,
+                    })
+                }
             }
-            _ => {}
         }
         if let Some(t) = target {
             self.target(t, Some(e), span_of(item))?;
@@ -2325,7 +2333,13 @@ if __name__ == "__main__":
             .into_iter()
             .find(|(_, c)| c.receiver == Some(name("client")))
             .unwrap();
-        assert_eq!(cget.ctx, vec![Ctx::With { items: vec![tid] }]);
+        assert_eq!(
+            cget.ctx,
+            vec![Ctx::With {
+                items: vec![tid],
+                objects: vec![]
+            }]
+        );
         assert!(cget.awaited);
         assert_eq!(
             cget.positional(0),
@@ -2724,7 +2738,8 @@ async def main(lock):
         assert_eq!(
             aread.ctx,
             vec![Ctx::With {
-                items: vec![cid, sid]
+                items: vec![cid, sid],
+                objects: vec![]
             }]
         );
         let client = binding(&m, "client");
@@ -2732,7 +2747,13 @@ async def main(lock):
         assert_eq!(client.scope, BindScope::Function(fid));
         assert_eq!(binding(&m, "resp").value, Expr::Call(sid));
         let (_, work) = call(&m, "work");
-        assert_eq!(work.ctx, vec![Ctx::With { items: vec![] }]);
+        assert_eq!(
+            work.ctx,
+            vec![Ctx::With {
+                items: vec![],
+                objects: vec!["lock".to_string()]
+            }]
+        );
         // A `with` on a value (a lock, a semaphore) is kept as such.
         assert_eq!(
             m.with_values
@@ -2744,7 +2765,13 @@ async def main(lock):
         let opens: Vec<CallId> = calls(&m, "open").into_iter().map(|(i, _)| i).collect();
         assert_eq!(opens.len(), 2);
         let (_, copy) = call(&m, "copy");
-        assert_eq!(copy.ctx, vec![Ctx::With { items: opens }]);
+        assert_eq!(
+            copy.ctx,
+            vec![Ctx::With {
+                items: opens,
+                objects: vec![]
+            }]
+        );
         assert!(binding(&m, "fa").value == Expr::Call(calls(&m, "open")[0].0));
         assert!(m.bindings.iter().all(|b| b.name != "a" && b.name != "b"));
         assert_eq!(binding(&m, "self.handle").scope, BindScope::Module);
@@ -3408,7 +3435,13 @@ async def serve(app, items):
         assert_eq!(fetch.path.as_deref(), Some("fetch"));
         let (lid, _) = call(&m, "lock");
         let (iid, inner) = func(&m, "inner");
-        assert_eq!(inner.ctx, vec![Ctx::With { items: vec![lid] }]);
+        assert_eq!(
+            inner.ctx,
+            vec![Ctx::With {
+                items: vec![lid],
+                objects: vec![]
+            }]
+        );
         assert_eq!(call(&m, "work").1.func, Some(iid));
         let (rid, _) = call(&m, "add_route");
         assert_eq!(

@@ -82,7 +82,7 @@ impl Project<'_> {
                             return Some(d);
                         }
                     }
-                    Ctx::With { items } => {
+                    Ctx::With { items, .. } => {
                         for i in items {
                             if let Some(d) = self.deadline_call(m, *i, None) {
                                 return Some(d);

@@ -17,6 +17,7 @@ mod blocking;
 mod clients;
 mod concurrency;
 mod deadlines;
+mod dependencies;
 mod entries;
 mod failures;
 mod graph;
@@ -32,6 +33,7 @@ pub use auth::{in_error_path, is_bool_type, named_polarity, AccessCheck, CheckKi
 pub use blocking::Blocks;
 pub use concurrency::{Aggregation, FanOut, Items, WorkKey};
 pub use deadlines::chained_after;
+pub use dependencies::{BreakerSite, BreakerUse, Breakers, Dependency, DependencyCalls};
 use entries::{add_function_refs, add_offloaded_calls};
 pub use entries::{head_span, Entry};
 pub use failures::{walk_deep, Channel};
@@ -128,6 +130,10 @@ pub struct Project<'k> {
     /// Functions that make an upstream call or reach one through the
     /// functions they call; computed when first asked for.
     reaches_upstream: OnceLock<HashSet<FuncRef>>,
+    /// The circuit breakers and what they guard, found when first asked for.
+    breakers: OnceLock<dependencies::Breakers>,
+    /// Every external HTTP dependency and its calls, by host.
+    dependencies: OnceLock<Vec<dependencies::DependencyCalls>>,
 }
 
 impl<'k> Project<'k> {
@@ -159,6 +165,8 @@ impl<'k> Project<'k> {
             sync_blockers: OnceLock::new(),
             used_constructions: OnceLock::new(),
             reaches_upstream: OnceLock::new(),
+            breakers: OnceLock::new(),
+            dependencies: OnceLock::new(),
         };
         p.upstreams = p.modules.iter().map(|_| OnceLock::new()).collect();
         for m in &p.modules {

@@ -11,8 +11,10 @@ pub mod blocking_call_in_async;
 pub mod fail_open_authorization;
 pub mod leaked_error_detail;
 pub mod misdeclared_tool_annotation;
+pub mod missing_circuit_breaker;
 pub mod missing_idempotency_key;
 pub mod retry_without_backoff;
+pub mod shared_circuit_breaker;
 pub mod unbounded_await;
 pub mod unbounded_fan_out;
 pub mod unbounded_pool;
@@ -23,6 +25,8 @@ pub static REGISTRY: &[&Rule] = &[
     &unused_suppression::RULE,          // MCP001
     &unbounded_await::RULE,             // MCP101
     &retry_without_backoff::RULE,       // MCP102
+    &missing_circuit_breaker::RULE,     // MCP103
+    &shared_circuit_breaker::RULE,      // MCP104
     &unbounded_pool::RULE,              // MCP105
     &blocking_call_in_async::RULE,      // MCP106
     &all_or_nothing_aggregation::RULE,  // MCP107
