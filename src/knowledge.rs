@@ -1356,6 +1356,11 @@ pub struct RetryLib {
     pub uncap: Vec<String>,
     /// Whether it stops on its own when no cap is given.
     pub capped: bool,
+    /// Whether a missing cap is reported. RULES.md calls backoff's
+    /// `on_exception(backoff.expo, ..)` fine for its full jitter alone,
+    /// cap or not: its pack entry turns this off.
+    #[serde(default = "yes")]
+    pub cap_judged: bool,
     /// A `cap` setting given as `None` removes the cap (the backoff crate's
     /// `with_max_elapsed_time(None)`); otherwise `None` keeps the default.
     #[serde(default)]
@@ -1967,4 +1972,8 @@ fix = ""
             "sqlx::SqlitePool::connect"
         ));
     }
+}
+
+fn yes() -> bool {
+    true
 }

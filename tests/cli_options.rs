@@ -85,8 +85,9 @@ fn concise_is_one_line_per_finding_then_a_summary() {
         lines,
         [
             "server.py:9:12: MCP101 [medium] `requests.get` has no timeout: requests waits forever by default",
+            "server.py:9:12: MCP103 [low] `api.example` is called with no circuit breaker on any of its 2 calls: while it is down, every tool call still waits on it",
             "server.py:14:80: MCP001 [low] suppression of MCP101 matches no finding",
-            "Found 2 findings in 1 file (1 file scanned). Grades: maintenance B (88), security n/a, overall B (88).",
+            "Found 3 findings in 1 file (1 file scanned). Grades: maintenance B (83), security A (100), overall B (83).",
         ],
         "{}",
         o.stdout
@@ -212,6 +213,10 @@ fn statistics_count_findings_per_rule() {
         lines[2].split_whitespace().collect::<Vec<_>>(),
         ["1", "MCP101", "unbounded-await", "medium"]
     );
+    assert_eq!(
+        lines[3].split_whitespace().collect::<Vec<_>>(),
+        ["1", "MCP103", "missing-circuit-breaker", "low"]
+    );
     assert!(
         !o.stdout.contains("requests.get"),
         "no findings listed: {}",
@@ -219,7 +224,7 @@ fn statistics_count_findings_per_rule() {
     );
     assert!(o.stdout.contains("Grades:"));
     let q = run_in(dir.path(), &["--statistics", "-q", "server.py"]);
-    assert_eq!(q.stdout.lines().count(), 3, "{}", q.stdout);
+    assert_eq!(q.stdout.lines().count(), 4, "{}", q.stdout);
     let j = run_in(
         dir.path(),
         &["--statistics", "--format", "json", "server.py"],
@@ -229,7 +234,8 @@ fn statistics_count_findings_per_rule() {
         v,
         serde_json::json!([
             { "rule": "MCP001", "name": "unused-suppression", "severity": "low", "count": 1 },
-            { "rule": "MCP101", "name": "unbounded-await", "severity": "medium", "count": 1 }
+            { "rule": "MCP101", "name": "unbounded-await", "severity": "medium", "count": 1 },
+            { "rule": "MCP103", "name": "missing-circuit-breaker", "severity": "low", "count": 1 }
         ])
     );
     let s = run_in(
@@ -290,7 +296,7 @@ fn stdin_is_reported_under_its_stdin_filename() {
     std::fs::create_dir(dir.path().join("svc")).unwrap();
     std::fs::write(
         dir.path().join("svc/mcp-audit.toml"),
-        "ignore = [\"MCP101\"]\n",
+        "ignore = [\"MCP101\", \"MCP103\"]\n",
     )
     .unwrap();
     let o = run_stdin(

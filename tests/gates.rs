@@ -129,7 +129,7 @@ fn a_tree_whose_every_file_is_skipped_scanned_nothing() {
 #[test]
 fn an_axis_no_selected_rule_covers_is_not_graded() {
     let dir = server_dir();
-    let (_, v, _) = json(dir.path(), &["."]);
+    let (_, v, _) = json(dir.path(), &["--select", "MCP001,MCP101", "."]);
     let g = &v["summary"]["grades"];
     assert_eq!(
         g["maintenance"],
@@ -141,12 +141,18 @@ fn an_axis_no_selected_rule_covers_is_not_graded() {
         serde_json::json!({"score": null, "grade": null})
     );
     assert_eq!(g["overall"], g["maintenance"]);
-    let (_, out, _) = run(dir.path(), &["."]);
+    let (_, out, _) = run(dir.path(), &["--select", "MCP001,MCP101", "."]);
     assert!(out.contains("security         –  –"), "{out}");
-    // With MCP101 not selected, no rule covers maintenance either.
-    let (_, v, _) = json(dir.path(), &["--ignore", "MCP101", "."]);
+    // With only security rules selected, no rule covers maintenance.
+    let (_, v, _) = json(
+        dir.path(),
+        &["--select", "MCP201,MCP202,MCP203,MCP204", "."],
+    );
     assert_eq!(v["summary"]["grades"]["maintenance"]["grade"], Value::Null);
-    assert_eq!(v["summary"]["grades"]["overall"]["grade"], Value::Null);
+    assert_eq!(
+        v["summary"]["grades"]["overall"],
+        v["summary"]["grades"]["security"]
+    );
 }
 
 #[test]

@@ -347,7 +347,8 @@ fn a_baseline_written_at_the_root_holds_from_a_subdirectory() {
 fn rewriting_a_baseline_keeps_what_is_still_there() {
     let dir = server_dir();
     let d = dir.path();
-    // A second server module: its finding is in code a tool runs.
+    // A second server module (a `fastmcp` one, so MCP202 also reports its
+    // constructor): its findings are in code a tool runs.
     let other = "import requests\nfrom fastmcp import FastMCP\n\nmcp = FastMCP('o')\n\n\n@mcp.tool()\ndef o():\n    return requests.get('u')\n";
     std::fs::write(d.join("other.py"), other).unwrap();
     assert_eq!(run(d, &["--write-baseline", "old.json", "."]).0, 0);
@@ -367,11 +368,11 @@ fn rewriting_a_baseline_keeps_what_is_still_there() {
         ],
     );
     assert_eq!(code, 0);
-    assert!(err.contains("wrote a baseline of 4 findings"), "{err}");
+    assert!(err.contains("wrote a baseline of 5 findings"), "{err}");
     // Nothing comes back: neither the old findings nor the new one.
     let v = json(d, &["--baseline", "new.json", "."]);
     assert_eq!(v["summary"]["findings"], 0, "{v:#}");
-    assert_eq!(v["summary"]["baselined"], 4);
+    assert_eq!(v["summary"]["baselined"], 5);
     // Rewriting from a scan of one file keeps the other file's entries;
     // with one rule selected, the other rule's entries.
     let (_, _, err) = run(
@@ -384,7 +385,7 @@ fn rewriting_a_baseline_keeps_what_is_still_there() {
             "other.py",
         ],
     );
-    assert!(err.contains("wrote a baseline of 4 findings"), "{err}");
+    assert!(err.contains("wrote a baseline of 5 findings"), "{err}");
     let (_, _, err) = run(
         d,
         &[
@@ -397,7 +398,7 @@ fn rewriting_a_baseline_keeps_what_is_still_there() {
             ".",
         ],
     );
-    assert!(err.contains("wrote a baseline of 4 findings"), "{err}");
+    assert!(err.contains("wrote a baseline of 5 findings"), "{err}");
     let v = json(d, &["--baseline", "sel.json", "."]);
     assert_eq!(v["summary"]["findings"], 0, "{v:#}");
     // A fixed finding leaves the baseline when it is rewritten.
@@ -416,7 +417,8 @@ fn rewriting_a_baseline_keeps_what_is_still_there() {
             ".",
         ],
     );
-    assert!(err.contains("wrote a baseline of 3 findings"), "{err}");
+    // MCP202 on the fastmcp constructor stays.
+    assert!(err.contains("wrote a baseline of 4 findings"), "{err}");
 }
 
 #[test]

@@ -92,11 +92,12 @@
 //! - A library's settings given through `**kwargs`, a spread, or an options
 //!   object we cannot follow are not judged. A strategy of the user's own
 //!   (`wait=my_wait`) is not judged; its cap still is.
-//! - Policy: no cap is reported for every library, not only tenacity:
-//!   `backoff.on_exception(backoff.expo, E)` waits with full jitter but,
-//!   without `max_tries` or `max_time`, retries forever, and is reported at
-//!   medium for that alone. backoff's `constant` is jittered too (every
-//!   wait goes through `jitter`, `full_jitter` by default).
+//! - Policy: a missing cap is reported for every library but one:
+//!   `backoff.on_exception(backoff.expo, E)` with no `max_tries` or
+//!   `max_time` retries forever, yet its full jitter spreads the retries,
+//!   and the rule's contract calls it fine; it is reported only when
+//!   `jitter=None` takes the jitter away. backoff's `constant` is jittered
+//!   too (every wait goes through `jitter`, `full_jitter` by default).
 //! - urllib3 `Retry(..)` with no `backoff_factor` retries at once and is
 //!   reported; `Retry(0)`/`Retry(total=0)` turns retrying off. requests'
 //!   `HTTPAdapter(max_retries=3)` is not judged.
@@ -713,6 +714,7 @@ fn judge_construct(
     };
     // The cap.
     let capped = match setting(&lib.cap) {
+        _ if !lib.cap_judged => true,
         Given::Hidden => return,
         Given::Value(Some(Expr::Null)) if lib.null_uncaps => false,
         Given::Value(Some(Expr::Null)) => lib.capped && !uncapped(p, c, lib),
