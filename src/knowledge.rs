@@ -1378,6 +1378,10 @@ pub struct RetryLib {
     pub source: String,
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// A backoff strategy value given to a retry construct
 /// (`wait_exponential(..)`, `backoff.expo`, `new ConstantBackoff(ms)`).
 #[derive(Debug, Clone, Deserialize)]
@@ -1972,8 +1976,4 @@ fix = ""
             "sqlx::SqlitePool::connect"
         ));
     }
-}
-
-fn yes() -> bool {
-    true
 }
