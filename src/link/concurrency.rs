@@ -73,6 +73,17 @@ impl WorkKey {
 }
 
 impl<'k> Project<'k> {
+    /// Every call of module `m` to a known aggregator, with what it combines.
+    pub fn aggregations(&self, m: u32) -> impl Iterator<Item = Aggregation<'k>> + '_ {
+        let none = self.lk(m).aggregators.is_empty();
+        let calls = if none {
+            0
+        } else {
+            self.module(m).calls.len() as u32
+        };
+        (0..calls).filter_map(move |call| self.aggregation(CallRef { module: m, call }))
+    }
+
     /// The aggregation call `c` is, if it calls a known aggregator.
     pub fn aggregation(&self, c: CallRef) -> Option<Aggregation<'k>> {
         let module = self.module(c.module);

@@ -91,28 +91,9 @@ pub static RULE: Rule = Rule {
 
 fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
     let module = p.module(m);
-    let lk = p.lk(m);
-    if lk.aggregators.is_empty() {
-        return;
-    }
-    for (i, call) in module.calls.iter().enumerate() {
-        let Some(path) = call.path.as_deref() else {
-            continue;
-        };
-        if !lk
-            .aggregators
-            .iter()
-            .any(|a| crate::knowledge::any_matches(&a.callee, path))
-        {
-            continue;
-        }
-        let c = CallRef {
-            module: m,
-            call: i as u32,
-        };
-        let Some(agg) = p.aggregation(c) else {
-            continue;
-        };
+    for agg in p.aggregations(m) {
+        let call = module.call(agg.call.call);
+        let path = call.path.as_deref().unwrap_or_default();
         if agg.settles != Some(false) {
             continue;
         }

@@ -88,8 +88,7 @@
 
 use super::Rule;
 use crate::finding::{Axis, Finding, Severity};
-use crate::knowledge::any_matches;
-use crate::link::{CallRef, Items, Project};
+use crate::link::{Items, Project};
 
 pub static RULE: Rule = Rule {
     id: "MCP108",
@@ -104,24 +103,9 @@ pub static RULE: Rule = Rule {
 
 fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
     let module = p.module(m);
-    let lk = p.lk(m);
-    if lk.aggregators.is_empty() {
-        return;
-    }
-    for (i, call) in module.calls.iter().enumerate() {
-        let Some(path) = call.path.as_deref() else {
-            continue;
-        };
-        if !lk.aggregators.iter().any(|a| any_matches(&a.callee, path)) {
-            continue;
-        }
-        let c = CallRef {
-            module: m,
-            call: i as u32,
-        };
-        let Some(agg) = p.aggregation(c) else {
-            continue;
-        };
+    for agg in p.aggregations(m) {
+        let call = module.call(agg.call.call);
+        let path = call.path.as_deref().unwrap_or_default();
         let Items::FanOut(fo) = &agg.items else {
             continue;
         };
