@@ -97,11 +97,10 @@ impl<'k> Project<'k> {
         !origins.is_empty()
             && origins.iter().all(|o| match o {
                 Origin::Call(c) => {
-                    let cm = self.module(c.module);
-                    let cc = cm.call(c.call);
-                    if cc.path.as_deref().is_some_and(|p| any_matches(ctors, p)) {
+                    if self.call_path_matches(*c, ctors) {
                         return true;
                     }
+                    let cc = self.module(c.module).call(c.call);
                     // A builder step on a constructor: `let mut cmd = Command::new(..); cmd.arg(..)`.
                     match &cc.receiver {
                         Some(r @ Expr::Call(_)) => {
@@ -206,12 +205,7 @@ impl<'k> Project<'k> {
                         self.trace(f.module, fun.parent, &recv, d.span.start_byte)
                             .iter()
                             .any(|o| match o {
-                                Origin::Call(c) => self
-                                    .module(c.module)
-                                    .call(c.call)
-                                    .path
-                                    .as_deref()
-                                    .is_some_and(|p| any_matches(&s.servers, p)),
+                                Origin::Call(c) => self.call_path_matches(*c, &s.servers),
                                 _ => false,
                             })
                     })

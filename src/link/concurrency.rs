@@ -612,7 +612,7 @@ impl<'k> Project<'k> {
                     || origins.iter().any(|o| match o {
                         Origin::Call(c) => context_limiters
                             .iter()
-                            .any(|l| self.constructed_by(*c, &l.constructors)),
+                            .any(|l| self.call_path_matches(*c, &l.constructors)),
                         _ => true,
                     })
             })
@@ -642,7 +642,7 @@ impl<'k> Project<'k> {
             }
             let origins = self.trace(m, call.func, target, call.span.start_byte);
             let by_limiter = origins.iter().any(|o| match o {
-                Origin::Call(c) => self.constructed_by(*c, &l.constructors),
+                Origin::Call(c) => self.call_path_matches(*c, &l.constructors),
                 _ => false,
             });
             // A method of a limiter's on an object we cannot see counts;
@@ -655,14 +655,6 @@ impl<'k> Project<'k> {
             }
         }
         false
-    }
-
-    fn constructed_by(&self, c: CallRef, constructors: &[String]) -> bool {
-        self.module(c.module)
-            .call(c.call)
-            .path
-            .as_deref()
-            .is_some_and(|p| any_matches(constructors, p))
     }
 
     /// Is the size of collection `e` (written in `func` at `pos`) up to the

@@ -137,6 +137,16 @@ pub struct Project<'k> {
 }
 
 impl<'k> Project<'k> {
+    /// Does call `c` call one of `paths` (a constructor, a server class)?
+    /// What a traced value came from is judged this way.
+    pub(super) fn call_path_matches(&self, c: CallRef, paths: &[String]) -> bool {
+        self.module(c.module)
+            .call(c.call)
+            .path
+            .as_deref()
+            .is_some_and(|p| any_matches(paths, p))
+    }
+
     pub fn new(mut modules: Vec<Module>, kb: &'k Knowledge) -> Project<'k> {
         for m in &mut modules {
             add_offloaded_calls(m, kb.for_lang(m.lang()));
