@@ -390,7 +390,7 @@ impl<'k> Project<'k> {
     /// through the project functions it calls or the functions nested in it?
     pub fn reaches_upstream(&self, f: FuncRef) -> bool {
         self.reaches_upstream
-            .get_or_init(|| self.compute_reaches_upstream())
+            .get_or_init(|| self.closure_back(|c| self.upstream(c).is_some()))
             .contains(&f)
     }
 
@@ -398,89 +398,6 @@ impl<'k> Project<'k> {
     /// function that reaches one?
     pub fn call_reaches_upstream(&self, c: CallRef) -> bool {
         self.upstream(c).is_some() || self.target(c).is_some_and(|t| self.reaches_upstream(t))
-    }
-
-    fn compute_reaches_upstream(&self) -> HashSet<FuncRef> {
-        let mut out: HashSet<FuncRef> = HashSet::new();
-        let mut queue: VecDeque<FuncRef> = VecDeque::new();
-        for m in 0..self.modules.len() as u32 {
-            for up in self.upstream_calls(m) {
-                if let Some(f) = self.module(m).call(up.call.call).func {
-                    let fr = FuncRef { module: m, func: f };
-                    if out.insert(fr) {
-                        queue.push_back(fr);
-                    }
-                }
-            }
-        }
-        // A method called on a value of unknown type (`self.raw_client.get(..)`)
-        // reaches an upstream when every same-named method of the package
-        // does: those calls, with their candidates and the caller.
-        let mut unresolved: Vec<(FuncRef, Vec<FuncRef>)> = Vec::new();
-        let mut waiting: HashMap<FuncRef, Vec<usize>> = HashMap::new();
-        for (mi, module) in self.modules.iter().enumerate() {
-            let m = mi as u32;
-            for (ci, c) in module.calls.iter().enumerate() {
-                let (Some(func), Some(_)) = (c.func, &c.method) else {
-                    continue;
-                };
-                let cref = CallRef {
-                    module: m,
-                    call: ci as CallId,
-                };
-                if self.target(cref).is_some() {
-                    continue;
-                }
-                let caller = FuncRef { module: m, func };
-                // A method handing on to a namesake of another object
-                // (`def get(..): return self.raw_client.get(..)`) is not
-                // calling itself.
-                let cands: Vec<FuncRef> = self
-                    .fallback_targets(m, c)
-                    .into_iter()
-                    .filter(|t| *t != caller)
-                    .collect();
-                if cands.is_empty() {
-                    continue;
-                }
-                for t in &cands {
-                    waiting.entry(*t).or_default().push(unresolved.len());
-                }
-                unresolved.push((caller, cands));
-            }
-        }
-        // Backwards: callers through resolved calls, enclosing functions,
-        // and unresolved calls once all their candidates are in.
-        while let Some(f) = queue.pop_front() {
-            let mut next: Vec<FuncRef> = self
-                .callers(f)
-                .iter()
-                .filter_map(|c| {
-                    self.module(c.module).call(c.call).func.map(|func| FuncRef {
-                        module: c.module,
-                        func,
-                    })
-                })
-                .collect();
-            if let Some(parent) = self.module(f.module).func(f.func).parent {
-                next.push(FuncRef {
-                    module: f.module,
-                    func: parent,
-                });
-            }
-            for &u in waiting.get(&f).map(Vec::as_slice).unwrap_or(&[]) {
-                let (caller, cands) = &unresolved[u];
-                if cands.iter().all(|t| out.contains(t)) {
-                    next.push(*caller);
-                }
-            }
-            for g in next {
-                if out.insert(g) {
-                    queue.push_back(g);
-                }
-            }
-        }
-        out
     }
 
     /// The project function or lambda a fan-out's work runs, when it is a

@@ -55,11 +55,10 @@ impl Project<'_> {
         if let Some(t) = self.target(c) {
             return io.contains(&t);
         }
-        if self
-            .fallback_targets(c.module, call)
-            .iter()
-            .any(|t| io.contains(t))
-        {
+        // As in the closure: a method on a value of unknown type does I/O
+        // only if every namesake does.
+        let cands = self.fallback_targets(c.module, call);
+        if !cands.is_empty() && cands.iter().all(|t| io.contains(t)) {
             return true;
         }
         call.args.iter().any(|a| match &a.value {
@@ -105,38 +104,11 @@ impl Project<'_> {
         self.reach.pred.contains_key(&f)
     }
 
-    /// Reached functions that do upstream, database or file-system work,
-    /// themselves or through what they run. Computed once.
+    /// Functions that do upstream, database or file-system work, themselves
+    /// or through what they run. Computed once.
     pub fn io_functions(&self) -> &HashSet<FuncRef> {
-        self.io_funcs.get_or_init(|| {
-            let reached: Vec<FuncRef> = self.reach.pred.keys().copied().collect();
-            let mut users: HashMap<FuncRef, Vec<FuncRef>> = HashMap::new();
-            let mut io: HashSet<FuncRef> = HashSet::new();
-            for &f in &reached {
-                for (g, _) in self.callees(f) {
-                    users.entry(g).or_default().push(f);
-                }
-                let module = self.module(f.module);
-                let direct = module.calls_in(Some(f.func)).iter().any(|&c| {
-                    self.is_io_call(CallRef {
-                        module: f.module,
-                        call: c,
-                    })
-                });
-                if direct {
-                    io.insert(f);
-                }
-            }
-            let mut todo: Vec<FuncRef> = io.iter().copied().collect();
-            while let Some(g) = todo.pop() {
-                for &u in users.get(&g).map(Vec::as_slice).unwrap_or(&[]) {
-                    if io.insert(u) {
-                        todo.push(u);
-                    }
-                }
-            }
-            io
-        })
+        self.io_funcs
+            .get_or_init(|| self.closure_back(|c| self.is_io_call(c)))
     }
 
     /// The tool handler that receives what function `f` hands on through

@@ -180,8 +180,61 @@ impl Project<'_> {
     /// The functions `f` may run directly, with the call that runs each
     /// (none for nested functions).
     pub(super) fn callees(&self, f: FuncRef) -> Vec<(FuncRef, Option<CallRef>)> {
+        self.callee_groups(f)
+            .into_iter()
+            .flat_map(|(group, via)| group.into_iter().map(move |g| (g, via)))
+            .collect()
+    }
+
+    /// The functions that make a call `seed` accepts, or run one through
+    /// the project functions they run (resolved calls, nested functions,
+    /// decorators, callbacks handed on, constructors). A method called on a
+    /// value of unknown type counts only when every same-named method of
+    /// the package does: one namesake that does is no evidence, and in a
+    /// large package some namesake always does.
+    pub(super) fn closure_back(&self, seed: impl Fn(CallRef) -> bool) -> HashSet<FuncRef> {
+        let mut out: HashSet<FuncRef> = HashSet::new();
+        let mut groups: Vec<(FuncRef, Vec<FuncRef>)> = Vec::new();
+        let mut waiting: HashMap<FuncRef, Vec<usize>> = HashMap::new();
+        for (mi, module) in self.modules.iter().enumerate() {
+            let m = mi as u32;
+            for fi in 0..module.functions.len() {
+                let f = FuncRef {
+                    module: m,
+                    func: fi as FuncId,
+                };
+                if module.func_calls[fi]
+                    .iter()
+                    .any(|&c| seed(CallRef { module: m, call: c }))
+                {
+                    out.insert(f);
+                }
+                for (group, _) in self.callee_groups(f) {
+                    for g in &group {
+                        waiting.entry(*g).or_default().push(groups.len());
+                    }
+                    groups.push((f, group));
+                }
+            }
+        }
+        let mut queue: VecDeque<FuncRef> = out.iter().copied().collect();
+        while let Some(g) = queue.pop_front() {
+            for &i in waiting.get(&g).map(Vec::as_slice).unwrap_or(&[]) {
+                let (user, group) = &groups[i];
+                if !out.contains(user) && group.iter().all(|t| out.contains(t)) {
+                    out.insert(*user);
+                    queue.push_back(*user);
+                }
+            }
+        }
+        out
+    }
+
+    /// What `f` may run, one group per way: a group of one for what is
+    /// known, the candidates of a method call on a value of unknown type.
+    fn callee_groups(&self, f: FuncRef) -> Vec<(Vec<FuncRef>, Option<CallRef>)> {
         let module = self.module(f.module);
-        let mut out: Vec<(FuncRef, Option<CallRef>)> = Vec::new();
+        let mut out: Vec<(Vec<FuncRef>, Option<CallRef>)> = Vec::new();
         // The project's decorators run around the function (`@tool_errors()`
         // wraps every call; `@require_scopes(..)` checks each one).
         let fun = module.func(f.func);
@@ -196,14 +249,14 @@ impl Project<'_> {
                 }
                 e => self.function_value(f.module, fun.parent, e),
             };
-            out.extend(target.map(|t| (t, None)));
+            out.extend(target.map(|t| (vec![t], None)));
         }
         for &child in &module.func_children[f.func as usize] {
             out.push((
-                FuncRef {
+                vec![FuncRef {
                     module: f.module,
                     func: child,
-                },
+                }],
                 None,
             ));
         }
@@ -214,22 +267,30 @@ impl Project<'_> {
             };
             let call = module.call(c);
             match self.target(cref) {
-                Some(t) => out.push((t, Some(cref))),
+                Some(t) => out.push((vec![t], Some(cref))),
                 None => {
-                    for t in self.fallback_targets(f.module, call) {
-                        out.push((t, Some(cref)));
+                    // A method handing on to a namesake of another object
+                    // (`def get(..): return self.raw.get(..)`) is not
+                    // calling itself.
+                    let cands: Vec<FuncRef> = self
+                        .fallback_targets(f.module, call)
+                        .into_iter()
+                        .filter(|t| *t != f)
+                        .collect();
+                    if !cands.is_empty() {
+                        out.push((cands, Some(cref)));
                     }
                 }
             }
             // Project functions handed to the call: callbacks, tasks, threads.
             for a in &call.args {
                 if let Some(t) = self.function_value(f.module, call.func, &a.value) {
-                    out.push((t, Some(cref)));
+                    out.push((vec![t], Some(cref)));
                 }
             }
             // `Api(..)` / `new Api()`: the class's constructor.
             if let Some(t) = self.constructor_of(f.module, call) {
-                out.push((t, Some(cref)));
+                out.push((vec![t], Some(cref)));
             }
         }
         out
@@ -328,7 +389,7 @@ impl Project<'_> {
                 // (`use client::Client` … `self.client.get_issue(..)`).
                 let near = self.package_of[f.module as usize] == self.package_of[m as usize]
                     || method && self.imports_package(m, &fm.package);
-                near && fits
+                near && fits && !is_declaration(fm, fun)
             })
             .collect();
         // Only now, with candidates to rule out, trace the receiver: a
@@ -508,4 +569,22 @@ fn is_mcp_client(c: &crate::facts::Call, lk: &LangKnowledge) -> bool {
     c.path
         .as_deref()
         .is_some_and(|p| any_matches(&lk.mcp_clients, p))
+}
+
+/// A method that only declares a signature for others to implement: an
+/// `@abstractmethod`, or a member of a `typing.Protocol`. A call never runs
+/// its body, so it is no candidate for where the call goes.
+fn is_declaration(module: &crate::facts::Module, fun: &crate::facts::Function) -> bool {
+    let abstract_ = fun.decorators.iter().any(|d| {
+        d.expr
+            .dotted()
+            .is_some_and(|p| p == "abstractmethod" || p.ends_with(".abstractmethod"))
+    });
+    abstract_
+        || fun.class.is_some_and(|c| {
+            module.classes[c as usize]
+                .bases
+                .iter()
+                .any(|b| b == "Protocol" || b.ends_with(".Protocol") || b.starts_with("Protocol["))
+        })
 }

@@ -100,6 +100,12 @@
 //!   what the code does even where the client cannot be followed. In Rust
 //!   only a library call in the matched or mapped expression itself
 //!   counts: a project function's error type is its own.
+//! - A method called on a value whose type the scan cannot follow
+//!   (`fetcher = await get_fetcher(ctx)`, then `fetcher.get_page(..)`)
+//!   counts as that work only when every same-named method of the package
+//!   does; signatures that only declare (`@abstractmethod`, a `Protocol`'s
+//!   members) are not counted. One namesake that reads a dict keeps the
+//!   handler clean: in a large package some namesake always does I/O.
 //! - The error text must flow, directly or through local variables of the
 //!   handler, into a value the function returns or raises; a function's
 //!   result is followed up through callers that return it, and a raised
