@@ -1240,7 +1240,7 @@ fn findings_fail_the_job_last_after_the_outputs_summary_and_sarif_upload() {
     assert_eq!(run.outputs["overall-grade"], "D");
     // The fastmcp server sends exception text to the client (MCP202).
     assert_eq!(run.outputs["security-grade"], "B");
-    assert_eq!(run.outputs["files-scanned"], "4");
+    assert_eq!(run.outputs["files-scanned"], "5");
     let findings: usize = run.outputs["findings"].parse().unwrap();
     assert!(findings >= 4, "{:?}", run.outputs);
 
@@ -1272,7 +1272,7 @@ fn findings_fail_the_job_last_after_the_outputs_summary_and_sarif_upload() {
         run.summary
     );
     assert!(
-        run.summary.contains("in 4 file(s) scanned (1 skipped)"),
+        run.summary.contains("in 5 file(s) scanned (1 skipped)"),
         "{}",
         run.summary
     );

@@ -180,7 +180,13 @@ impl Project<'_> {
                             .map(Vec::as_slice)
                             .unwrap_or(&[]);
                         if bs.is_empty() && literals.is_empty() {
-                            out.push(Origin::Unknown);
+                            // A mixin's `self.jira`, set by the base class's
+                            // `__init__` in another module.
+                            match self.inherited_bindings(m, &class.name, field) {
+                                Some((bm, bs)) => self.trace_bindings(bm, bs, depth, out, seen),
+                                None => out.push(Origin::Unknown),
+                            }
+                            return;
                         }
                         self.trace_bindings(m, bs, depth, out, seen);
                         for (lm, lf, lpos, v) in literals {
@@ -672,6 +678,43 @@ impl Project<'_> {
         }
         out
     }
+
+    /// The bindings of `self.<field>` in the nearest project base class of
+    /// class `class` (module `m`) that sets it, a few levels up.
+    fn inherited_bindings(
+        &self,
+        m: u32,
+        class: &str,
+        field: &str,
+    ) -> Option<(u32, Vec<&crate::facts::Binding>)> {
+        let mut at: Vec<(u32, String)> = vec![(m, class.to_string())];
+        for _ in 0..INHERIT_DEPTH {
+            let mut up: Vec<(u32, String)> = Vec::new();
+            for (cm, cname) in &at {
+                let module = self.module(*cm);
+                let Some(c) = module.classes.iter().find(|c| &c.name == cname) else {
+                    continue;
+                };
+                for b in &c.bases {
+                    let base = b.split(['[', '<', '(']).next().unwrap_or(b).trim();
+                    let base = base.rsplit('.').next().unwrap_or(base);
+                    let Some((bm, bname)) = self.class_at(*cm, base) else {
+                        continue;
+                    };
+                    let bs = self.module(bm).class_bindings(&bname, field);
+                    if !bs.is_empty() {
+                        return Some((bm, bs));
+                    }
+                    up.push((bm, bname));
+                }
+            }
+            if up.is_empty() {
+                return None;
+            }
+            at = up;
+        }
+        None
+    }
 }
 
 /// The call link made for a function handed to call `id` by name
@@ -682,3 +725,6 @@ fn made_by(module: &Module, id: CallId) -> Option<usize> {
         .iter()
         .rposition(|x| x.via == Some(id) && x.args.is_empty())
 }
+
+/// How many base classes up a `self.<field>` binding is looked for.
+const INHERIT_DEPTH: usize = 3;
