@@ -1645,9 +1645,19 @@ pub trait PrefilterWords {
 }
 
 /// The root of a library path (`requests` for `requests.api.*`): what an
-/// import or a call of it has to spell out.
+/// import or a call of it has to spell out. A root too short to search
+/// for (`fs`, `os`) gives way to the last segment, which the call spells
+/// out too (`readFileSync`; `Sync` for `fs.*Sync`).
 fn path_root(p: &str) -> String {
-    first_segment(p).trim_end_matches('*').to_string()
+    let root = first_segment(p).trim_end_matches('*');
+    if root.len() >= 3 {
+        return root.to_string();
+    }
+    p.rsplit(['.', ':', '/'])
+        .next()
+        .unwrap_or(p)
+        .trim_matches('*')
+        .to_string()
 }
 
 impl PrefilterWords for Client {

@@ -187,5 +187,24 @@ fn relevant_names(
             break;
         }
     }
+    // Imported classes whose definition a rule reads however plain their
+    // file: a caught exception type (is it the project's own?) and a base
+    // class (what its `__init__` sets on `self`).
+    let caught = m
+        .tries
+        .iter()
+        .flat_map(|t| &t.clauses)
+        .flat_map(|c| &c.types);
+    let bases = m.classes.iter().flat_map(|c| &c.bases);
+    for ty in caught.chain(bases) {
+        let head = ty.split(['[', '<', '(']).next().unwrap_or(ty).trim();
+        let root = head.split(['.', ':']).next().unwrap_or(head);
+        let last = head.rsplit(['.', ':']).next().unwrap_or(head);
+        // Caught types come resolved through the imports (`pkg.errors.E`).
+        let imported = head.contains(['.', ':']) || m.import(root).is_some();
+        if imported && !known.contains(last) {
+            mine.insert(last.to_string());
+        }
+    }
     mine.into_iter().collect()
 }
