@@ -589,9 +589,6 @@ fn masking(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 continue;
             }
         }
-        if project_masks(p, &mk.assignments, &mk.env) {
-            continue;
-        }
         let me = CallRef {
             module: m,
             call: ci as CallId,
@@ -604,6 +601,10 @@ fn masking(p: &Project, m: u32, out: &mut Vec<Finding>) {
         else {
             continue;
         };
+        // Last: it reads the whole project.
+        if project_masks(p, &mk.assignments, &mk.env) {
+            continue;
+        }
         let th = p.module(tool.func.module).func(tool.func.func);
         let mut f = RULE.finding(
             p,

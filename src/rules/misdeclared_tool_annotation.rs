@@ -81,7 +81,9 @@ pub static RULE: Rule = Rule {
 
 fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
     for e in p.entries() {
-        if e.role != Role::Tool || e.dispatcher {
+        // Hints are written where the handler is defined or registered:
+        // each module judges only its own.
+        if e.role != Role::Tool || e.dispatcher || (e.module != m && e.func.module != m) {
             continue;
         }
         let hints: Vec<_> = p
