@@ -36,7 +36,9 @@
 # three honour .gitignore and skip hidden files.
 #
 # Measuring: hyperfine (warmup 1, BENCH_RUNS runs, JSON exported) gives the
-# median wall time. One more run per tool, outside hyperfine, gives the
+# median wall time and the mean CPU time (user + system; n/a without
+# hyperfine): on a shared machine other jobs stretch wall time far more than
+# CPU time, so compare the CPU ratio when the load is high. One more run per tool, outside hyperfine, gives the
 # findings, the files scanned and memory: "peak RSS" is GNU time -v's maximum
 # resident set size, that of the largest single process; "RSS all procs" is
 # the sum over the tool's whole process tree, sampled every 20 ms (Semgrep
@@ -339,6 +341,15 @@ def median(key):
     except (ValueError, KeyError, IndexError):
         return None
 
+def cpu(key):
+    # CPU seconds (user + system, hyperfine's mean): on a shared machine
+    # other jobs stretch the wall time far more than the CPU time.
+    try:
+        r = json.loads(read(f"{out}/{key}.json"))["results"][0]
+        return r["user"] + r["system"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
 def peak_rss(key):
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", read(f"{out}/{key}.time"))
     return int(m.group(1)) / 1024 if m else None
@@ -366,23 +377,30 @@ def files_findings(key):
 def fmt(v, spec):
     return "n/a" if v is None else format(v, spec)
 
-base = median("mcp-audit") if any(r[0] == "mcp-audit" and r[2] == "ok" for r in rows) else None
+ok_base = any(r[0] == "mcp-audit" and r[2] == "ok" for r in rows)
+base = median("mcp-audit") if ok_base else None
+base_cpu = cpu("mcp-audit") if ok_base else None
 print(f"Corpus: {cfiles} source files, {cloc} lines; {ncpu} cores, load average {load} at the end; "
       f"median of {runs} runs after 1 warmup. {versions}.")
 print()
-print("| tool | median wall (s) | ratio vs mcp-audit | peak RSS (MiB) | RSS all procs (MiB) | files | findings | corpus LOC |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| tool | median wall (s) | ratio vs mcp-audit | CPU (s) | CPU ratio | peak RSS (MiB) | RSS all procs (MiB) | files | findings | corpus LOC |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for key, name, status in rows:
     if status != "ok":
-        print(f"| {name} | {status} | | | | | | {cloc} |")
+        print(f"| {name} | {status} | | | | | | | | {cloc} |")
         continue
     med = median(key)
     ratio = med / base if med is not None and base else None
+    c = cpu(key)
+    cratio = c / base_cpu if c is not None and base_cpu else None
     files, findings = files_findings(key)
-    print(f"| {name} | {fmt(med, '.2f')} | {fmt(ratio, '.2f')}x | {fmt(peak_rss(key), '.0f')} | "
+    print(f"| {name} | {fmt(med, '.2f')} | {fmt(ratio, '.2f')}x | {fmt(c, '.2f')} | {fmt(cratio, '.2f')}x | "
+          f"{fmt(peak_rss(key), '.0f')} | "
           f"{fmt(tree_rss(key), '.0f')} | {fmt(files, 'd')} | {fmt(findings, 'd')} | {cloc} |")
 print()
-print("Ratio = tool's median / mcp-audit's (above 1: slower than mcp-audit). The peers run "
+print("Ratio = tool's median / mcp-audit's (above 1: slower than mcp-audit); CPU = user + "
+      "system seconds, which other jobs on a shared machine disturb far less than wall time. "
+      "The peers run "
       "syntax patterns only, with no cross-file resolution, so the ratios flatter them. "
       "Findings are a sanity check, not comparable. Parse only = ast-grep with never-matching "
       "rules: its parser, not mcp-audit's.")
