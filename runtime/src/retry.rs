@@ -75,10 +75,16 @@ impl<E> RetryError<E> {
 impl RetryPolicy {
     /// `min(cap, base * 2^retry)`, without overflow.
     pub fn ceiling(&self, retry: u32) -> Duration {
-        let factor = 1u32.checked_shl(retry).filter(|&f| f != 0);
-        factor
-            .and_then(|f| self.base.checked_mul(f))
-            .map_or(self.cap, |d| d.min(self.cap))
+        // In nanoseconds, as u128: no Duration or shift can overflow here.
+        let base = self.base.as_nanos();
+        let grown = match base {
+            0 => 0,
+            _ if retry < base.leading_zeros() => base << retry,
+            _ => u128::MAX,
+        };
+        let n = grown.min(self.cap.as_nanos());
+        const NANOS: u128 = 1_000_000_000;
+        Duration::new((n / NANOS) as u64, (n % NANOS) as u32)
     }
 
     /// The delay before retry `retry`: uniform in `[0, ceiling(retry)]`.
