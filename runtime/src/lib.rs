@@ -26,3 +26,6 @@ pub mod retry;
 pub mod safe_error;
 pub mod settle;
 pub mod timeout;
+
+#[cfg(feature = "harness")]
+pub mod harness;
