@@ -29,3 +29,9 @@ pub mod timeout;
 
 #[cfg(feature = "harness")]
 pub mod harness;
+
+// The README's examples, compiled as doctests (it shows the harness too, so
+// only with that feature).
+#[cfg(all(doctest, feature = "harness"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
