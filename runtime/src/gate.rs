@@ -24,7 +24,8 @@ pub struct GateFull {
     pub capacity: usize,
 }
 
-/// At most `capacity` calls at once; the rest are refused.
+/// At most `capacity` calls at once; the rest are refused. Clones share
+/// the same slots.
 #[derive(Debug, Clone)]
 pub struct Gate {
     capacity: usize,

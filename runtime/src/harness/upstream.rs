@@ -16,8 +16,9 @@
 //!   `leaky_errors(false)`, so a server that passes them on is caught.
 //! - Every wait inside it is bounded: a `hang` or `slow` answer ends at the
 //!   hang cap (60 s unless set), on [`Upstream::release_hangs`], or on
-//!   shutdown; request heads must arrive within the cap; shutdown waits at
-//!   most 5 s for connections to close, then drops them.
+//!   shutdown; a request's head must arrive within 5 s and its body within
+//!   the hang cap; shutdown waits at most 5 s for connections to close, then
+//!   drops them.
 //! - [`Mode::Flaky`] draws from a per-route RNG seeded from the builder's
 //!   seed and the route, reseeded when the mode is set: the same requests in
 //!   the same order fail the same way.
