@@ -40,7 +40,7 @@ fn readme_starts_with_the_two_commands() {
         .collect();
     assert_eq!(block.len(), 2, "{block:?}");
     assert!(block[0].starts_with("cargo run --release -- examples/"));
-    assert!(block[1].starts_with("cargo test --locked"));
+    assert!(block[1].starts_with("cargo test --locked --workspace"));
 }
 
 /// The first command audits the bundled examples and finds their gaps.
