@@ -417,8 +417,7 @@ impl Project<'_> {
         };
         let mut out = Vec::new();
         for b in &class.bases {
-            let base = b.split(['[', '<', '(']).next().unwrap_or(b).trim();
-            let base = base.rsplit('.').next().unwrap_or(base);
+            let base = base_class_name(b);
             if let Some(cands) = self.by_name.get(name) {
                 for f in cands {
                     let fm = self.module(f.module);
@@ -587,4 +586,14 @@ fn is_declaration(module: &crate::facts::Module, fun: &crate::facts::Function) -
                 .iter()
                 .any(|b| b == "Protocol" || b.ends_with(".Protocol") || b.starts_with("Protocol["))
         })
+}
+
+/// The class a base written as `pkg.Base[T]` / `Base<T>` / `Base(..)` names.
+pub(super) fn base_class_name(written: &str) -> &str {
+    let base = written
+        .split(['[', '<', '('])
+        .next()
+        .unwrap_or(written)
+        .trim();
+    base.rsplit('.').next().unwrap_or(base)
 }

@@ -696,9 +696,8 @@ impl Project<'_> {
                     continue;
                 };
                 for b in &c.bases {
-                    let base = b.split(['[', '<', '(']).next().unwrap_or(b).trim();
-                    let base = base.rsplit('.').next().unwrap_or(base);
-                    let Some((bm, bname)) = self.class_at(*cm, base) else {
+                    let Some((bm, bname)) = self.class_at(*cm, super::graph::base_class_name(b))
+                    else {
                         continue;
                     };
                     let bs = self.module(bm).class_bindings(&bname, field);
