@@ -11,8 +11,8 @@ pub mod rust;
 pub mod typescript;
 
 use crate::facts::{
-    Arg, Call, CallId, Class, ClassId, Comment, Ctx, Expr, FuncId, FuncKind, Function, Lang, Loop,
-    LoopId, LoopKind, Module, Span,
+    Arg, Call, CallId, Class, ClassId, Comment, Ctx, Expr, FuncId, FuncKind, Function, Lang,
+    ListSpan, Loop, LoopId, LoopKind, Module, Span,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -185,6 +185,9 @@ impl<'s> Builder<'s> {
             receiver: None,
             args: Vec::new(),
             arg_spans: Vec::new(),
+            arg_list: None,
+            name_span: None,
+            discarded: false,
             is_new: false,
             awaited: false,
             is_macro: false,
@@ -269,6 +272,7 @@ impl<'s> Builder<'s> {
             parent: self.func,
             ctx: self.ctx.clone(),
             expr_body: None,
+            expr_body_span: None,
             exported: false,
             globals: Vec::new(),
             returns: None,
@@ -340,6 +344,47 @@ pub fn span_of(node: Node) -> Span {
         start_col: s.column as u32,
         end_line: e.row as u32 + 1,
         end_col: e.column as u32,
+    }
+}
+
+/// Where the bracketed list `list` is written (see [`ListSpan`]): its
+/// items are its named children that `is_item` accepts (comments are
+/// never items). `span` maps a node to its place in the file (a Rust macro
+/// body is re-parsed out of place); `text` is the text `list` was parsed
+/// from. What the edits of `--fix` need to add an item.
+pub fn list_span(
+    list: Node,
+    text: &str,
+    span: impl Fn(Node) -> Span,
+    is_item: impl Fn(Node) -> bool,
+) -> ListSpan {
+    let mut last: Option<Node> = None;
+    let mut comma: Option<Node> = None;
+    let mut c = list.walk();
+    for k in list.children(&mut c) {
+        if k.is_extra() {
+            continue;
+        }
+        if k.is_named() && is_item(k) {
+            last = Some(k);
+            comma = None;
+        } else if k.kind() == "," && last.is_some() {
+            comma = Some(k);
+        }
+    }
+    let indent = last.and_then(|l| {
+        let col = l.start_position().column;
+        let start = l.start_byte();
+        let before = text.get(start.checked_sub(col)?..start)?;
+        (l.start_position().row > list.start_position().row
+            && before.chars().all(|ch| ch == ' ' || ch == '\t'))
+        .then(|| before.to_string())
+    });
+    ListSpan {
+        span: span(list),
+        last: last.map(&span),
+        trailing_comma: comma.map(&span),
+        indent,
     }
 }
 
