@@ -56,6 +56,16 @@ impl Lang {
         }
     }
 
+    /// How the language spells a boolean literal.
+    pub fn bool_word(self, b: bool) -> &'static str {
+        match (self, b) {
+            (Lang::Python, true) => "True",
+            (Lang::Python, false) => "False",
+            (_, true) => "true",
+            (_, false) => "false",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Lang::Python => "python",
