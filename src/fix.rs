@@ -69,10 +69,16 @@ pub fn run(config: &Config, paths: &[PathBuf], given: &[InMemoryFile]) -> Result
     let mut files: BTreeMap<String, FileFix> = BTreeMap::new();
     let mut unparsed: Vec<String> = Vec::new();
     let mut report = scan_sources(config, paths, given)?;
+    // Findings already fixed once, by file, rule and where they start now: a
+    // fix that did not clear its finding is not made twice.
+    let mut done: BTreeMap<String, Vec<(&'static str, usize)>> = BTreeMap::new();
     for _ in 0..MAX_PASSES {
         let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in &report.findings {
-            if f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()) {
+            let again = done
+                .get(&f.location.path)
+                .is_some_and(|d| d.contains(&(f.rule_id, f.location.span.start_byte as usize)));
+            if !again && f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()) {
                 by_file.entry(&f.location.path).or_default().push(f);
             }
         }
@@ -108,9 +114,14 @@ pub fn run(config: &Config, paths: &[PathBuf], given: &[InMemoryFile]) -> Result
             });
             let taken_edits: Vec<&Edit> =
                 taken.iter().flat_map(|i| fixes[*i].edits.iter()).collect();
+            let seen = done.entry(path.to_string()).or_default();
+            for d in seen.iter_mut() {
+                d.1 = shifted(d.1, &taken_edits);
+            }
             for i in &taken {
                 let f = findings[*i];
                 let at = shifted(f.location.span.start_byte as usize, &taken_edits);
+                seen.push((f.rule_id, at));
                 let (line, column) = line_col(&text, at);
                 entry.applied.push(Applied {
                     rule_id: f.rule_id,
@@ -349,18 +360,36 @@ pub fn write(files: &[FileFix], roots: &[PathBuf]) -> Vec<WriteError> {
         .filter_map(|r| std::fs::canonicalize(cwd.join(r)).ok())
         .collect();
     let mut errors = Vec::new();
+    // A file reached twice (through a link and by its own path) is written
+    // once: both scans fixed the same text the same way.
+    let mut written: BTreeMap<PathBuf, &str> = BTreeMap::new();
     for f in files {
-        if let Err(e) = write_one(f, &roots, &cwd) {
-            errors.push(e);
+        match write_one(f, &roots, &cwd, &written) {
+            Ok(target) => {
+                written.insert(target, &f.fixed);
+            }
+            Err(e) => errors.push(e),
         }
     }
     errors
 }
 
-fn write_one(f: &FileFix, roots: &[PathBuf], cwd: &Path) -> Result<(), WriteError> {
+fn write_one(
+    f: &FileFix,
+    roots: &[PathBuf],
+    cwd: &Path,
+    written: &BTreeMap<PathBuf, &str>,
+) -> Result<PathBuf, WriteError> {
     let io = |e: std::io::Error| WriteError::Io(f.path.clone(), e);
     let named = cwd.join(&f.path);
     let target = std::fs::canonicalize(&named).map_err(io)?;
+    if let Some(done) = written.get(&target) {
+        return if *done == f.fixed {
+            Ok(target)
+        } else {
+            Err(WriteError::Changed(f.path.clone()))
+        };
+    }
     if !roots.iter().any(|r| target.starts_with(r)) {
         return Err(WriteError::OutsideRoot(
             f.path.clone(),
@@ -390,7 +419,7 @@ fn write_one(f: &FileFix, roots: &[PathBuf], cwd: &Path) -> Result<(), WriteErro
             Err(e) => return Err(io(e)),
         }
     };
-    let written = (|| {
+    let result = (|| {
         use std::io::Write;
         file.write_all(f.fixed.as_bytes())?;
         file.sync_all()?;
@@ -398,11 +427,11 @@ fn write_one(f: &FileFix, roots: &[PathBuf], cwd: &Path) -> Result<(), WriteErro
         std::fs::set_permissions(&tmp, perms)?;
         std::fs::rename(&tmp, &target)
     })();
-    if let Err(e) = written {
+    if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(io(e));
     }
-    Ok(())
+    Ok(target)
 }
 
 /// A unified diff of every changed file (`--- a/PATH`, `+++ b/PATH`, three

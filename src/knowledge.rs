@@ -1045,6 +1045,11 @@ pub struct Client {
     /// on the request (builder). No value: no automatic fix.
     #[serde(default)]
     pub fix_timeout: Option<String>,
+    /// The module `fix_timeout` names (`aiohttp` in
+    /// `aiohttp.ClientTimeout(total=30)`): the fix is offered only in a
+    /// file that imports it under that name.
+    #[serde(default)]
+    pub fix_import: Option<String>,
     /// For one of `functions` that takes no timeout (`reqwest::get`): two
     /// texts; `--fix` replaces the callee with the first and appends the
     /// second after the call.

@@ -53,6 +53,19 @@
 //! function whose upstream calls all sit in a `try` whose catch-all clause
 //! does not raise again.
 //!
+//! ## Fix
+//! Settling changes what the aggregation returns: `return_exceptions=True`
+//! hands back exception objects among the results, `Promise.allSettled`
+//! `{ status, value | reason }` objects. So `--fix` settles only an
+//! aggregation whose result nothing reads — `await asyncio.gather(a(),
+//! b())` or `await Promise.all([a(), b()])` as a statement of its own —
+//! by adding `return_exceptions=True` (over a literal `False`) or renaming
+//! `all` to `allSettled`. Where the results are unpacked, returned or
+//! passed on, the code that reads them must learn to tell a failure from a
+//! value: no automatic fix, the help says what to do. `tokio::try_join!`
+//! has no mechanical fix either: `join!` returns a tuple of `Result`s that
+//! the code around it must read differently.
+//!
 //! ## Limits
 //! - Reported at the aggregation call's first line, once per call.
 //! - The same callee twice with arguments we cannot read

@@ -78,6 +78,19 @@
 //! Raising, re-throwing, `?`, `.unwrap_or(false)` and returning `None` or
 //! an empty value that the caller treats as "deny" are fine.
 //!
+//! ## Fix
+//! Where the value that lets the request in is a boolean literal written
+//! on the error path, `--fix` turns it into the one that keeps it out:
+//! `.unwrap_or(true)` → `.unwrap_or(false)`, `.unwrap_or_else(|_| true)`
+//! → `|_| false`, `Err(_) => true` / `Ok(true)` → `false` / `Ok(false)`,
+//! an `except`/`catch` or let-else `return True` → `return False`,
+//! `.catch(() => true)` → `.catch(() => false)`; for a gate whose `true`
+//! denies (`is_rate_limited`), the other way round. Only that literal is
+//! rewritten. A lookup default (`cache.get(key, True)`, `cached or True`),
+//! a stale cached decision, and a gate that answers with a rejection or
+//! nothing (`null` admits) get no fix: what to deny with there, and
+//! whether to log, is the author's call.
+//!
 //! ## Limits
 //! - A check is recognised by its name (or, for a guard, by a guard word,
 //!   a boolean literal on its success path and a tool handler calling it);

@@ -71,6 +71,15 @@
 //! A project-defined exception caught by its type is fine (its message is
 //! the project's own), and so is the detail going only to a logger.
 //!
+//! ## Fix
+//! The `fastmcp` server finding is mechanical: `--fix` passes
+//! `mask_error_details=True` to the `FastMCP(..)` constructor (or writes it
+//! over a literal `False`/`None`); clients then get a generic message for
+//! an unhandled exception while the log keeps the detail. A catch that
+//! hands `str(e)` back gets no automatic fix: what the client should be
+//! told instead, and where the detail should be logged, is the author's
+//! to write.
+//!
 //! ## Limits
 //! - Where it points: the `except` / `catch` line; for a Rust `match`, the
 //!   `Err(e)` arm's pattern; for `map_err(|e| ..)` and a promise's

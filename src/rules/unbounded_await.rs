@@ -80,6 +80,41 @@
 //! `server_settings`, or a `SET statement_timeout` run on the same
 //! connection or pool bounds its queries.
 //!
+//! ## Fix
+//! `--fix` (and SARIF `fixes`) gives the call itself a timeout, which each
+//! of these libraries reads before its client's, so one edit in the
+//! finding's own file bounds exactly the call reported — judged, like the
+//! rule, call site by call site. The values sit well inside the 120 s a
+//! tool call should wait at most, and are the pack's `fix_timeout`:
+//! - requests, urllib, httpx: `timeout=30` (seconds), added as a keyword,
+//!   or written over a literal `timeout=None` (`(3.05, None)`,
+//!   `httpx.Timeout(None)`, a positional `None` to `urlopen`); aiohttp:
+//!   `timeout=aiohttp.ClientTimeout(total=30)`, only where the file imports
+//!   `aiohttp` by that name;
+//! - fetch, node-fetch, undici `request`: `signal: AbortSignal.timeout(30_000)`;
+//!   axios and ky: `timeout: 30_000`; got: `timeout: { request: 30_000 }`.
+//!   Added to the options literal (`fetch(url, { method: "POST" })`), as a
+//!   new options argument (`fetch(url)`; `axios.post(url)` gets
+//!   `undefined` for the data it left out), into `axios({ url })`'s config,
+//!   or over a literal `signal: null` / `timeout: 0` / `timeout: false`.
+//!   Options in a variable become a copy made at the call,
+//!   `{ ...init, signal: AbortSignal.timeout(30_000) }`: a signal stored in
+//!   a shared object would expire once and abort every later call;
+//! - reqwest: `.timeout(std::time::Duration::from_secs(30))` right after
+//!   the request method (`client.get(url).timeout(..).send()`), whatever
+//!   built the client (`Client::new()` included); `reqwest::get(url)`,
+//!   which builds a default client, becomes `async {
+//!   reqwest::Client::builder().timeout(..).build()?.get(url).send().await }`
+//!   — the same request, with the builder's error still a value. Paths are
+//!   written in full, so no `use` is needed.
+//!
+//! No fix where an edit is not sure: a spread or `**kwargs` in the call, a
+//! timeout given by a name (its value may be read elsewhere), a request
+//! sent by `client.execute(req)`, an `AbortController` no timer aborts
+//! (which timer is a choice), a call written as arguments of another
+//! (`asyncio.to_thread(requests.get, url)`) or inside a macro, and the
+//! database drivers and SDKs, whose bounds are settings of their own.
+//!
 //! ## Limits
 //! - Precision first: when the call's options come from somewhere we cannot
 //!   see — `**kwargs` or `...spread`, an options object built in another
@@ -570,6 +605,13 @@ fn timeout_fix(p: &Project, up: &Upstream) -> Option<Fix> {
     }
     let client = up.client;
     let key = client.timeout.first()?;
+    // A value that names a module (`aiohttp.ClientTimeout(..)`) needs it
+    // imported under that name.
+    if let Some(name) = &client.fix_import {
+        if module.import(name).is_none_or(|i| i.path != *name) {
+            return None;
+        }
+    }
     let found = p.call_setting(up, &client.timeout_keys(p.lk(m)));
     let literal = |e: &Expr| {
         edits::literal(e, &|id| {
