@@ -413,4 +413,95 @@ mod tests {
         assert_eq!(unquote("\"\"\"abc\"\"\""), "abc");
         assert_eq!(unquote("`abc`"), "abc");
     }
+
+    fn text(src: &str, s: crate::facts::Span) -> &str {
+        &src[s.start_byte as usize..s.end_byte as usize]
+    }
+
+    /// What `--fix` builds its edits from: where arguments, lists, names
+    /// and values are written, and which calls' values are thrown away.
+    #[test]
+    fn edit_facts_say_where_things_are_written() {
+        use crate::facts::{Expr, Lang};
+        let py = "import asyncio, requests\nasync def f(u):\n    r = requests.get(\n        u,\n        timeout=None,\n    )\n    await asyncio.gather(a(), b())\n    x = lambda _: True\n    try:\n        pass\n    except Exception:\n        return True\n";
+        let m = lower(Lang::Python, "a.py", py).unwrap();
+        let get = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("get"))
+            .unwrap();
+        assert_eq!(text(py, get.name_span.unwrap()), "get");
+        assert_eq!(
+            get.arg_spans
+                .iter()
+                .map(|s| text(py, *s))
+                .collect::<Vec<_>>(),
+            ["u", "timeout=None"]
+        );
+        let list = get.arg_list.as_ref().unwrap();
+        assert_eq!(text(py, list.last.unwrap()), "timeout=None");
+        assert_eq!(text(py, list.trailing_comma.unwrap()), ",");
+        assert_eq!(list.indent.as_deref(), Some("        "));
+        assert!(!get.discarded);
+        let gather = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("gather"))
+            .unwrap();
+        assert!(gather.discarded);
+        assert!(gather.arg_list.as_ref().unwrap().indent.is_none());
+        let lam = m.functions.iter().find(|f| f.expr_body.is_some()).unwrap();
+        assert_eq!(text(py, lam.expr_body_span.unwrap()), "True");
+        let ret = m
+            .exits
+            .iter()
+            .find(|e| e.value == Some(Expr::Bool(true)))
+            .unwrap();
+        assert_eq!(text(py, ret.value_span.unwrap()), "True");
+
+        let ts = "async function f(u) {\n  await Promise.all([a(), b()]);\n  const r = await fetch(u, {\n    method: \"POST\",\n  });\n  return g().catch(() => true);\n}\n";
+        let m = lower(Lang::TypeScript, "a.ts", ts).unwrap();
+        let all = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("all"))
+            .unwrap();
+        assert_eq!(text(ts, all.name_span.unwrap()), "all");
+        assert!(all.discarded);
+        let fetch = m
+            .calls
+            .iter()
+            .find(|c| c.path.as_deref() == Some("fetch"))
+            .unwrap();
+        assert!(!fetch.discarded);
+        let Some(Expr::Object(o)) = fetch.positional(1) else {
+            panic!()
+        };
+        let members = o.list.as_deref().unwrap();
+        assert_eq!(text(ts, members.last.unwrap()), "method: \"POST\"");
+        assert_eq!(members.indent.as_deref(), Some("    "));
+        assert!(members.trailing_comma.is_some());
+        assert_eq!(
+            text(ts, fetch.arg_span_at(1).unwrap()),
+            &ts[ts.find("{\n    method").unwrap()..ts.find("}").unwrap() + 1]
+        );
+        let cb = m
+            .functions
+            .iter()
+            .find(|f| f.expr_body == Some(Expr::Bool(true)))
+            .unwrap();
+        assert_eq!(text(ts, cb.expr_body_span.unwrap()), "true");
+
+        let rs = "fn f(r: Result<bool, E>) -> bool {\n    let a = r.unwrap_or(true);\n    match r {\n        Ok(v) => v,\n        Err(_) => Ok(true),\n    }\n}\n";
+        let m = lower(Lang::Rust, "a.rs", rs).unwrap();
+        let uo = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("unwrap_or"))
+            .unwrap();
+        assert_eq!(text(rs, uo.arg_span_at(0).unwrap()), "true");
+        assert_eq!(text(rs, uo.name_span.unwrap()), "unwrap_or");
+        let arm = &m.tries[0].clauses[0];
+        assert_eq!(text(rs, arm.value_span.unwrap()), "Ok(true)");
+    }
 }
