@@ -6,9 +6,9 @@
 //! pass applies nothing (at most [`MAX_PASSES`]), so that running `--fix`
 //! a second time changes nothing. The passes run on the texts in memory
 //! (standing in for the files on disk); nothing is written until the last
-//! pass, and only by [`write`]. A file is only fixed while it parses without
-//! errors: a file with syntax errors gets no fix, and a pass whose edits
-//! would break one keeps only the fixes that do not.
+//! pass, and only by [`write`]. A fix never makes a file parse worse: a
+//! pass whose edits would add a syntax error keeps only the fixes that do
+//! not, and no fix touches code the parser could not read.
 
 use crate::facts::Lang;
 use crate::finding::{Edit, Finding, Fix};
@@ -49,9 +49,6 @@ pub struct Outcome {
     pub files: Vec<FileFix>,
     /// The scan of the fixed texts: the findings that remain.
     pub report: Report,
-    /// Files with fixes that were not applied because the file does not
-    /// parse cleanly to begin with.
-    pub unparsed: Vec<String>,
 }
 
 impl Outcome {
@@ -67,7 +64,6 @@ pub fn run(config: &Config, paths: &[PathBuf], given: &[InMemoryFile]) -> Result
     let cwd = std::env::current_dir().unwrap_or_default();
     // Display path → (the text scanned first, the text now, fixes applied).
     let mut files: BTreeMap<String, FileFix> = BTreeMap::new();
-    let mut unparsed: Vec<String> = Vec::new();
     let mut report = scan_sources(config, paths, given)?;
     // Findings already fixed once, by file, rule and where they start now: a
     // fix that did not clear its finding is not made twice.
@@ -94,12 +90,6 @@ pub fn run(config: &Config, paths: &[PathBuf], given: &[InMemoryFile]) -> Result
                     None => continue,
                 },
             };
-            if !parses(lang, path, &current) {
-                if !unparsed.iter().any(|u| u == path) {
-                    unparsed.push(path.to_string());
-                }
-                continue;
-            }
             let fixes: Vec<&Fix> = findings.iter().filter_map(|f| f.fix.as_ref()).collect();
             let (text, taken) = apply_parsing(lang, path, &current, &fixes);
             if taken.is_empty() || text == current {
@@ -149,7 +139,6 @@ pub fn run(config: &Config, paths: &[PathBuf], given: &[InMemoryFile]) -> Result
     Ok(Outcome {
         files: files.into_values().collect(),
         report,
-        unparsed,
     })
 }
 
@@ -180,24 +169,66 @@ fn line_col(text: &str, pos: usize) -> (u32, u32) {
 
 /// Does `text` parse without syntax errors?
 pub fn parses(lang: Lang, path: &str, text: &str) -> bool {
-    crate::lang::parse(lang, path, text).is_ok_and(|t| !t.root_node().has_error())
+    syntax_errors(lang, path, text).is_some_and(|e| e.is_empty())
 }
 
-/// [`apply`], keeping the result only while the file still parses: if the
-/// fixes together break it, they are taken one at a time, each kept only
-/// if the file still parses with it.
+/// Where `text` has syntax errors (ERROR and MISSING nodes), as byte
+/// ranges; `None` when the parser gives up on it.
+pub fn syntax_errors(lang: Lang, path: &str, text: &str) -> Option<Vec<(usize, usize)>> {
+    let tree = crate::lang::parse(lang, path, text).ok()?;
+    let mut out = Vec::new();
+    if !tree.root_node().has_error() {
+        return Some(out);
+    }
+    let mut c = tree.walk();
+    'walk: loop {
+        let n = c.node();
+        if n.is_error() || n.is_missing() {
+            out.push((n.start_byte(), n.end_byte()));
+        } else if n.has_error() && c.goto_first_child() {
+            continue;
+        }
+        while !c.goto_next_sibling() {
+            if !c.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// [`apply`], keeping the result only while the file parses no worse than
+/// before: a file that parsed cleanly still does, one the parser could
+/// not read whole (a construct tree-sitter does not know) gains no error,
+/// and no fix touches the code it could not read. If the fixes together
+/// break the file, they are taken one at a time, each kept only if the
+/// file still parses with it.
 fn apply_parsing(lang: Lang, path: &str, text: &str, fixes: &[&Fix]) -> (String, Vec<usize>) {
-    let (all, taken) = apply(text, fixes);
-    if parses(lang, path, &all) {
-        return (all, taken);
+    let Some(before) = syntax_errors(lang, path, text) else {
+        return (text.to_string(), Vec::new());
+    };
+    let readable: Vec<usize> = (0..fixes.len())
+        .filter(|i| {
+            fixes[*i].edits.iter().all(|e| {
+                let (s, t) = (e.span.start_byte as usize, e.span.end_byte as usize);
+                !before.iter().any(|&(a, b)| s <= b && a <= t)
+            })
+        })
+        .collect();
+    let no_worse = |t: &str| syntax_errors(lang, path, t).is_some_and(|e| e.len() <= before.len());
+    let pick = |idx: &[usize]| -> Vec<&Fix> { idx.iter().map(|i| fixes[*i]).collect() };
+    let (all, taken) = apply(text, &pick(&readable));
+    if no_worse(&all) {
+        return (all, taken.iter().map(|k| readable[*k]).collect());
     }
     let mut kept: Vec<usize> = Vec::new();
     let mut out = text.to_string();
-    for i in taken {
-        let mut trial: Vec<&Fix> = kept.iter().map(|k| fixes[*k]).collect();
-        trial.push(fixes[i]);
-        let (t, took) = apply(text, &trial);
-        if took.len() == trial.len() && parses(lang, path, &t) {
+    for k in taken {
+        let i = readable[k];
+        let mut trial = kept.clone();
+        trial.push(i);
+        let (t, took) = apply(text, &pick(&trial));
+        if took.len() == trial.len() && no_worse(&t) {
             kept.push(i);
             out = t;
         }
@@ -588,6 +619,16 @@ mod tests {
         let (out, kept) = apply_parsing(Lang::Python, "a.py", text, &[&good, &bad]);
         assert_eq!((out.as_str(), kept), ("f(a, t=1)\ng(b)\n", vec![0]));
         assert!(!parses(Lang::Python, "a.py", "f(("));
+        // A file with an error elsewhere is still fixed where the parser
+        // could read it, but not inside what it could not.
+        let text = "f(a)\ng(b c d e)\n";
+        assert_eq!(
+            syntax_errors(Lang::Python, "a.py", text).map(|e| e.is_empty()),
+            Some(false)
+        );
+        let near = fix(vec![edit(text, 12, 12, ", t=1")]);
+        let (out, kept) = apply_parsing(Lang::Python, "a.py", text, &[&good, &near]);
+        assert_eq!((out.as_str(), kept), ("f(a, t=1)\ng(b c d e)\n", vec![0]));
     }
 
     #[test]

@@ -474,9 +474,6 @@ fn fix(
     for e in &failed {
         eprintln!("mcp-audit: error: {e}");
     }
-    for u in &outcome.unparsed {
-        eprintln!("mcp-audit: note: {u}: not fixed: it has syntax errors");
-    }
     if verbosity == Verbosity::Normal {
         eprint!("{}", mcp_audit::fix::summary(&written, "fixed"));
     }
@@ -500,9 +497,6 @@ fn diff(
     verbosity: Verbosity,
 ) -> Result<ExitCode, String> {
     let outcome = mcp_audit::fix::run(config, paths, stdin).map_err(|e| e.to_string())?;
-    for u in &outcome.unparsed {
-        eprintln!("mcp-audit: note: {u}: not fixed: it has syntax errors");
-    }
     if output.is_some() || verbosity != Verbosity::Silent {
         emit(output, &mcp_audit::fix::unified_diff(&outcome.files))?;
     }
