@@ -712,8 +712,15 @@ fn timeout_fix(p: &Project, up: &Upstream) -> Option<Fix> {
                 (Expr::Object(_), _) => None,
                 (Expr::Null, _) => edits::fix(says, vec![replace(at, format!("{{ {item} }}"))]),
                 // Options from a variable: a copy with the bound, made at
-                // the call (a signal made once would expire once).
-                (Expr::Name(_) | Expr::Attr(..), _) => {
+                // the call (a signal made once would expire once). Not over
+                // a value that is not a literal (`signal: controller.signal`
+                // may be aborted by something else than a timer).
+                (Expr::Name(_) | Expr::Attr(..), found) => {
+                    if let Found::Set(s) = found {
+                        if !s.values.iter().all(|v| v.module == m && literal(&v.expr)) {
+                            return None;
+                        }
+                    }
                     let name = arg.dotted()?;
                     edits::fix(
                         format!("pass a copy of `{name}` with `{item}`"),
