@@ -56,6 +56,16 @@ impl Lang {
         }
     }
 
+    /// How the language spells a boolean literal.
+    pub fn bool_word(self, b: bool) -> &'static str {
+        match (self, b) {
+            (Lang::Python, true) => "True",
+            (Lang::Python, false) => "False",
+            (_, true) => "true",
+            (_, false) => "false",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Lang::Python => "python",
@@ -76,6 +86,22 @@ pub struct Span {
     pub start_col: u32,
     pub end_line: u32,
     pub end_col: u32,
+}
+
+/// Where a bracketed list is written: a call's arguments, an object
+/// literal's members. Facts for edits that add an item (`--fix`): rules
+/// build edits from these, never from the text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListSpan {
+    /// From the opening bracket to the closing one, both included.
+    pub span: Span,
+    /// The last item (an argument, a member, a spread), if any.
+    pub last: Option<Span>,
+    /// The comma after the last item, if there is one.
+    pub trailing_comma: Option<Span>,
+    /// The whitespace before the last item when it begins its own line
+    /// (a list written one item a line); `None` otherwise.
+    pub indent: Option<String>,
 }
 
 /// A summary of an expression.
@@ -151,6 +177,10 @@ pub struct Object {
     /// at one key (`readOnlyHint: true`); shorter when an adapter does not
     /// know.
     pub spans: Vec<Span>,
+    /// Where the literal's braces and members are written, when the adapter
+    /// records it (TS/JS object literals): for edits that add a key. Boxed:
+    /// an `Expr` is on the stack at every level of the adapters' recursion.
+    pub list: Option<Box<ListSpan>>,
 }
 
 /// Equal by content: where the keys are written does not change the value.
@@ -319,9 +349,19 @@ pub struct Call {
     /// For `recv.method(..)`: the receiver.
     pub receiver: Option<Expr>,
     pub args: Vec<Arg>,
-    /// Where each argument is written (index = argument), when the adapter
-    /// records it: for findings that point at one keyword argument.
+    /// Where each argument is written (index = argument; a keyword argument
+    /// with its keyword), when the adapter records it: for findings that
+    /// point at one keyword argument, and for edits.
     pub arg_spans: Vec<Span>,
+    /// Where the argument list is written, parentheses included; `None`
+    /// for a call written without one (a Rust macro, `f(x for x in y)`).
+    pub arg_list: Option<ListSpan>,
+    /// Where the callee's last name is written: the method of
+    /// `recv.method(..)`, the function of `f(..)` / `a::b::f(..)`.
+    pub name_span: Option<Span>,
+    /// The call's value is thrown away: it (or `await` of it) is the whole
+    /// of an expression statement.
+    pub discarded: bool,
     /// `new X(..)`.
     pub is_new: bool,
     /// The call's result is awaited (`await f()`, `f().await`).
@@ -367,6 +407,24 @@ impl Call {
             .iter()
             .find(|a| a.name.as_deref() == Some(name))
             .map(|a| &a.value)
+    }
+
+    /// Where argument `index` of `args` is written, if the adapter knows.
+    pub fn arg_span_at(&self, index: usize) -> Option<Span> {
+        self.arg_spans
+            .get(index)
+            .copied()
+            .filter(|s| *s != Span::default())
+    }
+
+    /// The index in `args` of positional argument number `i`.
+    pub fn positional_index(&self, i: usize) -> Option<usize> {
+        self.args
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.name.is_none() && !matches!(a.value, Expr::Spread(_)))
+            .nth(i)
+            .map(|(k, _)| k)
     }
 
     /// Positional (unnamed, non-spread) argument number `i`.
@@ -434,6 +492,8 @@ pub struct Function {
     pub ctx: Vec<Ctx>,
     /// A lambda / closure whose body is an expression: that expression.
     pub expr_body: Option<Expr>,
+    /// Where `expr_body` is written.
+    pub expr_body_span: Option<Span>,
     /// Exported / `pub` / top-level-public: callers we do not see may exist.
     pub exported: bool,
     /// Names declared `global` (Python) in this function.
@@ -539,6 +599,8 @@ pub struct CatchClause {
     /// The value of an arm written as an expression (`Err(_) => true`), or the
     /// tail expression of an arm / else block.
     pub value: Option<Expr>,
+    /// Where `value` is written.
+    pub value_span: Option<Span>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -570,6 +632,8 @@ pub struct Exit {
     pub span: Span,
     pub kind: ExitKind,
     pub value: Option<Expr>,
+    /// Where `value` is written.
+    pub value_span: Option<Span>,
     pub func: Option<FuncId>,
     pub ctx: Vec<Ctx>,
     /// The innermost conditional (`if`/`elif`/`else`, a `case`/`switch`
@@ -971,6 +1035,9 @@ mod tests {
             receiver: None,
             args: vec![],
             arg_spans: vec![],
+            arg_list: None,
+            name_span: None,
+            discarded: false,
             is_new: false,
             awaited: false,
             is_macro: false,

@@ -532,6 +532,9 @@ pub struct ErrorMasking {
     /// its code is taken to set it.
     #[serde(default)]
     pub env: Vec<String>,
+    /// The value `--fix` gives `keyword` (`True`).
+    #[serde(default)]
+    pub fix_value: Option<String>,
     #[serde(default)]
     pub source: String,
 }
@@ -825,6 +828,13 @@ pub struct Aggregator {
     /// How to keep the other results when one fails, for the finding's help.
     #[serde(default)]
     pub fix: String,
+    /// The value `--fix` gives `settle_kwarg` (`True`).
+    #[serde(default)]
+    pub settle_value: Option<String>,
+    /// A callee that settles instead (`allSettled` for `Promise.all`):
+    /// `--fix` renames the call's last name to it.
+    #[serde(default)]
+    pub settled_name: Option<String>,
     /// Where the behaviour was checked.
     #[serde(default)]
     pub source: String,
@@ -1029,6 +1039,22 @@ pub struct Client {
     pub default: Limit,
     /// How to fix a missing bound, shown as the finding's help.
     pub fix: String,
+    /// The value `--fix` gives the first of `timeout` on a call that nothing
+    /// bounds, written in the client's `setting_form`: `timeout=30` (keyword),
+    /// `signal: AbortSignal.timeout(30_000)` (options), `.timeout(V)` chained
+    /// on the request (builder). No value: no automatic fix.
+    #[serde(default)]
+    pub fix_timeout: Option<String>,
+    /// The module `fix_timeout` names (`aiohttp` in
+    /// `aiohttp.ClientTimeout(total=30)`): the fix is offered only in a
+    /// file that imports it under that name.
+    #[serde(default)]
+    pub fix_import: Option<String>,
+    /// For one of `functions` that takes no timeout (`reqwest::get`): two
+    /// texts; `--fix` replaces the callee with the first and appends the
+    /// second after the call.
+    #[serde(default)]
+    pub fix_function: Vec<String>,
     /// Where the default was checked.
     #[serde(default)]
     pub source: String,

@@ -12,6 +12,7 @@ pub mod discover;
 pub mod facts;
 pub mod finding;
 pub mod fingerprint;
+pub mod fix;
 pub mod grade;
 pub mod knowledge;
 pub mod lang;

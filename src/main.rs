@@ -124,6 +124,17 @@ struct Cli {
     #[arg(long, value_enum, ignore_case = true)]
     scope: Option<ScopeArg>,
 
+    /// Apply the mechanical fixes (a timeout on an HTTP call, a settled
+    /// aggregation, a fail-closed fallback, masked errors), say on standard
+    /// error what changed, then report the findings that remain.
+    #[arg(long)]
+    fix: bool,
+
+    /// Print the fixes as a unified diff instead of writing them (exit 1
+    /// when there is one).
+    #[arg(long, conflicts_with_all = ["statistics", "write_baseline", "sarif_output", "json_output"])]
+    diff: bool,
+
     /// Parse every file, even those that mention nothing a rule looks at.
     /// Slower, never changes a finding: for checking exactly that, and for
     /// benchmarks.
@@ -347,7 +358,27 @@ fn run(mut cli: Cli) -> Result<ExitCode, String> {
         eprintln!("mcp-audit: {n}");
     }
     let config = &settings.config;
-    let report = scan_sources(config, &disk_paths, stdin.as_slice()).map_err(|e| e.to_string())?;
+    if cli.diff {
+        return diff(
+            config,
+            &disk_paths,
+            stdin.as_slice(),
+            &cli.output,
+            verbosity,
+        );
+    }
+    let report = if cli.fix {
+        if let Some(s) = &stdin {
+            return Err(format!(
+                "--fix cannot write the text read from standard input (reported as {}): \
+                 use --diff to see the fixes, or name the file",
+                s.path.display()
+            ));
+        }
+        fix(config, &disk_paths, verbosity)?
+    } else {
+        scan_sources(config, &disk_paths, stdin.as_slice()).map_err(|e| e.to_string())?
+    };
     for w in &report.warnings {
         eprintln!("mcp-audit: warning: {}", w.message);
     }
@@ -419,6 +450,61 @@ fn run(mut cli: Cli) -> Result<ExitCode, String> {
         eprintln!("mcp-audit: failing: {f}");
     }
     Ok(if verdict.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `--fix`: applies the fixes, writes the files, says on standard error
+/// what changed in each; returns the scan of what remains.
+fn fix(
+    config: &mcp_audit::Config,
+    paths: &[PathBuf],
+    verbosity: Verbosity,
+) -> Result<mcp_audit::Report, String> {
+    let outcome = mcp_audit::fix::run(config, paths, &[]).map_err(|e| e.to_string())?;
+    let failed = mcp_audit::fix::write(&outcome.files, paths);
+    let not_written: Vec<&str> = failed.iter().map(|e| e.path()).collect();
+    let written: Vec<&mcp_audit::fix::FileFix> = outcome
+        .files
+        .iter()
+        .filter(|f| !not_written.contains(&f.path.as_str()))
+        .collect();
+    for e in &failed {
+        eprintln!("mcp-audit: error: {e}");
+    }
+    if verbosity == Verbosity::Normal {
+        eprint!("{}", mcp_audit::fix::summary(&written, "fixed"));
+    }
+    if !failed.is_empty() {
+        return Err(format!(
+            "{} fixed file{} could not be written",
+            failed.len(),
+            if failed.len() == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(outcome.report)
+}
+
+/// `--diff`: prints the fixes as a unified diff and writes nothing; exits 1
+/// when there is a fix to make, 0 when there is none.
+fn diff(
+    config: &mcp_audit::Config,
+    paths: &[PathBuf],
+    stdin: &[InMemoryFile],
+    output: &Option<PathBuf>,
+    verbosity: Verbosity,
+) -> Result<ExitCode, String> {
+    let outcome = mcp_audit::fix::run(config, paths, stdin).map_err(|e| e.to_string())?;
+    if output.is_some() || verbosity != Verbosity::Silent {
+        emit(output, &mcp_audit::fix::unified_diff(&outcome.files))?;
+    }
+    if verbosity == Verbosity::Normal {
+        let files: Vec<&mcp_audit::fix::FileFix> = outcome.files.iter().collect();
+        eprint!("{}", mcp_audit::fix::summary(&files, "would fix"));
+    }
+    Ok(if outcome.files.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -11,8 +11,8 @@ pub mod rust;
 pub mod typescript;
 
 use crate::facts::{
-    Arg, Call, CallId, Class, ClassId, Comment, Ctx, Expr, FuncId, FuncKind, Function, Lang, Loop,
-    LoopId, LoopKind, Module, Span,
+    Arg, Call, CallId, Class, ClassId, Comment, Ctx, Expr, FuncId, FuncKind, Function, Lang,
+    ListSpan, Loop, LoopId, LoopKind, Module, Span,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -185,6 +185,9 @@ impl<'s> Builder<'s> {
             receiver: None,
             args: Vec::new(),
             arg_spans: Vec::new(),
+            arg_list: None,
+            name_span: None,
+            discarded: false,
             is_new: false,
             awaited: false,
             is_macro: false,
@@ -269,6 +272,7 @@ impl<'s> Builder<'s> {
             parent: self.func,
             ctx: self.ctx.clone(),
             expr_body: None,
+            expr_body_span: None,
             exported: false,
             globals: Vec::new(),
             returns: None,
@@ -343,6 +347,47 @@ pub fn span_of(node: Node) -> Span {
     }
 }
 
+/// Where the bracketed list `list` is written (see [`ListSpan`]): its
+/// items are its named children that `is_item` accepts (comments are
+/// never items). `span` maps a node to its place in the file (a Rust macro
+/// body is re-parsed out of place); `text` is the text `list` was parsed
+/// from. What the edits of `--fix` need to add an item.
+pub fn list_span(
+    list: Node,
+    text: &str,
+    span: impl Fn(Node) -> Span,
+    is_item: impl Fn(Node) -> bool,
+) -> ListSpan {
+    let mut last: Option<Node> = None;
+    let mut comma: Option<Node> = None;
+    let mut c = list.walk();
+    for k in list.children(&mut c) {
+        if k.is_extra() {
+            continue;
+        }
+        if k.is_named() && is_item(k) {
+            last = Some(k);
+            comma = None;
+        } else if k.kind() == "," && last.is_some() {
+            comma = Some(k);
+        }
+    }
+    let indent = last.and_then(|l| {
+        let col = l.start_position().column;
+        let start = l.start_byte();
+        let before = text.get(start.checked_sub(col)?..start)?;
+        (l.start_position().row > list.start_position().row
+            && before.chars().all(|ch| ch == ' ' || ch == '\t'))
+        .then(|| before.to_string())
+    });
+    ListSpan {
+        span: span(list),
+        last: last.map(&span),
+        trailing_comma: comma.map(&span),
+        indent,
+    }
+}
+
 /// Strips the quotes (and a Python string prefix) from a plain string
 /// literal's text. Escapes are left as written; rules only compare hosts,
 /// keys and keywords.
@@ -367,5 +412,96 @@ mod tests {
         assert_eq!(unquote("r'abc'"), "abc");
         assert_eq!(unquote("\"\"\"abc\"\"\""), "abc");
         assert_eq!(unquote("`abc`"), "abc");
+    }
+
+    fn text(src: &str, s: crate::facts::Span) -> &str {
+        &src[s.start_byte as usize..s.end_byte as usize]
+    }
+
+    /// What `--fix` builds its edits from: where arguments, lists, names
+    /// and values are written, and which calls' values are thrown away.
+    #[test]
+    fn edit_facts_say_where_things_are_written() {
+        use crate::facts::{Expr, Lang};
+        let py = "import asyncio, requests\nasync def f(u):\n    r = requests.get(\n        u,\n        timeout=None,\n    )\n    await asyncio.gather(a(), b())\n    x = lambda _: True\n    try:\n        pass\n    except Exception:\n        return True\n";
+        let m = lower(Lang::Python, "a.py", py).unwrap();
+        let get = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("get"))
+            .unwrap();
+        assert_eq!(text(py, get.name_span.unwrap()), "get");
+        assert_eq!(
+            get.arg_spans
+                .iter()
+                .map(|s| text(py, *s))
+                .collect::<Vec<_>>(),
+            ["u", "timeout=None"]
+        );
+        let list = get.arg_list.as_ref().unwrap();
+        assert_eq!(text(py, list.last.unwrap()), "timeout=None");
+        assert_eq!(text(py, list.trailing_comma.unwrap()), ",");
+        assert_eq!(list.indent.as_deref(), Some("        "));
+        assert!(!get.discarded);
+        let gather = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("gather"))
+            .unwrap();
+        assert!(gather.discarded);
+        assert!(gather.arg_list.as_ref().unwrap().indent.is_none());
+        let lam = m.functions.iter().find(|f| f.expr_body.is_some()).unwrap();
+        assert_eq!(text(py, lam.expr_body_span.unwrap()), "True");
+        let ret = m
+            .exits
+            .iter()
+            .find(|e| e.value == Some(Expr::Bool(true)))
+            .unwrap();
+        assert_eq!(text(py, ret.value_span.unwrap()), "True");
+
+        let ts = "async function f(u) {\n  await Promise.all([a(), b()]);\n  const r = await fetch(u, {\n    method: \"POST\",\n  });\n  return g().catch(() => true);\n}\n";
+        let m = lower(Lang::TypeScript, "a.ts", ts).unwrap();
+        let all = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("all"))
+            .unwrap();
+        assert_eq!(text(ts, all.name_span.unwrap()), "all");
+        assert!(all.discarded);
+        let fetch = m
+            .calls
+            .iter()
+            .find(|c| c.path.as_deref() == Some("fetch"))
+            .unwrap();
+        assert!(!fetch.discarded);
+        let Some(Expr::Object(o)) = fetch.positional(1) else {
+            panic!()
+        };
+        let members = o.list.as_deref().unwrap();
+        assert_eq!(text(ts, members.last.unwrap()), "method: \"POST\"");
+        assert_eq!(members.indent.as_deref(), Some("    "));
+        assert!(members.trailing_comma.is_some());
+        assert_eq!(
+            text(ts, fetch.arg_span_at(1).unwrap()),
+            &ts[ts.find("{\n    method").unwrap()..ts.find("}").unwrap() + 1]
+        );
+        let cb = m
+            .functions
+            .iter()
+            .find(|f| f.expr_body == Some(Expr::Bool(true)))
+            .unwrap();
+        assert_eq!(text(ts, cb.expr_body_span.unwrap()), "true");
+
+        let rs = "fn f(r: Result<bool, E>) -> bool {\n    let a = r.unwrap_or(true);\n    match r {\n        Ok(v) => v,\n        Err(_) => Ok(true),\n    }\n}\n";
+        let m = lower(Lang::Rust, "a.rs", rs).unwrap();
+        let uo = m
+            .calls
+            .iter()
+            .find(|c| c.method.as_deref() == Some("unwrap_or"))
+            .unwrap();
+        assert_eq!(text(rs, uo.arg_span_at(0).unwrap()), "true");
+        assert_eq!(text(rs, uo.name_span.unwrap()), "unwrap_or");
+        let arm = &m.tries[0].clauses[0];
+        assert_eq!(text(rs, arm.value_span.unwrap()), "Ok(true)");
     }
 }

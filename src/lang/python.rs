@@ -626,6 +626,13 @@ impl<'t, 's> Lower<'t, 's> {
             if s.k(c) == K::String && !may_interpolate(s.text(c)) {
                 return Ok(());
             }
+            // A call (or `await` of one) whose value is thrown away.
+            if matches!(s.k(c), K::Call | K::Await) {
+                if let Expr::Call(id) = s.expr(c)? {
+                    s.b.call_mut(id).discarded = true;
+                }
+                return Ok(());
+            }
             s.stmt(c)
         })
     }
@@ -808,6 +815,7 @@ impl<'t, 's> Lower<'t, 's> {
     fn exit(&mut self, n: Node<'t>, kind: ExitKind) -> R<()> {
         let cause = self.t.f.cause;
         let mut value = None;
+        let mut value_span = None;
         self.each(n, |s, c, fid| {
             if !c.is_named() {
                 return Ok(());
@@ -818,6 +826,7 @@ impl<'t, 's> Lower<'t, 's> {
                 s.expr(c)?;
             } else {
                 value = Some(s.expr(c)?);
+                value_span = Some(span_of(c));
             }
             Ok(())
         })?;
@@ -825,6 +834,7 @@ impl<'t, 's> Lower<'t, 's> {
             span: span_of(n),
             kind,
             value,
+            value_span,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
             guard: self.b.guard(),
@@ -1120,12 +1130,17 @@ impl<'t, 's> Lower<'t, 's> {
                 .begin_function(name.unwrap_or("").to_owned(), FuncKind::Lambda, span_of(n));
         self.b.func_mut(id).params = params;
         let outer = self.enter_fn(names);
+        let body_node = body;
         let body = match body {
             Some(b) => self.expr(b).map(Some),
             None => Ok(None),
         };
         self.leave_fn(outer);
         self.b.func_mut(id).expr_body = body?;
+        self.b.func_mut(id).expr_body_span = self.b.m.functions[id as usize]
+            .expr_body
+            .as_ref()
+            .and(body_node.map(span_of));
         self.b.end_function(saved);
         Ok(Expr::Func(id))
     }
@@ -1488,6 +1503,7 @@ impl<'t, 's> Lower<'t, 's> {
             types,
             binding,
             value: None,
+            value_span: None,
         });
         self.b.ctx.push(Ctx::Catch { try_id, clause });
         for x in errors.into_iter().chain(body) {
@@ -1685,6 +1701,7 @@ impl<'t, 's> Lower<'t, 's> {
             span: span_of(n),
             kind: ExitKind::Yield,
             value,
+            value_span: None,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
             guard: self.b.guard(),
@@ -1903,6 +1920,7 @@ impl<'t, 's> Lower<'t, 's> {
         let id = self.b.reserve_call(span);
         let callee = self.opt_expr(func, n)?;
         self.b.set_callee(id, callee);
+        self.edit_facts(id, func, args);
         if let Some(a) = args {
             if self.k(a) == K::ArgumentList {
                 self.arguments(id, a)?;
@@ -1916,6 +1934,29 @@ impl<'t, 's> Lower<'t, 's> {
             return Ok(Expr::Spread(Box::new(Expr::Call(id))));
         }
         Ok(Expr::Call(id))
+    }
+
+    /// Where call `id`'s name and argument list are written (for `--fix`).
+    /// Out of line: `call` is on the recursion path of nested calls, and
+    /// its frame should stay small.
+    #[inline(never)]
+    fn edit_facts(&mut self, id: CallId, func: Option<Node<'t>>, args: Option<Node<'t>>) {
+        let name_span = func.and_then(|f| self.last_name(f)).map(span_of);
+        let list = args
+            .filter(|a| self.k(*a) == K::ArgumentList)
+            .map(|a| crate::lang::list_span(a, self.b.src, span_of, |_| true));
+        let c = self.b.call_mut(id);
+        c.name_span = name_span;
+        c.arg_list = list;
+    }
+
+    /// The name a callee ends in: `get` of `requests.get`, `f` of `f`.
+    fn last_name(&self, callee: Node<'t>) -> Option<Node<'t>> {
+        match self.k(callee) {
+            K::Identifier => Some(callee),
+            K::Attribute => callee.child_by_field_id(self.t.f.attribute),
+            _ => None,
+        }
     }
 
     /// The arguments of call `id`, each lowered under `Ctx::Arg`. (A plain
@@ -1947,6 +1988,7 @@ impl<'t, 's> Lower<'t, 's> {
                             let v = self.expr(ch)?;
                             self.b.ctx.pop();
                             self.b.push_arg(id, None, v);
+                            self.b.arg_span(id, span_of(ch));
                             index += 1;
                         }
                     }

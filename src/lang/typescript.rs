@@ -680,7 +680,7 @@ impl<'t, 's> Lower<'t, 's> {
     fn walk_inner(&mut self, n: Node<'t>) -> R<()> {
         let k = self.kind(n);
         let lower: fn(&mut Self, Node<'t>) -> R<()> = match k {
-            K::ExpressionStatement => Self::walk_kids,
+            K::ExpressionStatement => Self::expression_statement,
             K::LexicalDeclaration => Self::plain_declaration,
             K::FunctionDeclaration => Self::function_declaration,
             K::ClassDeclaration => Self::class_declaration,
@@ -728,6 +728,23 @@ impl<'t, 's> Lower<'t, 's> {
         } else {
             self.skip(n);
         }
+        Ok(())
+    }
+
+    /// An expression statement: a call (or `await` of one) at its top has
+    /// its value thrown away.
+    fn expression_statement(&mut self, n: Node<'t>) -> R<()> {
+        let ks = self.kids(n);
+        for k in &ks {
+            if matches!(k.k, K::Call | K::Await) {
+                if let Expr::Call(id) = self.expr(k.node)? {
+                    self.b.call_mut(id).discarded = true;
+                }
+            } else {
+                self.walk(k.node)?;
+            }
+        }
+        self.done(ks);
         Ok(())
     }
 
@@ -1192,10 +1209,12 @@ impl<'t, 's> Lower<'t, 's> {
         };
         let ks = self.kids(n);
         let mut value = None;
+        let mut value_span = None;
         if matches!(kind, ExitKind::Return | ExitKind::Raise) {
             for k in &ks {
                 if k.node.is_named() {
                     value = Some(self.expr(k.node)?);
+                    value_span = Some(span_of(k.node));
                 }
             }
         }
@@ -1204,6 +1223,7 @@ impl<'t, 's> Lower<'t, 's> {
             span: span_of(n),
             kind,
             value,
+            value_span,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
             guard: self.b.guard(),
@@ -1371,6 +1391,7 @@ impl<'t, 's> Lower<'t, 's> {
                 types: Vec::new(),
                 binding,
                 value: None,
+                value_span: None,
             });
             if let Some(body) = body {
                 let ctx = Ctx::Catch {
@@ -1489,6 +1510,7 @@ impl<'t, 's> Lower<'t, 's> {
                     match self.expr(k.node) {
                         Ok(e) => {
                             self.b.func_mut(id).expr_body = Some(e);
+                            self.b.func_mut(id).expr_body_span = Some(span_of(k.node));
                             Ok(())
                         }
                         Err(e) => Err(e),
@@ -1992,9 +2014,10 @@ impl<'t, 's> Lower<'t, 's> {
             }
         }
         let id = self.b.reserve_call(span_of(n));
+        self.edit_facts(id, callee, args);
         // tree-sitter-typescript parses `await a.get<T>(x)` as a call of
         // `await a.get`: the call is what is awaited.
-        let callee = match callee {
+        let callee_expr = match callee {
             Some(c) if self.kind(c) == K::Await => {
                 self.b.call_mut(id).awaited = true;
                 self.inner(c)?
@@ -2002,11 +2025,36 @@ impl<'t, 's> Lower<'t, 's> {
             Some(c) => self.expr(c)?,
             None => self.unknown(n),
         };
-        self.b.set_callee(id, callee);
+        self.b.set_callee(id, callee_expr);
         if let Some(a) = args {
             self.args(id, a)?;
         }
         Ok(Expr::Call(id))
+    }
+
+    /// Where call `id`'s name and argument list are written (for `--fix`).
+    /// Out of line: `call` is on the recursion path of nested calls, and
+    /// its frame should stay small.
+    #[inline(never)]
+    fn edit_facts(&mut self, id: u32, callee: Option<Node<'t>>, args: Option<Node<'t>>) {
+        let name_span = callee.and_then(|c| self.last_name(c)).map(span_of);
+        let list = args
+            .filter(|a| a.kind() == "arguments")
+            .map(|a| crate::lang::list_span(a, self.b.src, span_of, |_| true));
+        let c = self.b.call_mut(id);
+        c.name_span = name_span;
+        c.arg_list = list;
+    }
+
+    /// The name a callee ends in: `get` of `axios.get`, `fetch` of `fetch`
+    /// (through the `await` of `await a.get<T>(x)`).
+    fn last_name(&self, callee: Node<'t>) -> Option<Node<'t>> {
+        match self.kind(callee) {
+            K::Identifier => Some(callee),
+            K::Member => callee.child_by_field_id(self.g.f.property),
+            K::Await => callee.named_child(0).and_then(|c| self.last_name(c)),
+            _ => None,
+        }
     }
 
     /// `m` for `require('m')`.
@@ -2055,6 +2103,7 @@ impl<'t, 's> Lower<'t, 's> {
             let node = k.node;
             let value = self.with_ctx(Ctx::Arg { call: id, index }, |l| l.expr(node))?;
             self.b.push_arg(id, None, value);
+            self.b.arg_span(id, span_of(node));
             index += 1;
         }
         self.done(ks);
@@ -2135,10 +2184,20 @@ impl<'t, 's> Lower<'t, 's> {
         Ok(Expr::Template(parts))
     }
 
+    /// Where an object literal's members are written (for `--fix`). Out of
+    /// line, as [`Self::edit_facts`].
+    #[inline(never)]
+    fn members(&self, n: Node<'t>) -> crate::facts::ListSpan {
+        crate::lang::list_span(n, self.b.src, span_of, |_| true)
+    }
+
     fn object(&mut self, n: Node<'t>) -> R<Expr> {
         let ks = self.kids(n);
         let f = self.g.f;
-        let mut o = Object::default();
+        let mut o = Object {
+            list: Some(Box::new(self.members(n))),
+            ..Object::default()
+        };
         for k in &ks {
             match k.k {
                 K::Pair => {

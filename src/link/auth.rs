@@ -30,6 +30,16 @@ impl Polarity {
         }
     }
 
+    /// The boolean that keeps the request out, for a gate that answers
+    /// with one (`None` for a gate that answers with a rejection or nothing).
+    pub fn denies(self) -> Option<bool> {
+        match self {
+            Polarity::AllowWhenTrue => Some(false),
+            Polarity::DenyWhenTrue => Some(true),
+            Polarity::NoneAdmits => None,
+        }
+    }
+
     /// That literal, as a message spells it.
     /// `null` is the language's own word for "no value".
     pub fn word(self, null: &'static str) -> &'static str {

@@ -42,7 +42,7 @@ pub use mutations::{is_key_name, mutating_verb, Hint, HintKind, Mutation};
 pub use pools::PoolSite;
 use resolve::module_keys;
 pub use retries::Given;
-pub use settings::{Found, Place, ProcessSettings, SetterCall, Setting, Value};
+pub use settings::{options_index, Found, Place, ProcessSettings, SetterCall, Setting, Value};
 pub use upstream::{InnerClient, Upstream, Via};
 
 /// How far value tracing follows bindings, returns and receivers.

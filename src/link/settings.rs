@@ -99,6 +99,19 @@ fn value(m: u32, func: Option<FuncId>, key: &str, expr: &Expr) -> Value {
     }
 }
 
+/// The index of the options argument of `call`, a call of `client`
+/// (`options_arg`, or the method's own in `options_arg_by_method`).
+pub fn options_index(client: &Client, call: &crate::facts::Call) -> Option<usize> {
+    let method = call
+        .method
+        .clone()
+        .or_else(|| call.path.as_deref().map(|p| last_segment(p).to_string()));
+    method
+        .as_deref()
+        .and_then(|m| client.options_arg_by_method.get(m).copied())
+        .or(client.options_arg)
+}
+
 impl<'k> Project<'k> {
     /// The setting named by `keys` on the upstream call itself: an argument,
     /// its options object, or a method chained on it.
@@ -143,14 +156,7 @@ impl<'k> Project<'k> {
                 }
             }
             SettingForm::Options => {
-                let method = call
-                    .method
-                    .clone()
-                    .or_else(|| call.path.as_deref().map(|p| last_segment(p).to_string()));
-                let idx = method
-                    .as_deref()
-                    .and_then(|m| client.options_arg_by_method.get(m).copied())
-                    .or(client.options_arg);
+                let idx = options_index(client, call);
                 let mut candidates: Vec<(&Expr, bool)> = Vec::new();
                 if let Some(a) = idx.and_then(|i| call.positional(i)) {
                     candidates.push((a, true));

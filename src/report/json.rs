@@ -7,7 +7,8 @@
 //!
 //! Version 2 (from 1): a grade's `score` and `grade` are `null` for an axis
 //! that is not graded; added `summary.files_scanned`, `summary.baselined`
-//! and `warnings`. Added within version 2: `summary.files_context`.
+//! and `warnings`. Added within version 2: `summary.files_context`, a
+//! finding's `fix`.
 //!
 //! ```text
 //! {
@@ -42,7 +43,10 @@
 //!     "end": {"line": 12, "column": 40},   // exclusive end
 //!     "message": "...", "help": "...",
 //!     "related": [{"path": "...", "line": 8, "column": 1, "message": "reached from MCP tool `forecast`"}],
-//!     "fingerprint": "9f0c..."         // line-shift-stable id, the same as SARIF's partialFingerprints
+//!     "fingerprint": "9f0c...",        // line-shift-stable id, the same as SARIF's partialFingerprints
+//!     "fix": {"description": "pass `timeout=30`",   // only when --fix has one (see README, Fixes)
+//!             "edits": [{"start": {"line": 12, "column": 40}, "end": {"line": 12, "column": 40},
+//!                        "content": ", timeout=30"}]}
 //!   }],
 //!   "skipped": [{"path": "big.js", "reason": "..."}]   // files not scanned, and why
 //! }
@@ -128,6 +132,24 @@ struct JFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     left_out: Option<&'static str>,
     fingerprint: &'a str,
+    /// The mechanical fix `--fix` would make, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JFix<'a> {
+    description: &'a str,
+    edits: Vec<JEdit<'a>>,
+}
+
+/// Replace the text from `start` to `end` (exclusive; equal for an
+/// insertion) with `content`.
+#[derive(Serialize)]
+struct JEdit<'a> {
+    start: Pos,
+    end: Pos,
+    content: &'a str,
 }
 
 pub fn render(report: &Report) -> String {
@@ -167,6 +189,25 @@ pub fn render(report: &Report) -> String {
                     .collect(),
                 left_out: f.left_out.map(|w| w.key()),
                 fingerprint: &f.fingerprint,
+                fix: f.fix.as_ref().map(|x| JFix {
+                    description: &x.description,
+                    edits: x
+                        .edits
+                        .iter()
+                        .map(|e| {
+                            let (line, column) = char_position(src(&f.location.path), &e.span);
+                            let (el, ec) = char_end(src(&f.location.path), &e.span);
+                            JEdit {
+                                start: Pos { line, column },
+                                end: Pos {
+                                    line: el,
+                                    column: ec,
+                                },
+                                content: &e.replacement,
+                            }
+                        })
+                        .collect(),
+                }),
             }
         })
         .collect();

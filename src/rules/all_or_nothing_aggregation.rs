@@ -53,6 +53,19 @@
 //! function whose upstream calls all sit in a `try` whose catch-all clause
 //! does not raise again.
 //!
+//! ## Fix
+//! Settling changes what the aggregation returns: `return_exceptions=True`
+//! hands back exception objects among the results, `Promise.allSettled`
+//! `{ status, value | reason }` objects. So `--fix` settles only an
+//! aggregation whose result nothing reads — `await asyncio.gather(a(),
+//! b())` or `await Promise.all([a(), b()])` as a statement of its own —
+//! by adding `return_exceptions=True` (over a literal `False`) or renaming
+//! `all` to `allSettled`. Where the results are unpacked, returned or
+//! passed on, the code that reads them must learn to tell a failure from a
+//! value: no automatic fix, the help says what to do. `tokio::try_join!`
+//! has no mechanical fix either: `join!` returns a tuple of `Result`s that
+//! the code around it must read differently.
+//!
 //! ## Limits
 //! - Reported at the aggregation call's first line, once per call.
 //! - The same callee twice with arguments we cannot read
@@ -73,9 +86,11 @@
 //!   loads its code with a dynamic `import()`, stops it): a missed finding,
 //!   never a false one.
 
+use super::edits::{self, append, replace};
 use super::Rule;
-use crate::facts::{Ctx, ExitKind, Expr, FuncId, TryKind};
-use crate::finding::{Axis, Finding, Severity};
+use crate::facts::{Call, Ctx, ExitKind, Expr, FuncId, Module, TryKind};
+use crate::finding::{Axis, Finding, Fix, Severity};
+use crate::knowledge::Aggregator;
 use crate::link::{CallRef, FuncRef, Items, Project, WorkKey};
 
 pub static RULE: Rule = Rule {
@@ -123,7 +138,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
         } else {
             agg.aggregator.fix.clone()
         };
-        out.push(RULE.finding(
+        let mut f = RULE.finding(
             p,
             m,
             call.func,
@@ -133,8 +148,48 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 keys.len()
             ),
             help,
-        ));
+        );
+        f.fix = settle_fix(module, call, agg.aggregator);
+        out.push(f);
     }
+}
+
+/// Settles an aggregation whose result is thrown away (see "Fix"): no code
+/// reads the results, so none can be surprised by a failure kept as a value.
+fn settle_fix(module: &Module, call: &Call, ag: &Aggregator) -> Option<Fix> {
+    if !call.discarded || call.is_macro || call.has_spread_arg() {
+        return None;
+    }
+    if let (Some(kw), Some(v)) = (&ag.settle_kwarg, &ag.settle_value) {
+        let item = format!("{kw}={v}");
+        let says = format!(
+            "pass `{item}`: nothing reads the results, so one failure no longer cancels the rest"
+        );
+        // `return_exceptions=False` written out: overwrite it.
+        if let Some(i) = call.args.iter().position(|a| a.name.as_deref() == Some(kw)) {
+            let literal = edits::literal(&call.args[i].value, &|id| {
+                Some(
+                    module
+                        .call(id)
+                        .args
+                        .iter()
+                        .map(|a| a.value.clone())
+                        .collect(),
+                )
+            });
+            return literal
+                .then(|| edits::fix(says, vec![replace(call.arg_span_at(i)?, item.clone())]))
+                .flatten();
+        }
+        return edits::fix(says, vec![append(call.arg_list.as_ref()?, &item, false)]);
+    }
+    let name = ag.settled_name.as_deref()?;
+    edits::fix(
+        format!(
+            "use `{name}`: nothing reads the results, so one failure no longer rejects the rest"
+        ),
+        vec![replace(call.name_span?, name)],
+    )
 }
 
 /// An awaitable that cannot fail: `.catch(..)` chained on it, or a call to

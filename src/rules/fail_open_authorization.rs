@@ -78,6 +78,19 @@
 //! Raising, re-throwing, `?`, `.unwrap_or(false)` and returning `None` or
 //! an empty value that the caller treats as "deny" are fine.
 //!
+//! ## Fix
+//! Where the value that lets the request in is a boolean literal written
+//! on the error path, `--fix` turns it into the one that keeps it out:
+//! `.unwrap_or(true)` → `.unwrap_or(false)`, `.unwrap_or_else(|_| true)`
+//! → `|_| false`, `Err(_) => true` / `Ok(true)` → `false` / `Ok(false)`,
+//! an `except`/`catch` or let-else `return True` → `return False`,
+//! `.catch(() => true)` → `.catch(() => false)`; for a gate whose `true`
+//! denies (`is_rate_limited`), the other way round. Only that literal is
+//! rewritten. A lookup default (`cache.get(key, True)`, `cached or True`),
+//! a stale cached decision, and a gate that answers with a rejection or
+//! nothing (`null` admits) get no fix: what to deny with there, and
+//! whether to log, is the author's call.
+//!
 //! ## Limits
 //! - A check is recognised by its name (or, for a guard, by a guard word,
 //!   a boolean literal on its success path and a tool handler calling it);
@@ -108,9 +121,10 @@
 //!   decision is only reported when its error path returns `true` or a
 //!   cached value, which is rare outside decisions.
 
+use super::edits;
 use super::Rule;
 use crate::facts::{Ctx, ExitKind, Expr, FuncId, Module, Span, TryKind};
-use crate::finding::{Axis, Finding, Severity};
+use crate::finding::{Axis, Finding, Fix, Severity};
 use crate::knowledge::{name_words, AuthChecks};
 use crate::link::{is_bool_type, named_polarity, CheckKind, FuncRef, Polarity, Project};
 use std::collections::HashSet;
@@ -217,9 +231,11 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
     let module = p.module(m);
     let auth = &p.lk(m).auth;
     let mut seen: HashSet<Span> = HashSet::new();
-    let mut report = |func: Option<FuncId>, span: Span, message: String| {
+    let mut report = |func: Option<FuncId>, span: Span, message: String, fix: Option<Fix>| {
         if seen.insert(span) {
-            out.push(RULE.finding(p, m, func, span, message, help(auth)));
+            let mut f = RULE.finding(p, m, func, span, message, help(auth));
+            f.fix = fix;
+            out.push(f);
         }
     };
     for fid in 0..module.functions.len() as FuncId {
@@ -260,6 +276,10 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
                     continue;
                 }
                 arms.insert((ti as u32, ci as u32));
+                let fix = c
+                    .value
+                    .as_ref()
+                    .and_then(|v| deny_fix(&j, &a, v, c.value_span));
                 report(
                     Some(fid),
                     c.span,
@@ -268,6 +288,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
                         "the error arm",
                         j.polarity.word(module.lang().null_word()),
                     )),
+                    fix,
                 );
             }
         }
@@ -296,6 +317,10 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
                 TryKind::Match => "the error arm",
                 TryKind::Try => "the error handler",
             };
+            let fix = e
+                .value
+                .as_ref()
+                .and_then(|v| deny_fix(&j, &a, v, e.value_span));
             report(
                 Some(fid),
                 e.span,
@@ -304,6 +329,7 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
                     path,
                     j.polarity.word(module.lang().null_word()),
                 )),
+                fix,
             );
         }
     }
@@ -342,9 +368,10 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             auth,
             polarity,
         };
-        if j.fallback(arg).is_none() {
+        let Some(allows) = j.fallback(arg) else {
             continue;
-        }
+        };
+        let fix = fallback_fix(&j, &allows, c, arg);
         let b = j.polarity.word(module.lang().null_word());
         // A chain starts lines above its `.catch(..)`: point at the handler.
         let span = match arg {
@@ -357,7 +384,70 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             format!(
                 "`{name}` lets the request in when the check fails: `.{method}(..)` falls back to `{b}`"
             ),
+            fix,
         );
+    }
+}
+
+/// Fails closed where the allowing value is a boolean literal written in
+/// view (see "Fix"): `true` becomes `false` (`false` becomes `true` for a
+/// gate whose `true` denies), in place, also inside `Ok(..)` / `Some(..)`.
+/// A default of a lookup or a cached decision is no literal to flip: the
+/// code around it must change, not one word.
+fn deny_fix(j: &Judge, a: &Allows, v: &Expr, at: Option<Span>) -> Option<Fix> {
+    if !matches!(a, Allows::Literal) {
+        return None;
+    }
+    let deny = j.polarity.denies()?;
+    let (span, lit) = match v {
+        Expr::Bool(b) => (at?, *b),
+        // `Ok(true)`: the literal inside the wrapper.
+        Expr::Call(id) => {
+            let c = j.module.call(*id);
+            if !j.is_wrapper(c) || c.args.len() != 1 {
+                return None;
+            }
+            let Expr::Bool(b) = c.positional(0)? else {
+                return None;
+            };
+            (c.arg_span_at(0)?, *b)
+        }
+        _ => return None,
+    };
+    if lit == deny {
+        return None;
+    }
+    let word = j.module.lang().bool_word(deny);
+    edits::fix(
+        format!("deny when the check fails: `{word}`"),
+        vec![edits::replace(span, word)],
+    )
+}
+
+/// The same for a fallback's argument: `.unwrap_or(true)`, or a closure
+/// whose value is the literal (`|_| true`, `() => true`, `() => { return
+/// true; }`).
+fn fallback_fix(j: &Judge, a: &Allows, c: &crate::facts::Call, arg: &Expr) -> Option<Fix> {
+    match arg {
+        Expr::Func(l) => {
+            let f = j.module.func(*l);
+            if let Some(body) = &f.expr_body {
+                return deny_fix(j, a, body, f.expr_body_span);
+            }
+            let exits: Vec<_> = j
+                .module
+                .exits
+                .iter()
+                .filter(|e| {
+                    e.func == Some(*l) && matches!(e.kind, ExitKind::Return | ExitKind::Tail)
+                })
+                .collect();
+            let [e] = exits.as_slice() else {
+                return None;
+            };
+            deny_fix(j, a, e.value.as_ref()?, e.value_span)
+        }
+        _ => deny_fix(j, a, arg, c.arg_span_at(c.positional_index(0)?)),
     }
 }
 

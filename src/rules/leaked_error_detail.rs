@@ -71,6 +71,15 @@
 //! A project-defined exception caught by its type is fine (its message is
 //! the project's own), and so is the detail going only to a logger.
 //!
+//! ## Fix
+//! The `fastmcp` server finding is mechanical: `--fix` passes
+//! `mask_error_details=True` to the `FastMCP(..)` constructor (or writes it
+//! over a literal `False`/`None`); clients then get a generic message for
+//! an unhandled exception while the log keeps the detail. A catch that
+//! hands `str(e)` back gets no automatic fix: what the client should be
+//! told instead, and where the detail should be logged, is the author's
+//! to write.
+//!
 //! ## Limits
 //! - Where it points: the `except` / `catch` line; for a Rust `match`, the
 //!   `Err(e)` arm's pattern; for `map_err(|e| ..)` and a promise's
@@ -628,8 +637,33 @@ fn masking(p: &Project, m: u32, out: &mut Vec<Finding>) {
             path: module.path.clone(),
             span: c.span,
         };
+        f.fix = mask_fix(c, &mk.keyword, mk.fix_value.as_deref());
         out.push(f);
     }
+}
+
+/// `FastMCP("x")` → `FastMCP("x", mask_error_details=True)`; a literal
+/// `False`/`None` given is overwritten.
+fn mask_fix(
+    c: &crate::facts::Call,
+    keyword: &str,
+    value: Option<&str>,
+) -> Option<crate::finding::Fix> {
+    let value = value?;
+    let item = format!("{keyword}={value}");
+    let says = format!("pass `{item}`: clients get a generic message, the log keeps the detail");
+    let edit = match c
+        .args
+        .iter()
+        .position(|a| a.name.as_deref() == Some(keyword))
+    {
+        Some(i) if matches!(c.args[i].value, Expr::Bool(false) | Expr::Null) => {
+            super::edits::replace(c.arg_span_at(i)?, item)
+        }
+        Some(_) => return None,
+        None => super::edits::append(c.arg_list.as_ref()?, &item, false),
+    };
+    super::edits::fix(says, vec![edit])
 }
 
 /// Is tool entry `e` registered on the server built by call `server`?

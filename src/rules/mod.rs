@@ -8,6 +8,7 @@ use crate::link::{head_span, Hop, Project, Scope};
 
 pub mod all_or_nothing_aggregation;
 pub mod blocking_call_in_async;
+pub mod edits;
 pub mod fail_open_authorization;
 pub mod leaked_error_detail;
 pub mod misdeclared_tool_annotation;

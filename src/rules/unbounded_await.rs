@@ -80,6 +80,41 @@
 //! `server_settings`, or a `SET statement_timeout` run on the same
 //! connection or pool bounds its queries.
 //!
+//! ## Fix
+//! `--fix` (and SARIF `fixes`) gives the call itself a timeout, which each
+//! of these libraries reads before its client's, so one edit in the
+//! finding's own file bounds exactly the call reported — judged, like the
+//! rule, call site by call site. The values sit well inside the 120 s a
+//! tool call should wait at most, and are the pack's `fix_timeout`:
+//! - requests, urllib, httpx: `timeout=30` (seconds), added as a keyword,
+//!   or written over a literal `timeout=None` (`(3.05, None)`,
+//!   `httpx.Timeout(None)`, a positional `None` to `urlopen`); aiohttp:
+//!   `timeout=aiohttp.ClientTimeout(total=30)`, only where the file imports
+//!   `aiohttp` by that name;
+//! - fetch, node-fetch, undici `request`: `signal: AbortSignal.timeout(30_000)`;
+//!   axios and ky: `timeout: 30_000`; got: `timeout: { request: 30_000 }`.
+//!   Added to the options literal (`fetch(url, { method: "POST" })`), as a
+//!   new options argument (`fetch(url)`; `axios.post(url)` gets
+//!   `undefined` for the data it left out), into `axios({ url })`'s config,
+//!   or over a literal `signal: null` / `timeout: 0` / `timeout: false`.
+//!   Options in a variable become a copy made at the call,
+//!   `{ ...init, signal: AbortSignal.timeout(30_000) }`: a signal stored in
+//!   a shared object would expire once and abort every later call;
+//! - reqwest: `.timeout(std::time::Duration::from_secs(30))` right after
+//!   the request method (`client.get(url).timeout(..).send()`), whatever
+//!   built the client (`Client::new()` included); `reqwest::get(url)`,
+//!   which builds a default client, becomes `async {
+//!   reqwest::Client::builder().timeout(..).build()?.get(url).send().await }`
+//!   — the same request, with the builder's error still a value. Paths are
+//!   written in full, so no `use` is needed.
+//!
+//! No fix where an edit is not sure: a spread or `**kwargs` in the call, a
+//! timeout given by a name (its value may be read elsewhere), a request
+//! sent by `client.execute(req)`, an `AbortController` no timer aborts
+//! (which timer is a choice), a call written as arguments of another
+//! (`asyncio.to_thread(requests.get, url)`) or inside a macro, and the
+//! database drivers and SDKs, whose bounds are settings of their own.
+//!
 //! ## Limits
 //! - Precision first: when the call's options come from somewhere we cannot
 //!   see — `**kwargs` or `...spread`, an options object built in another
@@ -117,13 +152,14 @@
 //!   construction: one client can be bounded by a deadline in one tool and
 //!   bare in the next.
 
+use super::edits::{self, after, append, between, insert, replace};
 use super::Rule;
 use crate::facts::{Call, Expr, FuncId, Module};
-use crate::finding::{Axis, Finding, Severity};
-use crate::knowledge::{any_matches, Client, Limit, MAX_BOUNDED_DEFAULT_SECS};
+use crate::finding::{Axis, Finding, Fix, Severity};
+use crate::knowledge::{any_matches, Client, Limit, SettingForm, MAX_BOUNDED_DEFAULT_SECS};
 use crate::link::{
-    CallRef, ClientOrigin, Found, FuncRef, InnerClient, Origin, Place, Project, SetterCall,
-    Setting, Upstream,
+    options_index, CallRef, ClientOrigin, Found, FuncRef, InnerClient, Origin, Place, Project,
+    SetterCall, Setting, Upstream, Via,
 };
 
 pub static RULE: Rule = Rule {
@@ -160,14 +196,16 @@ fn check(p: &Project, m: u32, out: &mut Vec<Finding>) {
             continue;
         }
         let what = describe(module, call, up.client, up.is_method());
-        out.push(RULE.finding(
+        let mut f = RULE.finding(
             p,
             m,
             call.func,
             call.span,
             format!("{what} has no timeout: {why}"),
             up.client.fix.clone(),
-        ));
+        );
+        f.fix = timeout_fix(p, up);
+        out.push(f);
     }
 }
 
@@ -550,5 +588,181 @@ fn callee_text(module: &Module, e: &Expr, depth: u8) -> Option<String> {
             ))
         }
         _ => None,
+    }
+}
+
+/// The mechanical fix for an unbounded call, where one is safe (see the
+/// "Fix" section above): the timeout is given on the call itself, which
+/// every library listed there reads before its client's.
+fn timeout_fix(p: &Project, up: &Upstream) -> Option<Fix> {
+    let m = up.call.module;
+    let module = p.module(m);
+    let call = module.call(up.call.call);
+    // Made by link (a function handed to `to_thread`), inside a macro, or
+    // with options we cannot see: nowhere sure to write.
+    if call.via.is_some() || call.is_macro || call.has_spread_arg() {
+        return None;
+    }
+    let client = up.client;
+    let key = client.timeout.first()?;
+    // A value that names a module (`aiohttp.ClientTimeout(..)`) needs it
+    // imported under that name.
+    if let Some(name) = &client.fix_import {
+        if module.import(name).is_none_or(|i| i.path != *name) {
+            return None;
+        }
+    }
+    let found = p.call_setting(up, &client.timeout_keys(p.lk(m)));
+    let literal = |e: &Expr| {
+        edits::literal(e, &|id| {
+            Some(
+                module
+                    .call(id)
+                    .args
+                    .iter()
+                    .map(|a| a.value.clone())
+                    .collect(),
+            )
+        })
+    };
+    match client.form() {
+        SettingForm::Keyword => {
+            let value = client.fix_timeout.as_deref()?;
+            match found {
+                Found::Absent => edits::fix(
+                    format!("pass `{key}={value}`"),
+                    vec![append(
+                        call.arg_list.as_ref()?,
+                        &format!("{key}={value}"),
+                        false,
+                    )],
+                ),
+                // `timeout=None`: overwrite the literal (a name may be read
+                // elsewhere: left alone).
+                Found::Set(s) if s.place == Place::Call && s.values.len() == 1 => {
+                    let given = &s.values[0].key;
+                    let (i, keyword) = match call
+                        .args
+                        .iter()
+                        .position(|a| a.name.as_deref() == Some(given.as_str()))
+                    {
+                        Some(i) => (i, true),
+                        None => (call.positional_index(given.parse().ok()?)?, false),
+                    };
+                    if !literal(&call.args[i].value) {
+                        return None;
+                    }
+                    let text = if keyword {
+                        format!("{given}={value}")
+                    } else {
+                        value.to_string()
+                    };
+                    edits::fix(
+                        format!("give `{given}` a finite value: `{value}`"),
+                        vec![replace(call.arg_span_at(i)?, text)],
+                    )
+                }
+                _ => None,
+            }
+        }
+        SettingForm::Options => {
+            let value = client.fix_timeout.as_deref()?;
+            let item = format!("{key}: {value}");
+            let idx = options_index(client, call)?;
+            let says = format!("pass `{item}` in the options");
+            let Some(arg) = call.positional(idx) else {
+                // `axios({ url })`: the options are the first argument.
+                if let (true, Some(Expr::Object(o)), Found::Absent) =
+                    (idx > 0, call.positional(0), &found)
+                {
+                    return (!o.spread)
+                        .then(|| {
+                            edits::fix(says.clone(), vec![append(o.list.as_deref()?, &item, true)])
+                        })
+                        .flatten();
+                }
+                // `fetch(url)`, `axios.post(url)`: add the options argument,
+                // after `undefined` for optional ones left out.
+                let given = call.args.len();
+                if given > idx || !matches!(found, Found::Absent) {
+                    return None;
+                }
+                let text = "undefined, ".repeat(idx - given) + &format!("{{ {item} }}");
+                return edits::fix(says, vec![append(call.arg_list.as_ref()?, &text, false)]);
+            };
+            let at = call.arg_span_at(call.positional_index(idx)?)?;
+            match (arg, &found) {
+                (Expr::Object(o), _) if o.spread => None,
+                (Expr::Object(o), Found::Absent) => {
+                    edits::fix(says, vec![append(o.list.as_deref()?, &item, true)])
+                }
+                // `{ timeout: 0 }` written here: that entry becomes the bound.
+                (Expr::Object(o), Found::Set(s))
+                    if s.place == Place::Options && s.values.len() == 1 =>
+                {
+                    let given = &s.values[0].key;
+                    if !o.get(given).is_some_and(literal) {
+                        return None;
+                    }
+                    edits::fix(
+                        format!("give the call `{item}` instead of its `{given}`"),
+                        vec![replace(o.span_of(given)?, item.clone())],
+                    )
+                }
+                (Expr::Object(_), _) => None,
+                (Expr::Null, _) => edits::fix(says, vec![replace(at, format!("{{ {item} }}"))]),
+                // Options from a variable: a copy with the bound, made at
+                // the call (a signal made once would expire once). Not over
+                // a value that is not a literal (`signal: controller.signal`
+                // may be aborted by something else than a timer).
+                (Expr::Name(_) | Expr::Attr(..), found) => {
+                    if let Found::Set(s) = found {
+                        if !s.values.iter().all(|v| v.module == m && literal(&v.expr)) {
+                            return None;
+                        }
+                    }
+                    let name = arg.dotted()?;
+                    edits::fix(
+                        format!("pass a copy of `{name}` with `{item}`"),
+                        vec![replace(at, format!("{{ ...{name}, {item} }}"))],
+                    )
+                }
+                _ => None,
+            }
+        }
+        SettingForm::Builder => {
+            if !matches!(found, Found::Absent) {
+                return None;
+            }
+            match &up.via {
+                // `reqwest::get(url)` builds its own client: build one with
+                // the bound instead.
+                Via::Function => {
+                    let [head, tail] = client.fix_function.as_slice() else {
+                        return None;
+                    };
+                    let list = call.arg_list.as_ref()?;
+                    edits::fix(
+                        "build the client with a timeout".to_string(),
+                        vec![
+                            replace(between(call.span, list.span), head.clone()),
+                            insert(after(call.span), tail.clone()),
+                        ],
+                    )
+                }
+                Via::Method(_) => {
+                    let value = client.fix_timeout.as_deref()?;
+                    let method = call.method.as_deref()?;
+                    // `client.execute(req)`: the request was built elsewhere.
+                    if client.sent_by.iter().any(|s| s == method) {
+                        return None;
+                    }
+                    edits::fix(
+                        format!("set `.{key}({value})` on the request"),
+                        vec![insert(after(call.span), format!(".{key}({value})"))],
+                    )
+                }
+            }
+        }
     }
 }

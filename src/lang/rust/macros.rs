@@ -294,6 +294,7 @@ impl J {
         match self {
             J::Obj(entries, spread) => Expr::Object(Object {
                 type_name: None,
+                list: None,
                 spans: Vec::new(),
                 entries: entries
                     .into_iter()
@@ -349,12 +350,13 @@ impl<'a, 's> L<'a, 's> {
                         .first()
                         .map(|a| a.value.clone())
                 });
-                self.exit(n, ExitKind::Raise, v);
+                self.exit(n, ExitKind::Raise, v, None);
             }
             "panic" | "todo" | "unimplemented" | "unreachable" => {}
             _ if tail => {
                 let v = value.clone().unwrap_or(Expr::Call(id));
-                self.exit(n, ExitKind::Tail, Some(v));
+                let at = self.span(n);
+                self.exit(n, ExitKind::Tail, Some(v), Some(at));
             }
             _ => {}
         }
@@ -480,6 +482,7 @@ impl<'a, 's> L<'a, 's> {
             shift,
             mac: &mut *self.mac,
             tail: false,
+            clause_span: None,
         }
     }
 
@@ -1018,6 +1021,7 @@ impl<'a, 's> L<'a, 's> {
                             name: Some(name),
                             value: Expr::Object(Object {
                                 type_name: None,
+                                list: None,
                                 entries,
                                 spread: false,
                                 spans,

@@ -31,6 +31,7 @@ pub fn lower(tree: &Tree, src: &str) -> Result<Module, LowerError> {
             shift: Shift::default(),
             mac: &mut mac,
             tail: false,
+            clause_span: None,
         };
         l.comments(root);
         l.list(root, false, Member::No)?;
@@ -161,6 +162,8 @@ struct L<'a, 's> {
     /// The next expression lowered is in tail position of a function or
     /// closure body (taken by `expr` on entry).
     tail: bool,
+    /// Where the value [`L::clause_value`] last returned is written.
+    clause_span: Option<Span>,
 }
 
 /// The named children of `n` (comments excluded).
@@ -301,11 +304,12 @@ impl<'a, 's> L<'a, 's> {
         });
     }
 
-    fn exit(&mut self, n: Node, kind: ExitKind, value: Option<Expr>) {
+    fn exit(&mut self, n: Node, kind: ExitKind, value: Option<Expr>, value_span: Option<Span>) {
         let e = Exit {
             span: self.span(n),
             kind,
             value,
+            value_span,
             func: self.b.func,
             ctx: self.b.ctx.clone(),
             guard: self.b.guard(),
@@ -543,6 +547,7 @@ impl<'a, 's> L<'a, 's> {
                 types: Vec::new(),
                 binding: None,
                 value: v,
+                value_span: self.clause_span.take(),
             };
             self.b.m.tries[try_id as usize].clauses.push(c);
             return Ok(());
@@ -845,7 +850,10 @@ impl<'a, 's> L<'a, 's> {
             Some(b) if b.kind() == "block" => self.list(b, true, Member::No).map(|_| ()),
             Some(b) if b.is_named() => match self.expr(b) {
                 Ok(e) => {
-                    self.b.func_mut(id).expr_body = Some(e);
+                    let at = self.span(b);
+                    let func = self.b.func_mut(id);
+                    func.expr_body = Some(e);
+                    func.expr_body_span = Some(at);
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -874,7 +882,8 @@ impl<'a, 's> L<'a, 's> {
     /// Records a tail expression's value as an `Exit`.
     fn tailed(&mut self, n: Node, tail: bool, e: Expr) -> R<Expr> {
         if tail {
-            self.exit(n, ExitKind::Tail, Some(e.clone()));
+            let at = self.span(n);
+            self.exit(n, ExitKind::Tail, Some(e.clone()), Some(at));
         }
         Ok(e)
     }
@@ -1196,6 +1205,7 @@ impl<'a, 's> L<'a, 's> {
     }
 
     fn call_args(&mut self, id: CallId, n: Node) -> R<()> {
+        self.edit_facts(id, n);
         let Some(args) = n.child_by_field_id(fields().arguments) else {
             return Ok(());
         };
@@ -1208,9 +1218,46 @@ impl<'a, 's> L<'a, 's> {
             let v = self.expr(k)?;
             self.b.ctx.pop();
             self.b.push_arg(id, None, v);
+            let at = self.span(k);
+            self.b.arg_span(id, at);
             i += 1;
         }
         Ok(())
+    }
+
+    /// Where call `id`'s name and argument list are written (for `--fix`).
+    /// Out of line: `call_args` is on the recursion path of nested calls,
+    /// and its frame should stay small.
+    #[inline(never)]
+    fn edit_facts(&mut self, id: CallId, n: Node) {
+        let name_span = self.callee_name(n).map(|x| self.span(x));
+        let list = n.child_by_field_id(fields().arguments).map(|args| {
+            crate::lang::list_span(
+                args,
+                self.src,
+                |x| self.span(x),
+                |k| k.kind() != "attribute_item",
+            )
+        });
+        let c = self.b.call_mut(id);
+        c.name_span = name_span;
+        c.arg_list = list;
+    }
+
+    /// The name a call's callee ends in: the method of `x.m(..)` /
+    /// `x.m::<T>(..)`, the last segment of `a::b::f(..)`.
+    fn callee_name<'t>(&self, call: Node<'t>) -> Option<Node<'t>> {
+        let f = fields();
+        let mut func = call.child_by_field_id(f.function)?;
+        if func.kind() == "generic_function" {
+            func = func.child_by_field_id(f.function)?;
+        }
+        match func.kind() {
+            "field_expression" => func.child_by_field_id(f.field),
+            "scoped_identifier" => func.child_by_field_id(f.name),
+            "identifier" => Some(func),
+            _ => None,
+        }
     }
 
     /// `a + b + c` nests to the left: walk that spine without recursing.
@@ -1375,7 +1422,10 @@ impl<'a, 's> L<'a, 's> {
 
     /// The value of a match arm / if branch / else block: the expression, or
     /// a block's tail; `return v` gives `v`.
+    /// The value of an arm or block, and where it is written (left in
+    /// `clause_span`).
     fn clause_value(&mut self, n: Node, tail: bool) -> R<Option<Expr>> {
+        self.clause_span = None;
         let (v, node) = match n.kind() {
             "block" => match self.list(n, tail, Member::No)? {
                 Some(t) => t,
@@ -1390,16 +1440,20 @@ impl<'a, 's> L<'a, 's> {
         if node.kind() == "return_expression" {
             let span = self.span(node);
             return Ok(match self.b.m.exits.last() {
-                Some(e) if e.span == span && e.kind == ExitKind::Return => e.value.clone(),
+                Some(e) if e.span == span && e.kind == ExitKind::Return => {
+                    self.clause_span = e.value_span;
+                    e.value.clone()
+                }
                 _ => None,
             });
         }
+        self.clause_span = Some(self.span(node));
         Ok(Some(v))
     }
 
     /// The value of the exit the block's last statement (`return v;`,
     /// `bail!(..);`) just recorded.
-    fn last_statement_exit(&self, block: Node) -> Option<Expr> {
+    fn last_statement_exit(&mut self, block: Node) -> Option<Expr> {
         let last = kids(block).pop()?;
         let e = match last.kind() {
             "expression_statement" => first_kid(last)?,
@@ -1411,6 +1465,7 @@ impl<'a, 's> L<'a, 's> {
         let span = self.span(e);
         match self.b.m.exits.last() {
             Some(x) if x.span == span && matches!(x.kind, ExitKind::Return | ExitKind::Raise) => {
+                self.clause_span = x.value_span;
                 x.value.clone()
             }
             _ => None,
@@ -1507,6 +1562,7 @@ impl<'a, 's> L<'a, 's> {
                 continue;
             };
             let value = self.in_ctx(Ctx::Catch { try_id, clause }, |l| l.arm(a, tail))?;
+            let value_span = value.as_ref().and(self.clause_span.take());
             // The pattern, without its guard.
             let span = match a.child_by_field_id(f.pattern) {
                 Some(p) => self.span(first_kid(p).unwrap_or(p)),
@@ -1517,6 +1573,7 @@ impl<'a, 's> L<'a, 's> {
                 types: Vec::new(),
                 binding,
                 value,
+                value_span,
             });
             clause += 1;
         }
@@ -1531,6 +1588,7 @@ impl<'a, 's> L<'a, 's> {
         {
             self.expr(guard)?;
         }
+        self.clause_span = None;
         match a.child_by_field_id(f.value) {
             Some(v) => self.clause_value(v, tail),
             None => Ok(None),
@@ -1541,7 +1599,9 @@ impl<'a, 's> L<'a, 's> {
         match first_kid(e) {
             Some(k) if k.kind() == "if_expression" => {
                 self.tail = tail;
-                Ok(Some(self.expr(k)?))
+                let v = self.expr(k)?;
+                self.clause_span = Some(self.span(k));
+                Ok(Some(v))
             }
             Some(k) => self.clause_value(k, tail),
             None => Ok(None),
@@ -1555,6 +1615,27 @@ impl<'a, 's> L<'a, 's> {
         let out = self.if_expr_inner(n, tail);
         self.b.guards.pop();
         out
+    }
+
+    /// Adds the error clause of an `if let` to try `try_id`: at `span`, its
+    /// value written where `clause_span` says. Out of line, to keep
+    /// `if_expr_inner`'s frame (on the recursion path) small.
+    #[inline(never)]
+    fn push_clause(
+        &mut self,
+        try_id: u32,
+        span: Option<Span>,
+        binding: Option<String>,
+        value: &Option<Expr>,
+    ) {
+        let value_span = value.as_ref().and(self.clause_span.take());
+        self.b.m.tries[try_id as usize].clauses.push(CatchClause {
+            span: span.unwrap_or_default(),
+            types: Vec::new(),
+            binding,
+            value: value.clone(),
+            value_span,
+        });
     }
 
     fn if_expr_inner(&mut self, n: Node, tail: bool) -> R<Expr> {
@@ -1576,38 +1657,30 @@ impl<'a, 's> L<'a, 's> {
                         cond_value = Some(self.in_ctx(Ctx::Try(try_id), |l| l.expr(v))?);
                     }
                     let catch = Ctx::Catch { try_id, clause: 0 };
-                    let (span, binding, value);
+                    // The clause is pushed as soon as its value is known,
+                    // while `clause_span` still says where it is written.
                     if let Some(binding_name) = err {
                         then = match cons {
                             Some(b) => self.in_ctx(catch, |l| l.clause_value(b, tail))?,
                             None => None,
                         };
+                        self.push_clause(try_id, pat.map(|p| self.span(p)), binding_name, &then);
                         otherwise = match alt {
                             Some(e) => self.else_value(e, tail)?,
                             None => None,
                         };
-                        span = pat.map(|p| self.span(p)).unwrap_or_default();
-                        binding = binding_name;
-                        value = then.clone();
                     } else {
                         then = match cons {
                             Some(b) => self.clause_value(b, tail)?,
                             None => None,
                         };
+                        self.clause_span = None;
                         otherwise = match alt {
                             Some(e) => self.in_ctx(catch, |l| l.else_value(e, tail))?,
                             None => None,
                         };
-                        span = alt.map(|e| self.span(e)).unwrap_or_default();
-                        binding = None;
-                        value = otherwise.clone();
+                        self.push_clause(try_id, alt.map(|e| self.span(e)), None, &otherwise);
                     }
-                    self.b.m.tries[try_id as usize].clauses.push(CatchClause {
-                        span,
-                        types: Vec::new(),
-                        binding,
-                        value,
-                    });
                 } else {
                     if let Some(v) = val {
                         cond_value = Some(self.expr(v)?);
@@ -1698,11 +1771,11 @@ impl<'a, 's> L<'a, 's> {
             "break_expression" => ExitKind::Break,
             _ => ExitKind::Continue,
         };
-        let value = match kids(n).into_iter().find(|k| k.kind() != "label") {
-            Some(v) => Some(self.expr(v)?),
-            None => None,
+        let (value, value_span) = match kids(n).into_iter().find(|k| k.kind() != "label") {
+            Some(v) => (Some(self.expr(v)?), Some(self.span(v))),
+            None => (None, None),
         };
-        self.exit(n, kind, value);
+        self.exit(n, kind, value, value_span);
         Ok(self.unknown(n))
     }
 }
