@@ -22,6 +22,7 @@ pub mod prefilter;
 pub mod report;
 pub mod rules;
 pub mod suppress;
+pub mod verify;
 
 pub use report::model::{Report, Warning};
 

@@ -157,6 +157,43 @@ enum Command {
         /// A Python, TypeScript/JavaScript or Rust file.
         file: PathBuf,
     },
+    /// Prove the rules on running servers: for each rule's runnable case
+    /// (fixtures/<rule-name>/verify.toml), run the flagged and the fixed
+    /// server on the real MCP SDK against a fault-injecting upstream on
+    /// 127.0.0.1, and check that the flagged one fails, the fixed one holds,
+    /// the scan tells them apart, and `--fix` output holds too. Run from a
+    /// checkout of the mcp-audit repository; installs the SDKs it needs on
+    /// first use (Python, Node.js and cargo must be on PATH).
+    Verify {
+        /// Only these rules (ids or names, comma-separated).
+        #[arg(long, value_name = "IDS", value_delimiter = ',')]
+        rule: Vec<String>,
+        /// Only these languages (python, typescript, rust; comma-separated).
+        #[arg(long, value_name = "LANGS", value_delimiter = ',')]
+        lang: Vec<String>,
+        /// The mcp-audit checkout holding fixtures/ and verify/.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        root: PathBuf,
+        /// Where to install the SDKs and build the servers [default:
+        /// <root>/target/verify].
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+        /// Cases run at once.
+        #[arg(long, short = 'j', value_name = "N", default_value_t = 3)]
+        jobs: usize,
+        /// The Python interpreter the virtualenv is made from.
+        #[arg(long, value_name = "PROGRAM", default_value = "python3")]
+        python: String,
+        /// Print the README table instead of the report.
+        #[arg(long, conflicts_with_all = ["update_readme", "check_readme"])]
+        table: bool,
+        /// Rewrite the table in <root>/README.md from this run.
+        #[arg(long, conflicts_with = "check_readme")]
+        update_readme: bool,
+        /// Fail (exit 1) if <root>/README.md's table differs from this run's.
+        #[arg(long)]
+        check_readme: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -254,6 +291,85 @@ fn main() -> ExitCode {
     }
 }
 
+struct VerifyArgs<'a> {
+    rule: &'a [String],
+    lang: &'a [String],
+    root: &'a PathBuf,
+    work_dir: &'a Option<PathBuf>,
+    jobs: usize,
+    python: &'a str,
+    table: bool,
+    update_readme: bool,
+    check_readme: bool,
+}
+
+fn verify(cli: &Cli, a: VerifyArgs) -> Result<ExitCode, String> {
+    use mcp_audit::verify::{self, case::Lang};
+    let langs = a
+        .lang
+        .iter()
+        .map(|l| {
+            Lang::parse(l).ok_or_else(|| {
+                format!("unknown language {l:?}: expected python, typescript or rust")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for r in a.rule {
+        rules::lookup(r).ok_or_else(|| format!("unknown rule {r:?} (see `mcp-audit rules`)"))?;
+    }
+    let opts = verify::Options {
+        root: a.root.clone(),
+        work: a.work_dir.clone(),
+        rules: a.rule.to_vec(),
+        langs,
+        jobs: a.jobs,
+        python: a.python.to_owned(),
+        quiet: cli.quiet > 0,
+    };
+    let results = verify::run(&opts)?;
+    let all_hold = results.iter().all(|r| r.ok());
+    let table = verify::render_table(&results);
+    if a.table {
+        emit(&cli.output, &table)?;
+    } else {
+        emit(&cli.output, &verify::render_text(&results))?;
+    }
+    let readme = a.root.join("README.md");
+    if a.update_readme || a.check_readme {
+        if !a.rule.is_empty() || !a.lang.is_empty() {
+            return Err("the README table covers every case: run without --rule and --lang".into());
+        }
+        let text = std::fs::read_to_string(&readme)
+            .map_err(|e| format!("cannot read {}: {e}", readme.display()))?;
+        let new = verify::with_table(&text, &table).ok_or_else(|| {
+            format!(
+                "{} has no table markers ({} … {})",
+                readme.display(),
+                verify::TABLE_START,
+                verify::TABLE_END
+            )
+        })?;
+        if a.update_readme && new != text {
+            std::fs::write(&readme, &new)
+                .map_err(|e| format!("cannot write {}: {e}", readme.display()))?;
+            eprintln!("mcp-audit: updated the table in {}", readme.display());
+        }
+        if a.check_readme && new != text {
+            eprintln!(
+                "mcp-audit: the table in {} differs from this run; `mcp-audit verify \
+                 --update-readme` rewrites it",
+                readme.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(if all_hold {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn run(mut cli: Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Some(Command::Rules) => {
@@ -315,6 +431,32 @@ fn run(mut cli: Cli) -> Result<ExitCode, String> {
                 mcp_audit::lang::lower(lang, &shown, &src).map_err(|e| format!("{shown}: {e}"))?;
             emit(&cli.output, &format!("{m:#?}\n"))?;
             return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Verify {
+            rule,
+            lang,
+            root,
+            work_dir,
+            jobs,
+            python,
+            table,
+            update_readme,
+            check_readme,
+        }) => {
+            return verify(
+                &cli,
+                VerifyArgs {
+                    rule,
+                    lang,
+                    root,
+                    work_dir,
+                    jobs: *jobs,
+                    python,
+                    table: *table,
+                    update_readme: *update_readme,
+                    check_readme: *check_readme,
+                },
+            );
         }
         None => {}
     }

@@ -5,3 +5,6 @@
 
 pub mod driver;
 pub mod upstream;
+
+pub use driver::{CallOutcome, CallRecord, Driver, DriverError, ServerCommand, ToolInfo};
+pub use upstream::{Mode, RouteStats, Upstream, UpstreamBuilder, LEAK_MARKERS};

@@ -37,7 +37,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -68,6 +68,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Idempotency keys remembered per route, so a long test cannot grow it
 /// without end; past this every keyed mutation counts as distinct.
 const MAX_KEYS: usize = 100_000;
+/// Arrival times remembered per route; later arrivals are counted but not
+/// timed.
+const MAX_ARRIVALS: usize = 100_000;
 
 /// How a route answers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -174,6 +177,8 @@ struct Route {
     rng: Option<Xoshiro256PlusPlus>,
     stats: RouteStats,
     keys: HashSet<String>,
+    /// When each request's head arrived, since the upstream started.
+    arrivals: Vec<Duration>,
 }
 
 struct State {
@@ -186,6 +191,7 @@ struct Shared {
     hang_cap: Duration,
     leaky: bool,
     auth_route: String,
+    started: Instant,
     state: Mutex<State>,
     /// Bumped to end every hanging and slow request.
     release: watch::Sender<u64>,
@@ -272,6 +278,7 @@ impl UpstreamBuilder {
             hang_cap: self.hang_cap,
             leaky: self.leaky,
             auth_route: self.auth_route,
+            started: Instant::now(),
             state: Mutex::new(State {
                 default_mode: self.default_mode,
                 routes: HashMap::new(),
@@ -380,6 +387,18 @@ impl Upstream {
             .unwrap_or_default()
     }
 
+    /// When each request to `route` arrived (its head), as time since the
+    /// upstream started, in order; the first 100 000 since the last reset.
+    /// For telling a burst from requests spread out in time.
+    pub fn arrivals(&self, route: &str) -> Vec<Duration> {
+        self.shared
+            .lock()
+            .routes
+            .get(route)
+            .map(|r| r.arrivals.clone())
+            .unwrap_or_default()
+    }
+
     /// Requests to `route`.
     pub fn requests(&self, route: &str) -> u64 {
         self.stats(route).requests
@@ -421,6 +440,7 @@ impl Upstream {
                 ..RouteStats::default()
             };
             r.keys.clear();
+            r.arrivals.clear();
         }
     }
 
@@ -597,8 +617,11 @@ async fn handle(
         let mut state = shared.lock();
         let default_mode = state.default_mode;
         let r = state.routes.entry(route.clone()).or_default();
+        r.stats.requests += 1;
+        if r.arrivals.len() < MAX_ARRIVALS {
+            r.arrivals.push(shared.started.elapsed());
+        }
         let s = &mut r.stats;
-        s.requests += 1;
         s.in_flight += 1;
         s.max_in_flight = s.max_in_flight.max(s.in_flight);
         if mutation {
