@@ -240,6 +240,12 @@ pub struct Pack {
     /// an argument read from one is a URL or a key, never an options object.
     #[serde(default)]
     pub string_sources: Vec<String>,
+    /// Environment reads that take a default (`os.environ.get(NAME,
+    /// DEFAULT)`): the default, argument 1 or keyword `default`, is the
+    /// value the code was written against, so a URL there names the
+    /// service (MCP103/MCP104).
+    #[serde(default)]
+    pub env_with_default: Vec<String>,
     /// Authorization checks and admission gates, and how their error paths
     /// can grant access (MCP201).
     #[serde(default)]
@@ -1295,6 +1301,7 @@ pub struct LangKnowledge {
     pub remote_code_methods: Vec<String>,
     pub mcp_clients: Vec<String>,
     pub string_sources: Vec<String>,
+    pub env_with_default: Vec<String>,
     pub aggregators: Vec<Aggregator>,
     pub concurrency_limiters: Vec<ConcurrencyLimiter>,
     pub task_spawners: Vec<String>,
@@ -1549,6 +1556,7 @@ impl Knowledge {
         target.cell_get.extend(pack.cell_get);
         target.cell_set.extend(pack.cell_set);
         target.string_sources.extend(pack.string_sources);
+        target.env_with_default.extend(pack.env_with_default);
         if let Some(a) = pack.auth {
             target.auth.extend(a);
         }

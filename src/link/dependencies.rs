@@ -227,6 +227,21 @@ impl<'k> Project<'k> {
         }
     }
 
+    /// The default of an environment read that takes one (the pack's
+    /// `env_with_default`: `os.getenv("API", "https://api.example")`).
+    fn env_default(&self, m: u32, id: crate::facts::CallId) -> Option<&Expr> {
+        let call = self.module(m).call(id);
+        let path = call.path.as_deref()?;
+        if !any_matches(&self.lk(m).env_with_default, path) {
+            return None;
+        }
+        call.args
+            .iter()
+            .find(|a| a.name.as_deref() == Some("default"))
+            .or_else(|| call.args.iter().filter(|a| a.name.is_none()).nth(1))
+            .map(|a| &a.value)
+    }
+
     /// What URL expression `e` says about its host.
     fn host_of(&self, m: u32, func: Option<FuncId>, e: &Expr, pos: u32, depth: u8) -> HostOf {
         if depth == 0 {
@@ -250,6 +265,26 @@ impl<'k> Project<'k> {
                     HostOf::Unknown => HostOf::Unknown,
                 }
             }
+            // `process.env.API ?? "https://api.example"`, `url or DEFAULT`:
+            // the fallback names the service the code was written against
+            // when the first operand (an environment read, a setting) does
+            // not say.
+            Expr::Binary { op, lhs, rhs } if matches!(op.as_str(), "??" | "||" | "or") => {
+                match self.host_of(m, func, lhs, pos, depth - 1) {
+                    HostOf::Host(h) => HostOf::Host(h),
+                    _ => match self.host_of(m, func, rhs, pos, depth - 1) {
+                        HostOf::Host(h) => HostOf::Host(h),
+                        _ => HostOf::Unknown,
+                    },
+                }
+            }
+            Expr::Call(id) if self.env_default(m, *id).is_some() => {
+                let default = self.env_default(m, *id).cloned().unwrap_or(Expr::Null);
+                match self.host_of(m, func, &default, pos, depth - 1) {
+                    HostOf::Host(h) => HostOf::Host(h),
+                    _ => HostOf::Unknown,
+                }
+            }
             Expr::Name(_) | Expr::Attr(..) | Expr::Call(_) => {
                 let mut found: Option<HostOf> = None;
                 let origins = self.trace(m, func, e, pos);
@@ -265,6 +300,16 @@ impl<'k> Project<'k> {
                                 self.host_of(om, of, &x, u32::MAX, depth - 1)
                             }
                         }
+                        Origin::Call(c) => match self.env_default(c.module, c.call) {
+                            Some(d) => {
+                                let of = self.module(c.module).call(c.call).func;
+                                match self.host_of(c.module, of, d, u32::MAX, depth - 1) {
+                                    HostOf::Host(h) => HostOf::Host(h),
+                                    _ => HostOf::Unknown,
+                                }
+                            }
+                            None => HostOf::Unknown,
+                        },
                         _ => HostOf::Unknown,
                     };
                     match (&found, h) {

@@ -65,8 +65,13 @@
 //! ```
 //!
 //! ## Limits
-//! - A host that cannot be read statically (from the environment, a
-//!   parameter, a config object) is left alone, and so is the local machine
+//! - An address read from the environment names its service through the
+//!   default it falls back to (`os.getenv("API", "https://api.example")`,
+//!   `process.env.API ?? "https://api.example"`, `url or DEFAULT`): that is
+//!   the service the code was written against. Rust's
+//!   `env::var(..).unwrap_or(..)` is not read yet.
+//! - A host that cannot be read statically (from the environment with no
+//!   default, a parameter, a config object) is left alone, and so is the local machine
 //!   (`localhost`, `127.*`, `::1`, `0.0.0.0`). One breaker anywhere on a
 //!   host's calls counts for all of them: the rule asks whether the service
 //!   has a breaker, not whether each call does.

@@ -41,8 +41,11 @@
 //! (`@factory("search")`, `@factory("payments")`) are distinct breakers.
 //!
 //! ## Limits
+//! - A URL read from the environment counts by the default it falls back
+//!   to (`os.getenv("API", "https://api.example")`, `process.env.API ??
+//!   "https://api.example"`), as MCP103 reads it.
 //! - Upstreams whose hosts cannot be read statically (a URL from the
-//!   environment or a parameter, a base URL we cannot see) cannot be told
+//!   environment with no default, or from a parameter, a base URL we cannot see) cannot be told
 //!   apart and are not counted; two clients with base URLs read from
 //!   different settings are not told apart either.
 //! - `@circuit` (circuitbreaker) gives each decorated function a breaker of
