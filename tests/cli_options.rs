@@ -88,6 +88,7 @@ fn concise_is_one_line_per_finding_then_a_summary() {
             "server.py:9:12: MCP103 [low] `api.example` is called with no circuit breaker on any of its 2 calls: while it is down, every tool call still waits on it",
             "server.py:14:80: MCP001 [low] suppression of MCP101 matches no finding",
             "Found 3 findings in 1 file (1 file scanned). Grades: maintenance B (83), security A (100), overall B (83).",
+            "1 fixable with `--fix` (`--diff` shows the edits first).",
         ],
         "{}",
         o.stdout

@@ -36,6 +36,10 @@ pub fn render(report: &Report, style: &Style) -> String {
     }
     if style.summary {
         out.push_str(&summary_line(report));
+        if let Some(note) = super::fixable_note(report) {
+            out.push_str(&note);
+            out.push('\n');
+        }
         if let Some(note) = report.scope_note() {
             out.push_str(&note);
             out.push('\n');

@@ -24,6 +24,17 @@ pub fn context_note(report: &Report) -> String {
     }
 }
 
+/// `N fixable with --fix (--diff shows the edits).`, when any finding
+/// carries a fix; the same words in every human format, as ruff says it.
+pub fn fixable_note(report: &Report) -> Option<String> {
+    let n = report
+        .findings
+        .iter()
+        .filter(|f| f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()))
+        .count();
+    (n > 0).then(|| format!("{n} fixable with `--fix` (`--diff` shows the edits first)."))
+}
+
 /// How many findings one rule has (`--statistics`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RuleCount {

@@ -171,6 +171,9 @@ pub fn summary(report: &Report) -> String {
             format!(", {} skipped", report.skipped.len())
         }
     );
+    if let Some(note) = super::fixable_note(report) {
+        let _ = writeln!(out, "  {note}");
+    }
     if let Some(note) = report.scope_note() {
         let _ = writeln!(out, "  {note}");
     }
