@@ -182,21 +182,30 @@ async fn run(
             control(driver, tool, &args).await?;
             up.reset_stats();
             up.set_mode(&route, Mode::Status(503));
-            let all = join_all((0..calls).map(|_| call(driver, tool, &args, CALL_DEADLINE))).await;
-            for r in all {
-                r?;
+            // One call at a time, so each request belongs to the call in
+            // flight: a retry's wait is the gap since its call's previous
+            // request, whatever the machine's speed.
+            let (mut retries, mut immediate, mut seen) = (0usize, 0usize, 0usize);
+            for _ in 0..calls {
+                call(driver, tool, &args, CALL_DEADLINE).await?;
+                let arrivals = up.arrivals(&route);
+                let mine = &arrivals[seen.min(arrivals.len())..];
+                seen = arrivals.len();
+                for pair in mine.windows(2) {
+                    retries += 1;
+                    if pair[1].saturating_sub(pair[0]) < window {
+                        immediate += 1;
+                    }
+                }
             }
-            let arrivals = up.arrivals(&route);
-            let first = arrivals.first().copied().unwrap_or_default();
-            let burst = arrivals.iter().filter(|t| **t < first + window).count();
-            let limit = 2 * calls as usize;
+            let hits = seen;
             Ok(Observation {
-                failed: burst >= limit,
+                // A storm: most retries go out at once, with no wait.
+                failed: retries > 0 && immediate * 2 > retries,
                 detail: format!(
-                    "{calls} concurrent calls against a 503: {burst} upstream hits within {} ms \
-                     of the first ({} in all; a storm is {limit} or more)",
-                    window.as_millis(),
-                    arrivals.len()
+                    "{calls} calls against a 503: {hits} upstream hits; {immediate} of {retries} \
+                     retries went out within {} ms of the failure before",
+                    window.as_millis()
                 ),
             })
         }
