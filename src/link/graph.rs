@@ -389,7 +389,11 @@ impl Project<'_> {
                 // (`use client::Client` … `self.client.get_issue(..)`).
                 let near = self.package_of[f.module as usize] == self.package_of[m as usize]
                     || method && self.imports_package(m, &fm.package);
-                near && fits && !is_declaration(fm, fun)
+                // A Rust call never lands in a Python method: a package
+                // holding servers in several languages (a repository's root,
+                // examples side by side) links each only within its own.
+                let same_runtime = fm.lang.map(|l| l.pack()) == module.lang.map(|l| l.pack());
+                near && fits && same_runtime && !is_declaration(fm, fun)
             })
             .collect();
         // Only now, with candidates to rule out, trace the receiver: a
