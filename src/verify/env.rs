@@ -164,7 +164,12 @@ impl Env {
                         case.bin_name(variant)
                     ));
                 }
-                ServerCommand::new(absolute(&bin)).env("RUST_LOG", "warn")
+                // Two workers whatever the machine: a blocking call stalls
+                // tokio only once every worker is blocked, so the blocking
+                // case's call count is set against this number.
+                ServerCommand::new(absolute(&bin))
+                    .env("RUST_LOG", "warn")
+                    .env("TOKIO_WORKER_THREADS", "2")
             }
         })
     }
