@@ -53,7 +53,9 @@
 //!
 //! ## Fixed
 //! ```python
-//! weather_breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=30)
+//! # aiobreaker for coroutines: pybreaker's decorator hands the coroutine back
+//! # unawaited, so no failure ever reaches it and it never opens.
+//! weather_breaker = aiobreaker.CircuitBreaker(fail_max=5, timeout_duration=timedelta(seconds=30))
 //!
 //! @weather_breaker
 //! async def fetch_forecast(city: str) -> str:
